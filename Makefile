@@ -1,0 +1,71 @@
+# kite: build, test and run. See README.md.
+#
+#   make          build build/kite
+#   make run      install what is missing, assemble the default guest, boot it to a shell
+#   make check    install what is missing, build, run every test; last line "N passed, N failed"
+#   make guest    assemble the default guest (cached under ~/.cache/kite)
+#   make fuzz     long fuzzing runs
+#   make bench    benchmarks against QEMU
+
+CC      ?= gcc
+BUILD   ?= build
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Isrc -MMD -MP
+LDLIBS  += -lfdt -lm -lpthread
+
+SRCS_ALL := $(shell find src -name '*.c' | sort)
+SRCS_LIB := $(filter-out src/main.c,$(SRCS_ALL))
+OBJS_LIB := $(SRCS_LIB:%.c=$(BUILD)/%.o)
+
+# Unit tests are built a second time under AddressSanitizer and UBSan.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OBJS_SAN  := $(SRCS_LIB:%.c=$(BUILD)/san/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all run check guest fuzz bench clean deps unit baremetal guest-test
+
+all: $(BUILD)/kite
+
+$(BUILD)/kite: $(OBJS_LIB) $(BUILD)/src/main.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(OBJS_SAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(OBJS_SAN) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+# Installs the Debian packages the build, the tests and the guest need (no-op when present).
+deps:
+	@scripts/install-deps.sh
+
+guest: deps
+	@guest/build.sh
+
+run: deps all guest
+	$(BUILD)/kite run
+
+unit: $(UNIT_BINS)
+
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	@guest/build.sh
+	@tests/run-all.sh
+
+fuzz: deps
+	@tests/fuzz/run.sh long
+
+bench: deps all guest
+	@bench/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
