@@ -1,0 +1,246 @@
+/*
+ * Inside the RV64GC hart: state layout and the helpers shared by the execution loop
+ * (cpu.c), the MMU (mmu.c), CSRs (csr.c) and traps (trap.c). Nothing outside src/riscv/
+ * should include this.
+ */
+#ifndef KITE_RISCV_CPU_INTERNAL_H
+#define KITE_RISCV_CPU_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "riscv/cpu.h"
+#include "riscv/fpu.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the hart maps guest RAM directly and assumes a little-endian host"
+#endif
+
+#define rv_likely(x) __builtin_expect(!!(x), 1)
+#define rv_unlikely(x) __builtin_expect(!!(x), 0)
+
+#define RV_PAGE_SHIFT 12
+#define RV_PAGE_SIZE 4096ULL
+#define RV_PAGE_MASK (~(uint64_t)0xfff)
+
+/* Per-privilege software TLB, direct mapped on the virtual page number. */
+#define RV_TLB_BITS 8
+#define RV_TLB_SIZE (1u << RV_TLB_BITS)
+#define RV_TLB_NONE UINT64_MAX /* never equals a page address masked by an access */
+
+/*
+ * One virtual page. A tag is the page address when that kind of access may use `addend`
+ * (host pointer = vaddr + addend) without a walk, RV_TLB_NONE otherwise. Aligned accesses
+ * compare (vaddr & (page mask | size-1)) with the tag, so a misaligned access misses.
+ */
+struct rv_tlb_entry {
+    uint64_t tag_r;
+    uint64_t tag_w;
+    uint64_t tag_x;
+    uint64_t addend;
+};
+
+/* Sets of TLB entries: U, S and M (bare, or MPRV with MPP=M). */
+#define RV_TLB_SETS 3
+
+/* Exception causes */
+enum {
+    RV_EXC_INSN_MISALIGNED = 0,
+    RV_EXC_INSN_ACCESS = 1,
+    RV_EXC_ILLEGAL = 2,
+    RV_EXC_BREAKPOINT = 3,
+    RV_EXC_LOAD_MISALIGNED = 4,
+    RV_EXC_LOAD_ACCESS = 5,
+    RV_EXC_STORE_MISALIGNED = 6,
+    RV_EXC_STORE_ACCESS = 7,
+    RV_EXC_ECALL_U = 8,
+    RV_EXC_ECALL_S = 9,
+    RV_EXC_ECALL_M = 11,
+    RV_EXC_INSN_PAGE = 12,
+    RV_EXC_LOAD_PAGE = 13,
+    RV_EXC_STORE_PAGE = 15,
+};
+
+#define RV_CAUSE_IRQ (1ULL << 63)
+
+/* mstatus */
+#define MSTATUS_SIE (1ULL << 1)
+#define MSTATUS_MIE (1ULL << 3)
+#define MSTATUS_SPIE (1ULL << 5)
+#define MSTATUS_UBE (1ULL << 6)
+#define MSTATUS_MPIE (1ULL << 7)
+#define MSTATUS_SPP (1ULL << 8)
+#define MSTATUS_VS (3ULL << 9)
+#define MSTATUS_MPP_SHIFT 11
+#define MSTATUS_MPP (3ULL << 11)
+#define MSTATUS_FS_SHIFT 13
+#define MSTATUS_FS (3ULL << 13)
+#define MSTATUS_XS (3ULL << 15)
+#define MSTATUS_MPRV (1ULL << 17)
+#define MSTATUS_SUM (1ULL << 18)
+#define MSTATUS_MXR (1ULL << 19)
+#define MSTATUS_TVM (1ULL << 20)
+#define MSTATUS_TW (1ULL << 21)
+#define MSTATUS_TSR (1ULL << 22)
+#define MSTATUS_UXL (3ULL << 32)
+#define MSTATUS_SXL (3ULL << 34)
+#define MSTATUS_SD (1ULL << 63)
+
+#define MENVCFG_FIOM (1ULL << 0)
+#define MENVCFG_STCE (1ULL << 63)
+
+#define SATP_MODE_SHIFT 60
+#define SATP_PPN_MASK ((1ULL << 44) - 1)
+
+/* Memory access kinds for translation and faults. */
+enum rv_access { RV_ACC_R = 0, RV_ACC_W = 1, RV_ACC_X = 2 };
+
+struct rv_cpu {
+    /* Hot state first. x[0] is forced to zero before every instruction. */
+    uint64_t x[32];
+    uint64_t pc;
+    uint64_t instret;      /* instructions executed (also counts trapping ones) */
+    uint64_t limit;        /* the inner loop runs while instret < limit; 0 forces an exit */
+    struct rv_tlb_entry *dtlb; /* the set for loads/stores at the effective privilege */
+    uint64_t fetch_vpage;  /* page of the cached code page, RV_TLB_NONE when invalid */
+    const uint8_t *fetch_host; /* host pointer of that page */
+
+    int priv;
+    bool irq_check;        /* something may have unmasked an interrupt: look at the boundary */
+    bool stop_req;
+    bool wfi_exit;
+
+    /* The exception being raised by the current instruction. */
+    uint64_t exc_cause;
+    uint64_t exc_tval;
+
+    struct rv_phys phys;
+    uint64_t slow_page;    /* phys.slow_page, or RV_TLB_NONE when none */
+
+    /* CSRs */
+    uint64_t mstatus;
+    uint64_t misa;
+    uint64_t medeleg, mideleg;
+    uint64_t mie, mip;     /* mip holds hardware and software bits except software SEIP */
+    bool seip_sw;
+    uint64_t mtvec, stvec;
+    uint64_t mepc, sepc;
+    uint64_t mcause, scause;
+    uint64_t mtval, stval;
+    uint64_t mscratch, sscratch;
+    uint64_t satp;
+    uint64_t mcounteren, scounteren;
+    uint64_t menvcfg, senvcfg;
+    uint64_t mcountinhibit;
+    uint64_t stimecmp, mtimecmp;
+    uint64_t instret_base; /* instret CSR = instret - instret_base */
+    uint64_t cycle_base;
+    uint64_t pmpcfg[8];    /* pmpcfg0, 2, ..., 14 */
+    uint64_t pmpaddr[64];
+    uint64_t hartid;
+
+    /* LR/SC reservation: a physical address, valid when resv_valid. */
+    uint64_t resv_addr;
+    bool resv_valid;
+
+    /* Virtual range covered by TLB entries that came from superpages (for sfence.vma va). */
+    uint64_t super_lo, super_hi;
+
+    struct rv_fp_state fp;
+
+    struct rv_tlb_entry tlb[RV_TLB_SETS][RV_TLB_SIZE];
+};
+
+/* --- mmu.c --- */
+void rv_mmu_flush_all(struct rv_cpu *cpu);
+void rv_mmu_flush_page(struct rv_cpu *cpu, uint64_t va);
+/* These return 0, or -1 with cpu->exc_cause/exc_tval set. */
+int rv_mmu_load_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val);
+int rv_mmu_store_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t val);
+int rv_mmu_fetch_slow(struct rv_cpu *cpu, uint64_t pc, uint32_t *insn);
+int rv_mmu_translate(struct rv_cpu *cpu, uint64_t va, enum rv_access acc, uint64_t *pa);
+int rv_mmu_phys_read(struct rv_cpu *cpu, uint64_t pa, unsigned size, uint64_t *val,
+                     uint64_t va, enum rv_access acc);
+int rv_mmu_phys_write(struct rv_cpu *cpu, uint64_t pa, unsigned size, uint64_t val,
+                      uint64_t va);
+
+/* --- csr.c --- */
+int rv_csr_read(struct rv_cpu *cpu, unsigned csr, uint64_t *val);
+int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val);
+/* Recomputes the data TLB set and drops the code page cache after priv/mstatus changes. */
+void rv_csr_mode_changed(struct rv_cpu *cpu);
+uint64_t rv_csr_mip(const struct rv_cpu *cpu);
+void rv_csr_update_stip(struct rv_cpu *cpu, uint64_t mtime);
+
+/* --- trap.c --- */
+void rv_cpu_take_trap(struct rv_cpu *cpu, uint64_t cause, uint64_t tval);
+/* Takes the highest-priority pending and enabled interrupt, if any; true if taken. */
+bool rv_cpu_take_interrupt(struct rv_cpu *cpu);
+void rv_cpu_mret(struct rv_cpu *cpu);
+void rv_cpu_sret(struct rv_cpu *cpu);
+/* Ends the current inner loop so the run loop looks at interrupts. */
+static inline void rv_cpu_kick(struct rv_cpu *cpu)
+{
+    cpu->irq_check = true;
+    cpu->limit = 0;
+}
+
+/* --- decode.c --- */
+/* 32-bit equivalent of each 16-bit instruction, 0 for reserved/illegal encodings. */
+extern uint32_t rv_rvc_table[65536];
+void rv_rvc_init(void);
+
+static inline int rv_tlb_set_index(int priv)
+{
+    return priv == RV_PRIV_M ? 2 : priv;
+}
+
+static inline int rv_data_priv(const struct rv_cpu *cpu)
+{
+    if (cpu->priv == RV_PRIV_M && (cpu->mstatus & MSTATUS_MPRV))
+        return (int)((cpu->mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT);
+    return cpu->priv;
+}
+
+static inline int rv_raise(struct rv_cpu *cpu, uint64_t cause, uint64_t tval)
+{
+    cpu->exc_cause = cause;
+    cpu->exc_tval = tval;
+    return -1;
+}
+
+/* Fast paths: one compare and an add on a TLB hit. */
+static inline int rv_load(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
+{
+    const struct rv_tlb_entry *e = &cpu->dtlb[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+    if (rv_likely(e->tag_r == (va & (RV_PAGE_MASK | (size - 1))))) {
+        const uint8_t *h = (const uint8_t *)(uintptr_t)(va + e->addend);
+        switch (size) {
+        case 1: *val = *h; break;
+        case 2: { uint16_t v; memcpy(&v, h, 2); *val = v; break; }
+        case 4: { uint32_t v; memcpy(&v, h, 4); *val = v; break; }
+        default: memcpy(val, h, 8); break;
+        }
+        return 0;
+    }
+    return rv_mmu_load_slow(cpu, va, size, val);
+}
+
+static inline int rv_store(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t val)
+{
+    const struct rv_tlb_entry *e = &cpu->dtlb[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+    if (rv_likely(e->tag_w == (va & (RV_PAGE_MASK | (size - 1))))) {
+        uint8_t *h = (uint8_t *)(uintptr_t)(va + e->addend);
+        switch (size) {
+        case 1: *h = (uint8_t)val; break;
+        case 2: { uint16_t v = (uint16_t)val; memcpy(h, &v, 2); break; }
+        case 4: { uint32_t v = (uint32_t)val; memcpy(h, &v, 4); break; }
+        default: memcpy(h, &val, 8); break;
+        }
+        return 0;
+    }
+    return rv_mmu_store_slow(cpu, va, size, val);
+}
+
+#endif

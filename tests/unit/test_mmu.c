@@ -1,0 +1,487 @@
+/* Sv39/Sv48 translation: walks, A/D updates, superpages, faults, SUM/MXR/MPRV, sfence.vma. */
+#include "test_cpu_harness.h"
+
+#include "riscv/cpu_internal.h"
+
+#define PTE_V (1ULL << 0)
+#define PTE_R (1ULL << 1)
+#define PTE_W (1ULL << 2)
+#define PTE_X (1ULL << 3)
+#define PTE_U (1ULL << 4)
+#define PTE_G (1ULL << 5)
+#define PTE_A (1ULL << 6)
+#define PTE_D (1ULL << 7)
+
+#define PT_POOL (RAM_BASE + 0x100000)
+#define DATA_PG (RAM_BASE + 0x200000)
+#define DATA_PG2 (RAM_BASE + 0x201000)
+
+struct pt {
+    struct harness *h;
+    uint64_t next;
+    uint64_t root;
+    int levels;
+};
+
+static uint64_t pt_alloc(struct pt *t)
+{
+    uint64_t a = t->next;
+    t->next += 4096;
+    memset(gpa(t->h, a), 0, 4096);
+    return a;
+}
+
+static struct pt pt_new(struct harness *h, int levels)
+{
+    struct pt t = {h, PT_POOL, 0, levels};
+    t.root = pt_alloc(&t);
+    return t;
+}
+
+/* Address of the PTE for va at `level`, creating intermediate tables. */
+static uint64_t pt_slot(struct pt *t, uint64_t va, int level)
+{
+    uint64_t table = t->root;
+    for (int i = t->levels - 1; i > level; i--) {
+        uint64_t slot = table + ((va >> (12 + 9 * i)) & 0x1ff) * 8;
+        uint64_t pte = get64(t->h, slot);
+        if (!(pte & PTE_V)) {
+            uint64_t next = pt_alloc(t);
+            pte = ((next >> 12) << 10) | PTE_V;
+            put64(t->h, slot, pte);
+        }
+        table = (pte >> 10) << 12;
+    }
+    return table + ((va >> (12 + 9 * level)) & 0x1ff) * 8;
+}
+
+static void pt_map(struct pt *t, uint64_t va, uint64_t pa, uint64_t flags, int level)
+{
+    put64(t->h, pt_slot(t, va, level), ((pa >> 12) << 10) | flags | PTE_V);
+}
+
+static int setup(void **state)
+{
+    *state = harness_new();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    harness_free(*state);
+    return 0;
+}
+
+/* Page tables with RAM identity-mapped by a gigapage (supervisor only), satp set, then S. */
+static struct prog begin_paged(struct harness *h, struct pt *t, int mode)
+{
+    struct prog p = prog_begin(h);
+    pt_map(t, RAM_BASE, RAM_BASE, PTE_R | PTE_W | PTE_X | PTE_A | PTE_D | PTE_G, 2);
+    li(&p, 1, ((uint64_t)mode << 60) | (t->root >> 12));
+    op(&p, CSRW(C_SATP, 1));
+    enter_mode(&p, RV_PRIV_S);
+    return p;
+}
+
+static void test_sv39_ad_bits(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x10000, DATA_PG, PTE_R | PTE_W, 0);
+    put64(h, DATA_PG, 0xabc);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x10000);
+    op(&p, LD(2, 1, 0));
+    op(&p, WFI);
+    op(&p, LI(3, 77));
+    op(&p, SD(3, 1, 8));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(rv_cpu_get_priv(h->cpu), RV_PRIV_S);
+    assert_int_equal(X(h, 2), 0xabc);
+    uint64_t pte = get64(h, pt_slot(&t, 0x10000, 0));
+    assert_true(pte & PTE_A);
+    assert_false(pte & PTE_D);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    pte = get64(h, pt_slot(&t, 0x10000, 0));
+    assert_true(pte & PTE_D);
+    assert_int_equal(get64(h, DATA_PG + 8), 77);
+    assert_int_equal(X(h, 27), 0);
+}
+
+static void expect_fault(struct harness *h, uint64_t cause, uint64_t tval)
+{
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 27), 3);
+    assert_int_equal(X(h, 28), cause);
+    assert_int_equal(X(h, 30), tval);
+}
+
+static void test_page_fault_unmapped(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x20000);
+    op(&p, LD(2, 1, 8));
+    expect_fault(h, RV_EXC_LOAD_PAGE, 0x20008);
+}
+
+static void test_page_fault_store_readonly(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x30000, DATA_PG, PTE_R | PTE_A, 0);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x30000);
+    op(&p, LD(2, 1, 0)); /* fine */
+    op(&p, SD(2, 1, 8));
+    expect_fault(h, RV_EXC_STORE_PAGE, 0x30008);
+    assert_false(get64(h, pt_slot(&t, 0x30000, 0)) & PTE_D);
+}
+
+static void test_page_fault_exec(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x10000, DATA_PG, PTE_R | PTE_W | PTE_A | PTE_D, 0);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x10000);
+    op(&p, JALR(0, 1, 0));
+    expect_fault(h, RV_EXC_INSN_PAGE, 0x10000);
+    assert_int_equal(X(h, 29), 0x10000);
+}
+
+static void test_page_fault_delegated(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    struct prog p = prog_begin(h);
+    pt_map(&t, RAM_BASE, RAM_BASE, PTE_R | PTE_W | PTE_X | PTE_A | PTE_D, 2);
+    li(&p, 1, 1ULL << RV_EXC_LOAD_PAGE);
+    op(&p, CSRW(C_MEDELEG, 1));
+    li(&p, 1, (8ULL << 60) | (t.root >> 12));
+    op(&p, CSRW(C_SATP, 1));
+    enter_mode(&p, RV_PRIV_S);
+    li(&p, 1, 0x123456000ULL);
+    uint64_t at = p.pc;
+    op(&p, LW(2, 1, 4));
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 27), 1);
+    assert_int_equal(X(h, 28), RV_EXC_LOAD_PAGE);
+    assert_int_equal(X(h, 29), at);
+    assert_int_equal(X(h, 30), 0x123456004ULL);
+}
+
+static void test_superpages(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x40000000, RAM_BASE + 0x200000, PTE_R | PTE_W | PTE_A | PTE_D, 1);
+    pt_map(&t, 0x40200000, RAM_BASE + 0x201000, PTE_R | PTE_W | PTE_A | PTE_D, 1); /* misaligned */
+    put64(h, RAM_BASE + 0x201008, 0x5151);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x40001008);
+    op(&p, LD(2, 1, 0));
+    li(&p, 3, 0x40200000);
+    op(&p, LD(4, 3, 0));
+    expect_fault(h, RV_EXC_LOAD_PAGE, 0x40200000);
+    assert_int_equal(X(h, 2), 0x5151);
+}
+
+static void test_sum_mxr(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x50000, DATA_PG, PTE_U | PTE_R | PTE_W | PTE_A | PTE_D, 0);
+    pt_map(&t, 0x60000, DATA_PG2, PTE_X | PTE_A, 0);
+    put64(h, DATA_PG, 0x50);
+    put64(h, DATA_PG2, 0x60);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, MSTATUS_SUM | MSTATUS_MXR);
+    op(&p, CSRRS(0, C_SSTATUS, 1));
+    li(&p, 2, 0x50000);
+    op(&p, LD(5, 2, 0));
+    li(&p, 3, 0x60000);
+    op(&p, LD(6, 3, 0));
+    li(&p, 1, MSTATUS_SUM);
+    op(&p, CSRRC(0, C_SSTATUS, 1));
+    op(&p, LD(7, 2, 0)); /* U page without SUM */
+    expect_fault(h, RV_EXC_LOAD_PAGE, 0x50000);
+    assert_int_equal(X(h, 5), 0x50);
+    assert_int_equal(X(h, 6), 0x60);
+    assert_int_equal(X(h, 7), 0);
+}
+
+static void test_mxr_off(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x60000, DATA_PG2, PTE_X | PTE_A, 0);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 3, 0x60000);
+    op(&p, LD(6, 3, 0));
+    expect_fault(h, RV_EXC_LOAD_PAGE, 0x60000);
+}
+
+static void test_mprv(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x10000, DATA_PG, PTE_R | PTE_W | PTE_A | PTE_D, 0);
+    put64(h, DATA_PG, 0x1111);
+    struct prog p = prog_begin(h);
+    li(&p, 1, (8ULL << 60) | (t.root >> 12));
+    op(&p, CSRW(C_SATP, 1));
+    li(&p, 1, MSTATUS_MPRV | (1ULL << MSTATUS_MPP_SHIFT));
+    op(&p, CSRRS(0, C_MSTATUS, 1)); /* M fetches stay physical, data uses S + satp */
+    li(&p, 2, 0x10000);
+    op(&p, LD(3, 2, 0));
+    op(&p, CSRRC(0, C_MSTATUS, 1));
+    li(&p, 4, DATA_PG);
+    op(&p, LD(5, 4, 0)); /* physical again */
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 27), 0);
+    assert_int_equal(X(h, 3), 0x1111);
+    assert_int_equal(X(h, 5), 0x1111);
+    assert_int_equal(rv_cpu_get_priv(h->cpu), RV_PRIV_M);
+}
+
+static void test_sv48(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 4);
+    uint64_t va = 0x100000000000ULL; /* bit 44: needs four levels */
+    pt_map(&t, va, DATA_PG, PTE_R | PTE_W, 0);
+    put64(h, DATA_PG + 16, 0x4848);
+    struct prog p = begin_paged(h, &t, 9);
+    li(&p, 1, va);
+    op(&p, LD(2, 1, 16));
+    op(&p, CSRR(3, C_SATP));
+    li(&p, 4, 0x800000000000ULL); /* not sign-extended from bit 47 */
+    op(&p, LD(5, 4, 0));
+    expect_fault(h, RV_EXC_LOAD_PAGE, 0x800000000000ULL);
+    assert_int_equal(X(h, 2), 0x4848);
+    assert_int_equal(X(h, 3) >> 60, 9);
+    assert_true(get64(h, pt_slot(&t, va, 0)) & PTE_A);
+}
+
+static void test_sv39_noncanonical(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x4000000000ULL); /* bit 38 set, bits 63:39 clear */
+    op(&p, LD(2, 1, 0));
+    expect_fault(h, RV_EXC_LOAD_PAGE, 0x4000000000ULL);
+}
+
+static void test_reserved_pte_bits(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x10000, DATA_PG, PTE_R | PTE_W | PTE_A | PTE_D | (1ULL << 60), 0);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x10000);
+    op(&p, LD(2, 1, 0));
+    expect_fault(h, RV_EXC_LOAD_PAGE, 0x10000);
+}
+
+static void test_w_without_r(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x10000, DATA_PG, PTE_W | PTE_A | PTE_D, 0);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x10000);
+    op(&p, SD(2, 1, 0));
+    expect_fault(h, RV_EXC_STORE_PAGE, 0x10000);
+}
+
+static void test_walk_outside_ram(void **state)
+{
+    struct harness *h = *state;
+    struct prog p = prog_begin(h);
+    li(&p, 1, (8ULL << 60) | (0x20000000ULL >> 12));
+    op(&p, CSRW(C_SATP, 1));
+    li(&p, 1, MSTATUS_MPRV | (1ULL << MSTATUS_MPP_SHIFT));
+    op(&p, CSRRS(0, C_MSTATUS, 1));
+    li(&p, 2, 0x10000);
+    op(&p, SD(3, 2, 0));
+    expect_fault(h, RV_EXC_STORE_ACCESS, 0x10000);
+}
+
+static void test_sfence(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x10000, DATA_PG, PTE_R | PTE_W | PTE_A | PTE_D, 0);
+    pt_map(&t, 0x40000000, RAM_BASE + 0x200000, PTE_R | PTE_A, 1);
+    put64(h, DATA_PG, 1);
+    put64(h, DATA_PG2, 2);
+    put64(h, RAM_BASE + 0x203000, 3);
+    put64(h, RAM_BASE + 0x3000, 4);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x10000);
+    li(&p, 4, 0x40003000);
+    li(&p, 6, 0x40000000);
+    op(&p, LD(2, 1, 0));
+    op(&p, LD(5, 4, 0));
+    op(&p, WFI);
+    op(&p, SFENCE_VMA(1, 0));
+    op(&p, LD(3, 1, 0));
+    op(&p, SFENCE_VMA(6, 0)); /* another page of the same superpage */
+    op(&p, LD(7, 4, 0));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 2), 1);
+    assert_int_equal(X(h, 5), 3);
+    /* Remap both behind the hart's back; sfence.vma makes it see the change. */
+    pt_map(&t, 0x10000, DATA_PG2, PTE_R | PTE_W | PTE_A | PTE_D, 0);
+    pt_map(&t, 0x40000000, RAM_BASE, PTE_R | PTE_A, 1);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 3), 2);
+    assert_int_equal(X(h, 7), 4);
+}
+
+static void test_user_mode(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    uint64_t ucode = RAM_BASE + 0x5000;
+    pt_map(&t, 0x70000, ucode, PTE_U | PTE_R | PTE_X | PTE_A, 0);
+    pt_map(&t, 0x71000, DATA_PG, PTE_U | PTE_R | PTE_W | PTE_A | PTE_D, 0);
+    pt_map(&t, 0x10000, DATA_PG2, PTE_R | PTE_W | PTE_A | PTE_D, 0);
+    put64(h, DATA_PG, 0x71);
+    struct prog u = {h, ucode};
+    op(&u, LUI(1, 0x71));
+    op(&u, LD(2, 1, 0));   /* U page: fine */
+    op(&u, LUI(3, 0x10));
+    op(&u, LD(4, 3, 0));   /* supervisor page from U: fault */
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x70000);
+    op(&p, CSRW(C_SEPC, 1));
+    op(&p, SRET); /* SPP = U */
+    expect_fault(h, RV_EXC_LOAD_PAGE, 0x10000);
+    assert_int_equal(X(h, 2), 0x71);
+    assert_int_equal(X(h, 29), 0x7000c);
+    assert_int_equal((h->cpu->mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT, RV_PRIV_U);
+}
+
+static void test_s_cannot_exec_user_page(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x70000, RAM_BASE + 0x5000, PTE_U | PTE_R | PTE_X | PTE_A, 0);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, MSTATUS_SUM);
+    op(&p, CSRRS(0, C_SSTATUS, 1));
+    li(&p, 1, 0x70000);
+    op(&p, JALR(0, 1, 0));
+    expect_fault(h, RV_EXC_INSN_PAGE, 0x70000);
+}
+
+static void test_fetch_straddle_fault(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    uint64_t code = RAM_BASE + 0x6000;
+    pt_map(&t, 0x80000, code, PTE_R | PTE_X | PTE_A, 0);
+    put16(h, code + 0xffe, 0x0013); /* lower half of a 32-bit addi */
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x80ffe);
+    op(&p, JALR(0, 1, 0));
+    expect_fault(h, RV_EXC_INSN_PAGE, 0x81000);
+    assert_int_equal(X(h, 29), 0x80ffe);
+}
+
+static void test_misaligned_cross_fault(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x10000, DATA_PG, PTE_R | PTE_W | PTE_A | PTE_D, 0);
+    pt_map(&t, 0x11000, DATA_PG2, PTE_R | PTE_W | PTE_A | PTE_D, 0);
+    pt_map(&t, 0x21000, DATA_PG2, PTE_R | PTE_A | PTE_D, 0);
+    put64(h, DATA_PG + 0xff8, 0x8877665544332211ULL);
+    put64(h, DATA_PG2, 0x00000000000000ffULL);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x10ffc);
+    op(&p, LD(2, 1, 0));        /* across two mapped pages */
+    li(&p, 3, 0x20ffc);
+    op(&p, SD(2, 3, 0));        /* first page unmapped */
+    expect_fault(h, RV_EXC_STORE_PAGE, 0x20ffc);
+    assert_int_equal(X(h, 2), 0x000000ff88776655ULL);
+}
+
+static void test_misaligned_store_second_page_fault(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x10000, DATA_PG, PTE_R | PTE_W | PTE_A | PTE_D, 0);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x10ffc);
+    op(&p, LI(2, -1));
+    op(&p, SD(2, 1, 0));
+    expect_fault(h, RV_EXC_STORE_PAGE, 0x10fff + 4);
+    /* Nothing was written to the first page. */
+    assert_int_equal(get64(h, DATA_PG + 0xff8), 0);
+}
+
+static void test_unsupported_satp_mode(void **state)
+{
+    struct harness *h = *state;
+    struct prog p = prog_begin(h);
+    li(&p, 1, (8ULL << 60) | 0x1234);
+    op(&p, CSRW(C_SATP, 1));
+    li(&p, 2, (10ULL << 60) | 0x5678);
+    op(&p, CSRW(C_SATP, 2));
+    op(&p, CSRR(3, C_SATP));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 3), (8ULL << 60) | 0x1234);
+}
+
+static void test_tvm(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    struct prog p = prog_begin(h);
+    pt_map(&t, RAM_BASE, RAM_BASE, PTE_R | PTE_W | PTE_X | PTE_A | PTE_D, 2);
+    li(&p, 1, (8ULL << 60) | (t.root >> 12));
+    op(&p, CSRW(C_SATP, 1));
+    li(&p, 1, MSTATUS_TVM);
+    op(&p, CSRRS(0, C_MSTATUS, 1));
+    enter_mode(&p, RV_PRIV_S);
+    op(&p, SFENCE_VMA(0, 0));
+    expect_fault(h, RV_EXC_ILLEGAL, SFENCE_VMA(0, 0));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sv39_ad_bits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_fault_unmapped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_fault_store_readonly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_fault_exec, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_fault_delegated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_superpages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sum_mxr, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mxr_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mprv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sv48, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sv39_noncanonical, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserved_pte_bits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_w_without_r, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_walk_outside_ram, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sfence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_s_cannot_exec_user_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fetch_straddle_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_misaligned_cross_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_misaligned_store_second_page_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsupported_satp_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tvm, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
