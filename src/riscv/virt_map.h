@@ -1,0 +1,32 @@
+/*
+ * The physical memory map of kite's RISC-V machine. It follows QEMU's `virt` board so that
+ * stock OpenSBI and Debian's kernel find everything through the generated device tree.
+ */
+#ifndef KITE_RISCV_VIRT_MAP_H
+#define KITE_RISCV_VIRT_MAP_H
+
+#define VIRT_TEST_BASE      0x00100000ULL   /* sifive,test: poweroff / reboot */
+#define VIRT_TEST_SIZE      0x1000ULL
+#define VIRT_RTC_BASE       0x00101000ULL   /* google,goldfish-rtc */
+#define VIRT_RTC_SIZE       0x1000ULL
+#define VIRT_CLINT_BASE     0x02000000ULL
+#define VIRT_CLINT_SIZE     0x10000ULL
+#define VIRT_PLIC_BASE      0x0c000000ULL
+#define VIRT_PLIC_SIZE      0x600000ULL
+#define VIRT_UART0_BASE     0x10000000ULL   /* ns16550a */
+#define VIRT_UART0_SIZE     0x100ULL
+#define VIRT_VIRTIO_BASE    0x10001000ULL   /* virtio-mmio slot i at BASE + i * SIZE */
+#define VIRT_VIRTIO_SIZE    0x1000ULL
+#define VIRT_VIRTIO_SLOTS   8               /* sources 1..8; 10 is the UART */
+#define VIRT_DRAM_BASE      0x80000000ULL
+
+/* PLIC sources */
+#define VIRT_IRQ_VIRTIO_FIRST 1             /* slot i uses source 1 + i */
+#define VIRT_IRQ_UART0      10
+#define VIRT_IRQ_RTC        11
+#define VIRT_PLIC_SOURCES   95              /* sources 1..95 */
+
+/* Where the boot images go */
+#define VIRT_KERNEL_OFFSET  0x200000ULL     /* kernel Image at DRAM + 2 MiB */
+
+#endif
