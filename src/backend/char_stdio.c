@@ -1,0 +1,197 @@
+#define _GNU_SOURCE
+#include "backend/char_stdio.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+#define CTRL_A 0x01
+
+struct stdio_console {
+    struct event_loop *loop;
+    struct char_frontend frontend;
+    void (*on_quit)(void *opaque);
+    void *quit_opaque;
+    bool escape;        /* the previous byte was Ctrl-A */
+    bool eof;           /* stdin closed: stop polling it */
+    /* Bytes read from stdin that the frontend could not take yet. We read again only
+     * once this is empty, so a guest that stops reading throttles the host side. */
+    uint8_t pending[256];
+    size_t pending_len, pending_off;
+};
+
+static struct termios saved_termios;
+static bool termios_saved;
+
+void stdio_console_restore_terminal(void)
+{
+    if (termios_saved)
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+}
+
+static void restore_and_reraise(int sig)
+{
+    stdio_console_restore_terminal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void enter_raw_mode(void)
+{
+    if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios) != 0)
+        return;
+    termios_saved = true;
+    atexit(stdio_console_restore_terminal);
+    static const int fatal[] = {SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGABRT, SIGFPE,
+                                SIGILL};
+    for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+        signal(fatal[i], restore_and_reraise);
+    struct termios raw = saved_termios;
+    cfmakeraw(&raw);
+    /* Keep output processing off as well: the guest's tty layer already sends \r\n. */
+    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+}
+
+static void write_all(int fd, const uint8_t *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+        } else if (n < 0 && errno == EAGAIN) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            poll(&p, 1, -1);
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            /* stdout is gone (closed pipe): nobody can read the console any more. */
+            log_once(LOG_WARN, "console", "stdout write failed: %s", strerror(errno));
+            return;
+        }
+    }
+}
+
+static void console_write(void *opaque, const uint8_t *buf, size_t len)
+{
+    (void)opaque;
+    write_all(STDOUT_FILENO, buf, len);
+}
+
+static void print_help(void)
+{
+    static const char help[] =
+        "\r\nkite console escapes:\r\n"
+        "  Ctrl-A x   quit kite\r\n"
+        "  Ctrl-A h   this help\r\n"
+        "  Ctrl-A Ctrl-A   send Ctrl-A to the guest\r\n";
+    write_all(STDERR_FILENO, (const uint8_t *)help, sizeof(help) - 1);
+}
+
+static void deliver_pending(struct stdio_console *con)
+{
+    if (!con->frontend.can_receive)
+        return;
+    while (con->pending_off < con->pending_len) {
+        size_t room = con->frontend.can_receive(con->frontend.opaque);
+        if (room == 0)
+            return;
+        size_t n = con->pending_len - con->pending_off;
+        if (n > room)
+            n = room;
+        con->frontend.receive(con->frontend.opaque, con->pending + con->pending_off, n);
+        con->pending_off += n;
+    }
+    con->pending_len = con->pending_off = 0;
+}
+
+static short console_events(void *opaque)
+{
+    struct stdio_console *con = opaque;
+    deliver_pending(con);
+    return (con->eof || con->pending_len) ? 0 : POLLIN;
+}
+
+/* Filters the Ctrl-A escapes out of what was typed; returns false if the user quit. */
+static bool handle_escapes(struct stdio_console *con, const uint8_t *in, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = in[i];
+        if (con->escape) {
+            con->escape = false;
+            if (c == 'x' || c == 'X') {
+                con->on_quit(con->quit_opaque);
+                return false;
+            }
+            if (c == 'h' || c == 'H' || c == '?')
+                print_help();
+            else if (c == CTRL_A)
+                con->pending[con->pending_len++] = c;
+            continue;
+        }
+        if (c == CTRL_A) {
+            con->escape = true;
+            continue;
+        }
+        con->pending[con->pending_len++] = c;
+    }
+    return true;
+}
+
+static void console_ready(void *opaque, short revents)
+{
+    struct stdio_console *con = opaque;
+    uint8_t buf[sizeof(con->pending)];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        con->eof = true;
+        return;
+    }
+    if (n < 0) {
+        (void)revents;
+        return;
+    }
+    if (handle_escapes(con, buf, (size_t)n))
+        deliver_pending(con);
+}
+
+struct stdio_console *stdio_console_open(struct event_loop *loop, void (*on_quit)(void *opaque),
+                                         void *opaque)
+{
+    struct stdio_console *con = calloc(1, sizeof(*con));
+    if (!con)
+        return NULL;
+    con->loop = loop;
+    con->on_quit = on_quit;
+    con->quit_opaque = opaque;
+    enter_raw_mode();
+    struct event_source src = {
+        .fd = STDIN_FILENO, .opaque = con, .events = console_events, .ready = console_ready};
+    event_loop_add(loop, &src);
+    return con;
+}
+
+void stdio_console_attach(struct stdio_console *con, struct char_frontend frontend)
+{
+    con->frontend = frontend;
+}
+
+struct char_backend stdio_console_backend(struct stdio_console *con)
+{
+    return (struct char_backend){.opaque = con, .write = console_write};
+}
+
+void stdio_console_close(struct stdio_console *con)
+{
+    if (!con)
+        return;
+    event_loop_remove(con->loop, STDIN_FILENO);
+    stdio_console_restore_terminal();
+    free(con);
+}

@@ -1,0 +1,192 @@
+/* kite: command line -> machine description -> run. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "riscv/machine.h"
+
+#define KITE_VERSION "0.1"
+#define DEFAULT_RAM (512ULL << 20)
+#define MIN_RAM (16ULL << 20)
+#define MAX_RAM (256ULL << 30)
+#define DEFAULT_APPEND "console=ttyS0"
+
+static void usage_main(FILE *out)
+{
+    fprintf(out,
+            "usage: kite [--help] [--version] <command> [options]\n"
+            "\n"
+            "kite is a small, fast virtual machine monitor.\n"
+            "\n"
+            "commands:\n"
+            "  run      boot a virtual machine (kite run --help for its options)\n");
+}
+
+static void usage_run(FILE *out)
+{
+    fprintf(out,
+            "usage: kite run [options]\n"
+            "\n"
+            "Boots a RISC-V (RV64GC) virtual machine. With no --kernel, boots the default\n"
+            "guest assembled by `make guest` (cached in $KITE_CACHE or ~/.cache/kite).\n"
+            "\n"
+            "options:\n"
+            "  --kernel FILE   Linux kernel: a raw RISC-V Image, loaded at RAM + 2 MiB\n"
+            "  --initrd FILE   initial ramdisk, placed at the top of RAM\n"
+            "  --append ARGS   kernel command line (default: \"" DEFAULT_APPEND "\")\n"
+            "  --bios FILE     firmware at the start of RAM (default: OpenSBI fw_dynamic from\n"
+            "                  the default guest). An ELF is loaded by its segments; if it\n"
+            "                  defines `tohost`, the run ends at the first store to it\n"
+            "                  (HTIF): 1 exits 0, an odd value v exits with status v>>1.\n"
+            "  --mem SIZE      guest RAM, e.g. 512M or 2G (default 512M; K, M, G, T suffixes)\n"
+            "  --no-reboot     exit (status 3) when the guest reboots instead of restarting\n"
+            "  -v, --verbose   more log output (repeat for debug)\n"
+            "  -h, --help      this help\n"
+            "\n"
+            "console: stdio. On a terminal: Ctrl-A x quits, Ctrl-A h shows help.\n"
+            "\n"
+            "exit status: 0 guest powered off (or HTIF pass), 1 guest reported failure or\n"
+            "runtime error, 2 bad command line or images, 3 reboot with --no-reboot,\n"
+            "N a bare-metal HTIF test failed with number N.\n");
+}
+
+/* "512M", "2G", "1048576": binary suffixes, no overflow, no trailing garbage. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    errno = 0;
+    char *end;
+    if (!*s || *s == '-')
+        return -EINVAL;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -EINVAL;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    case 't': case 'T': shift = 40; end++; break;
+    case '\0': break;
+    default: return -EINVAL;
+    }
+    if (*end == 'i' || *end == 'B' || *end == 'b')
+        end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+    if (*end)
+        return -EINVAL;
+    if (shift && v > (UINT64_MAX >> shift))
+        return -ERANGE;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+/* The default guest's files, as guest/build.sh caches them. */
+static const char *default_guest_file(const char *name, char *buf, size_t len)
+{
+    const char *cache = getenv("KITE_CACHE");
+    const char *home = getenv("HOME");
+    int n;
+    if (cache && *cache)
+        n = snprintf(buf, len, "%s/guest-current/%s", cache, name);
+    else
+        n = snprintf(buf, len, "%s/.cache/kite/guest-current/%s", home ? home : "", name);
+    return (n > 0 && (size_t)n < len) ? buf : NULL;
+}
+
+static int fail_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "kite: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (try 'kite run --help')\n");
+    return KITE_EXIT_USAGE;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT };
+    static const struct option opts[] = {
+        {"kernel", required_argument, NULL, OPT_KERNEL},
+        {"initrd", required_argument, NULL, OPT_INITRD},
+        {"append", required_argument, NULL, OPT_APPEND},
+        {"bios", required_argument, NULL, OPT_BIOS},
+        {"mem", required_argument, NULL, OPT_MEM},
+        {"no-reboot", no_argument, NULL, OPT_NO_REBOOT},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct rv_machine_config cfg = {.ram_size = DEFAULT_RAM};
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_KERNEL: cfg.kernel = optarg; break;
+        case OPT_INITRD: cfg.initrd = optarg; break;
+        case OPT_APPEND: cfg.append = optarg; break;
+        case OPT_BIOS: cfg.bios = optarg; break;
+        case OPT_MEM:
+            if (parse_size(optarg, &cfg.ram_size) < 0)
+                return fail_usage("bad memory size '%s': use a number with K, M or G", optarg);
+            if (cfg.ram_size < MIN_RAM || cfg.ram_size > MAX_RAM || cfg.ram_size % 4096)
+                return fail_usage("memory size '%s' must be 16M..256G, a multiple of 4K",
+                                  optarg);
+            break;
+        case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+        case 'v':
+            if (log_threshold < LOG_DEBUG)
+                log_threshold++;
+            break;
+        case 'h': usage_run(stdout); return 0;
+        case ':': return fail_usage("option '%s' needs a value", argv[optind - 1]);
+        default: return fail_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return fail_usage("unexpected argument '%s'", argv[optind]);
+
+    static char kernel_buf[PATH_MAX], initrd_buf[PATH_MAX], bios_buf[PATH_MAX];
+    bool bare_metal = cfg.bios && !cfg.kernel;
+    if (!cfg.kernel && !bare_metal) {
+        cfg.kernel = default_guest_file("Image", kernel_buf, sizeof(kernel_buf));
+        if (!cfg.initrd)
+            cfg.initrd = default_guest_file("initramfs.cpio", initrd_buf, sizeof(initrd_buf));
+        if (!cfg.kernel || access(cfg.kernel, R_OK) != 0)
+            return fail_usage("no default guest at %s: run 'make guest' or give --kernel",
+                              cfg.kernel ? cfg.kernel : "~/.cache/kite");
+    }
+    if (!cfg.bios) {
+        cfg.bios = default_guest_file("fw_dynamic.bin", bios_buf, sizeof(bios_buf));
+        if (!cfg.bios || access(cfg.bios, R_OK) != 0)
+            return fail_usage("no firmware at %s: run 'make guest' or give --bios",
+                              cfg.bios ? cfg.bios : "~/.cache/kite");
+    }
+    if (cfg.kernel && !cfg.append)
+        cfg.append = DEFAULT_APPEND;
+    return rv_machine_run(&cfg);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_main(stderr);
+        return KITE_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage_main(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("kite %s\n", KITE_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "run"))
+        return cmd_run(argc - 1, argv + 1);
+    fprintf(stderr, "kite: unknown command '%s' (try 'kite --help')\n", argv[1]);
+    return KITE_EXIT_USAGE;
+}

@@ -1,0 +1,431 @@
+/*
+ * The RISC-V machine: RAM, the devices of QEMU's virt board, the boot images and the device
+ * tree, and the run loop that interleaves CPU slices with host events.
+ */
+#define _GNU_SOURCE
+#include "riscv/machine.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "backend/char_stdio.h"
+#include "core/clock.h"
+#include "core/event_loop.h"
+#include "core/image_loader.h"
+#include "core/log.h"
+#include "core/mmio.h"
+#include "hw/clint.h"
+#include "hw/goldfish_rtc.h"
+#include "hw/plic.h"
+#include "hw/syscon.h"
+#include "hw/uart16550.h"
+#include "riscv/cpu.h"
+#include "riscv/fdt.h"
+#include "riscv/virt_map.h"
+
+#define RV_ISA_STRING "rv64imafdc_zicntr_zicsr_zifencei_sstc"
+/* Instructions per CPU slice: between slices, timers are updated and host fds polled. */
+#define SLICE_INSNS 65536
+#define PAGE_SIZE_4K 4096ULL
+
+/* OpenSBI's fw_dynamic hand-over block (a2 at entry). */
+#define FW_DYNAMIC_MAGIC 0x4942534fULL
+#define FW_DYNAMIC_VERSION 2
+#define FW_DYNAMIC_NEXT_MODE_S 1
+
+enum machine_state { MS_RUNNING, MS_POWEROFF, MS_REBOOT, MS_QUIT, MS_FAILED, MS_HTIF_EXIT };
+
+struct rv_machine {
+    const struct rv_machine_config *cfg;
+    struct guest_ram_view ram;
+    struct mmio_bus bus;
+    struct rv_phys phys;
+    struct rv_cpu *hart;
+    struct plic *plic;
+    struct clint *clint;
+    struct uart16550 *uart;
+    struct syscon *syscon;
+    struct goldfish_rtc *rtc;
+    struct stdio_console *console;   /* outlives reboots: owned by rv_machine_run */
+    struct event_loop *loop;
+    enum machine_state state;
+    int exit_status;
+    uint64_t tohost, fromhost;       /* HTIF mailbox of a bare-metal test, 0 = none */
+};
+
+static void machine_stop(struct rv_machine *m, enum machine_state state, int status)
+{
+    if (m->state != MS_RUNNING)
+        return;
+    m->state = state;
+    m->exit_status = status;
+    if (m->hart)
+        rv_cpu_request_stop(m->hart);
+}
+
+static void on_syscon(void *opaque, enum syscon_event ev, unsigned code)
+{
+    struct rv_machine *m = opaque;
+    switch (ev) {
+    case SYSCON_POWEROFF:
+        machine_stop(m, MS_POWEROFF, KITE_EXIT_OK);
+        break;
+    case SYSCON_REBOOT:
+        machine_stop(m, MS_REBOOT, KITE_EXIT_REBOOT);
+        break;
+    case SYSCON_FAIL:
+        log_warn("machine", "guest reported failure (code %u)", code);
+        machine_stop(m, MS_FAILED, KITE_EXIT_GUEST_FAIL);
+        break;
+    }
+}
+
+static void on_console_quit(void *opaque)
+{
+    machine_stop(opaque, MS_QUIT, KITE_EXIT_OK);
+}
+
+/*
+ * HTIF: the page holding `tohost` is routed through the MMIO bus so that a store to it is
+ * seen. Odd values end the run (1 = pass, else failing test number v >> 1); device 1
+ * command 1 prints a character, as the RISC-V test environments do.
+ */
+static uint64_t htif_read(void *opaque, uint64_t offset, unsigned size)
+{
+    struct rv_machine *m = opaque;
+    uint64_t v = 0;
+    memcpy(&v, m->ram.host + (m->phys.slow_page - m->ram.base) + offset, size);
+    return v;
+}
+
+static void htif_command(struct rv_machine *m, uint64_t value)
+{
+    if (value & 1) {
+        uint64_t code = value >> 1;
+        if (code == 0) {
+            machine_stop(m, MS_HTIF_EXIT, KITE_EXIT_OK);
+        } else {
+            log_info("htif", "test failed: %llu", (unsigned long long)code);
+            /* Exit statuses are 8 bits: never let a failure wrap round to 0. */
+            machine_stop(m, MS_HTIF_EXIT, (code & 0xff) ? (int)(code & 0xff) : 255);
+        }
+        return;
+    }
+    unsigned device = (unsigned)(value >> 56), cmd = (unsigned)(value >> 48) & 0xff;
+    if (device == 1 && cmd == 1) {
+        uint8_t c = (uint8_t)value;
+        struct char_backend out = stdio_console_backend(m->console);
+        out.write(out.opaque, &c, 1);
+        uint64_t ack = (1ULL << 56) | (1ULL << 48);
+        uint8_t *page = m->ram.host + (m->phys.slow_page - m->ram.base);
+        memset(page + (m->tohost - m->phys.slow_page), 0, 8);
+        if (m->fromhost >= m->phys.slow_page && m->fromhost - m->phys.slow_page <= PAGE_SIZE_4K - 8)
+            memcpy(page + (m->fromhost - m->phys.slow_page), &ack, 8);
+        return;
+    }
+    log_warn("htif", "unsupported tohost command 0x%llx: ending the run",
+             (unsigned long long)value);
+    machine_stop(m, MS_HTIF_EXIT, 255);
+}
+
+static void htif_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
+{
+    struct rv_machine *m = opaque;
+    uint8_t *page = m->ram.host + (m->phys.slow_page - m->ram.base);
+    memcpy(page + offset, &value, size);
+    uint64_t tohost_off = m->tohost - m->phys.slow_page;
+    /* A 64-bit store, or the low half of a pair of 32-bit stores, carries the command. */
+    if (offset == tohost_off && value != 0) {
+        uint64_t full;
+        memcpy(&full, page + tohost_off, 8);
+        htif_command(m, full);
+    }
+}
+
+static void *map_ram(uint64_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static int add_region(struct rv_machine *m, struct mmio_region r)
+{
+    int ret = mmio_bus_add(&m->bus, &r);
+    if (ret < 0)
+        log_error("machine", "cannot map %s at 0x%llx: %s", r.name, (unsigned long long)r.base,
+                  strerror(-ret));
+    return ret;
+}
+
+static int create_devices(struct rv_machine *m)
+{
+    m->plic = plic_new(&m->hart, 1);
+    m->clint = clint_new(&m->hart, 1);
+    struct irq_line uart_irq = {.set = plic_set_irq, .opaque = m->plic, .line = VIRT_IRQ_UART0};
+    struct irq_line rtc_irq = {.set = plic_set_irq, .opaque = m->plic, .line = VIRT_IRQ_RTC};
+    m->uart = uart16550_new(uart_irq, stdio_console_backend(m->console));
+    m->syscon = syscon_new(on_syscon, m);
+    m->rtc = goldfish_rtc_new(rtc_irq);
+    if (!m->plic || !m->clint || !m->uart || !m->syscon || !m->rtc)
+        return -ENOMEM;
+    stdio_console_attach(m->console, uart16550_frontend(m->uart));
+    if (add_region(m, plic_region(m->plic, VIRT_PLIC_BASE)) < 0 ||
+        add_region(m, clint_region(m->clint, VIRT_CLINT_BASE)) < 0 ||
+        add_region(m, uart16550_region(m->uart, VIRT_UART0_BASE)) < 0 ||
+        add_region(m, syscon_region(m->syscon, VIRT_TEST_BASE)) < 0 ||
+        add_region(m, goldfish_rtc_region(m->rtc, VIRT_RTC_BASE)) < 0)
+        return -EINVAL;
+    return 0;
+}
+
+/* The RISC-V Image header: "RSC\x05" at 0x38, the memory it needs (le64) at 0x10. */
+static int check_kernel_image(const struct rv_machine *m, uint64_t load, uint64_t file_size)
+{
+    const uint8_t *h = m->ram.host + (load - m->ram.base);
+    if (file_size < 64 || memcmp(h + 0x38, "RSC\x05", 4) != 0) {
+        log_error("machine", "%s is not a RISC-V Linux Image (no RSC\\x05 magic)",
+                  m->cfg->kernel);
+        return -ENOEXEC;
+    }
+    uint64_t image_size;
+    memcpy(&image_size, h + 0x10, 8);
+    uint64_t room = m->ram.size - (load - m->ram.base);
+    if (image_size > room) {
+        log_error("machine", "kernel needs %llu MiB at 0x%llx but only %llu MiB of RAM is left",
+                  (unsigned long long)(image_size >> 20), (unsigned long long)load,
+                  (unsigned long long)(room >> 20));
+        return -EFBIG;
+    }
+    return 0;
+}
+
+static uint64_t align_down(uint64_t v, uint64_t a)
+{
+    return v & ~(a - 1);
+}
+
+/*
+ * Layout, low to high: firmware at RAM base, kernel at +2 MiB, then free RAM; the initrd,
+ * the fw_dynamic block and the device tree sit at the top of RAM.
+ */
+static int load_images(struct rv_machine *m, uint64_t *entry, uint64_t *fdt_addr,
+                       uint64_t *fw_info_addr)
+{
+    const struct rv_machine_config *cfg = m->cfg;
+    uint64_t kernel_end = m->ram.base;
+    *fw_info_addr = 0;
+    int ret;
+
+    if (image_is_elf(cfg->bios)) {
+        struct elf_info info;
+        ret = image_load_elf(&m->ram, cfg->bios, EM_RISCV, &info);
+        if (ret < 0)
+            return ret;
+        *entry = info.entry;
+        kernel_end = info.highest;
+        if (info.tohost) {
+            if (info.tohost % 8 || info.tohost < m->ram.base ||
+                info.tohost - m->ram.base > m->ram.size - 8) {
+                log_error("machine", "%s: tohost at 0x%llx is not an aligned RAM address",
+                          cfg->bios, (unsigned long long)info.tohost);
+                return -EINVAL;
+            }
+            m->tohost = info.tohost;
+            m->fromhost = info.fromhost;
+            m->phys.slow_page = align_down(info.tohost, PAGE_SIZE_4K);
+            struct mmio_region r = {.name = "htif", .base = m->phys.slow_page,
+                                    .size = PAGE_SIZE_4K, .opaque = m,
+                                    .read = htif_read, .write = htif_write};
+            if ((ret = add_region(m, r)) < 0)
+                return ret;
+        }
+    } else {
+        uint64_t size;
+        ret = image_load_raw(&m->ram, cfg->bios, m->ram.base, &size);
+        if (ret < 0)
+            return ret;
+        *entry = m->ram.base;
+        kernel_end = m->ram.base + size;
+    }
+
+    uint64_t kernel_addr = m->ram.base + VIRT_KERNEL_OFFSET;
+    if (cfg->kernel) {
+        if (kernel_end > kernel_addr) {
+            log_error("machine", "firmware %s overlaps the kernel at 0x%llx", cfg->bios,
+                      (unsigned long long)kernel_addr);
+            return -EFBIG;
+        }
+        uint64_t size;
+        if ((ret = image_load_raw(&m->ram, cfg->kernel, kernel_addr, &size)) < 0)
+            return ret;
+        if ((ret = check_kernel_image(m, kernel_addr, size)) < 0)
+            return ret;
+        uint64_t image_size;
+        memcpy(&image_size, m->ram.host + VIRT_KERNEL_OFFSET + 0x10, 8);
+        kernel_end = kernel_addr + (image_size > size ? image_size : size);
+    }
+
+    /* Device tree in the top 2 MiB, 2 MiB aligned as Linux prefers; fw_dynamic below it. */
+    const uint64_t top_reserve = 2ULL << 20;
+    uint64_t ram_end = m->ram.base + m->ram.size;
+    uint64_t fdt_at = align_down(ram_end - top_reserve, top_reserve);
+    uint64_t info_at = fdt_at - PAGE_SIZE_4K;
+    uint64_t initrd_start = 0, initrd_end = 0;
+    if (cfg->initrd) {
+        uint8_t *data;
+        uint64_t size;
+        if ((ret = image_read_file(cfg->initrd, m->ram.size, &data, &size)) < 0)
+            return ret;
+        initrd_start = align_down(info_at - size, PAGE_SIZE_4K);
+        if (size > info_at - m->ram.base || initrd_start < kernel_end) {
+            log_error("machine", "initrd %s (%llu MiB) does not fit in %llu MiB of RAM",
+                      cfg->initrd, (unsigned long long)(size >> 20),
+                      (unsigned long long)(m->ram.size >> 20));
+            free(data);
+            return -EFBIG;
+        }
+        memcpy(m->ram.host + (initrd_start - m->ram.base), data, size);
+        initrd_end = initrd_start + size;
+        free(data);
+    }
+    if (info_at < kernel_end) {
+        log_error("machine", "%llu MiB of RAM is too small for these images",
+                  (unsigned long long)(m->ram.size >> 20));
+        return -EFBIG;
+    }
+
+    struct rv_fdt_config fc = {
+        .ram_base = m->ram.base,
+        .ram_size = m->ram.size,
+        .nharts = 1,
+        .isa = RV_ISA_STRING,
+        .bootargs = cfg->append ? cfg->append : "",
+        .initrd_start = initrd_start,
+        .initrd_end = initrd_end,
+        .virtio_slots = 0,
+    };
+    size_t fdt_size;
+    void *fdt = rv_fdt_build(&fc, &fdt_size);
+    if (!fdt)
+        return -EINVAL;
+    if (fdt_size > top_reserve || fdt_at + fdt_size > ram_end) {
+        log_error("machine", "device tree too large (%zu bytes)", fdt_size);
+        free(fdt);
+        return -EFBIG;
+    }
+    memcpy(m->ram.host + (fdt_at - m->ram.base), fdt, fdt_size);
+    free(fdt);
+    *fdt_addr = fdt_at;
+
+    if (cfg->kernel) {
+        uint64_t info[6] = {FW_DYNAMIC_MAGIC, FW_DYNAMIC_VERSION, kernel_addr,
+                            FW_DYNAMIC_NEXT_MODE_S, 0, 0};
+        memcpy(m->ram.host + (info_at - m->ram.base), info, sizeof(info));
+        *fw_info_addr = info_at;
+    }
+    return 0;
+}
+
+static void machine_destroy(struct rv_machine *m)
+{
+    if (m->hart)
+        rv_cpu_free(m->hart);
+    if (m->plic)
+        plic_free(m->plic);
+    if (m->clint)
+        clint_free(m->clint);
+    if (m->uart)
+        uart16550_free(m->uart);
+    if (m->syscon)
+        syscon_free(m->syscon);
+    if (m->rtc)
+        goldfish_rtc_free(m->rtc);
+    if (m->ram.host)
+        munmap(m->ram.host, m->ram.size);
+}
+
+static int machine_build(struct rv_machine *m)
+{
+    m->ram.base = VIRT_DRAM_BASE;
+    m->ram.size = m->cfg->ram_size;
+    m->ram.host = map_ram(m->ram.size);
+    if (!m->ram.host) {
+        log_error("machine", "cannot allocate %llu MiB of guest RAM",
+                  (unsigned long long)(m->ram.size >> 20));
+        return -ENOMEM;
+    }
+    m->phys = (struct rv_phys){.ram_base = m->ram.base, .ram_size = m->ram.size,
+                               .ram = m->ram.host, .mmio = &m->bus};
+    uint64_t entry, fdt_addr, fw_info;
+    int ret = load_images(m, &entry, &fdt_addr, &fw_info);
+    if (ret < 0)
+        return ret;
+    /* The hart comes after the images (they may claim the HTIF page in phys) and before the
+     * devices that drive its interrupt lines. */
+    m->hart = rv_cpu_new(&m->phys, 0);
+    if (!m->hart)
+        return -ENOMEM;
+    if ((ret = create_devices(m)) < 0)
+        return ret;
+    rv_cpu_reset(m->hart, entry, fdt_addr);
+    rv_cpu_set_xreg(m->hart, 12, fw_info);
+    return 0;
+}
+
+static void machine_loop(struct rv_machine *m)
+{
+    clock_mtime_reset();
+    while (m->state == MS_RUNNING) {
+        rv_cpu_update_timers(m->hart, clock_mtime());
+        enum rv_run_exit why = rv_cpu_run(m->hart, SLICE_INSNS);
+        if (m->state != MS_RUNNING)
+            break;
+        uint64_t wait_ns = 0;
+        if (why == RV_RUN_WFI) {
+            rv_cpu_update_timers(m->hart, clock_mtime());
+            if (!rv_cpu_interrupt_pending(m->hart)) {
+                uint64_t deadline = rv_cpu_next_timer(m->hart);
+                wait_ns = deadline == UINT64_MAX ? UINT64_MAX : clock_ns_until_mtime(deadline);
+            }
+        }
+        event_loop_poll(m->loop, wait_ns);
+    }
+}
+
+int rv_machine_run(const struct rv_machine_config *cfg)
+{
+    struct event_loop loop;
+    event_loop_init(&loop);
+    struct rv_machine m = {.cfg = cfg, .loop = &loop};
+    m.console = stdio_console_open(&loop, on_console_quit, &m);
+    if (!m.console)
+        return KITE_EXIT_GUEST_FAIL;
+    int status;
+    for (;;) {
+        struct rv_machine fresh = {.cfg = cfg, .loop = &loop, .console = m.console};
+        m = fresh;
+        if (machine_build(&m) < 0) {
+            machine_destroy(&m);
+            status = KITE_EXIT_USAGE;
+            break;
+        }
+        machine_loop(&m);
+        status = m.exit_status;
+        enum machine_state how = m.state;
+        if (how == MS_REBOOT && !cfg->no_reboot) {
+            log_info("machine", "guest reboot");
+            machine_destroy(&m);
+            continue;
+        }
+        if (how == MS_FAILED || (how == MS_HTIF_EXIT && status != 0))
+            rv_cpu_dump(m.hart);
+        machine_destroy(&m);
+        break;
+    }
+    stdio_console_close(m.console);
+    return status;
+}

@@ -1,0 +1,29 @@
+/* kite's RISC-V machine: a QEMU-virt-like board around one RV64GC hart. */
+#ifndef KITE_RISCV_MACHINE_H
+#define KITE_RISCV_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit statuses of `kite run`, documented in the README and `kite run --help`. */
+enum kite_exit {
+    KITE_EXIT_OK = 0,          /* guest powered off (or bare-metal test passed) */
+    KITE_EXIT_GUEST_FAIL = 1,  /* guest reported failure (sifive,test FAIL) or a runtime error */
+    KITE_EXIT_USAGE = 2,       /* bad command line or image: nothing ran */
+    KITE_EXIT_REBOOT = 3,      /* guest asked to reboot and --no-reboot was given */
+};
+
+struct rv_machine_config {
+    uint64_t ram_size;
+    const char *bios;       /* firmware: raw binary at RAM base, or ELF (bare-metal tests) */
+    const char *kernel;     /* raw RISC-V Image, loaded at RAM base + 2 MiB; NULL = none */
+    const char *initrd;
+    const char *append;     /* kernel command line */
+    bool no_reboot;
+};
+
+/* Builds the machine, runs it until the guest stops, returns a kite_exit (or, for a
+ * bare-metal HTIF test that failed, the failing test number). */
+int rv_machine_run(const struct rv_machine_config *cfg);
+
+#endif
