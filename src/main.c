@@ -174,7 +174,7 @@ static int cmd_run(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        usage_main(stderr);
+        fprintf(stderr, "kite: no command given (try 'kite --help')\n");
         return KITE_EXIT_USAGE;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {

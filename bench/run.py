@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""kite vs QEMU, side by side: the same kernel, initramfs and memory, runs alternated.
+
+usage: bench/run.py [--runs N] [--suites boot,cpu] [--kite build/kite]
+Prints a table of medians and ratios (kite / QEMU: below 1 means kite is faster).
+"""
+import argparse
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+MEM = "512M"
+
+
+def guest_paths():
+    out = subprocess.run([os.path.join(ROOT, "guest/paths.sh")], check=True,
+                         capture_output=True, text=True).stdout
+    paths = {}
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            line = line[len("export "):]
+        if "=" in line:
+            k, v = line.split("=", 1)
+            paths[k] = shlex.split(v)[0] if v else ""
+    return paths
+
+
+def make_initrd(base, tmp):
+    """The cached initramfs plus a cpio with the benchmark scripts as /tests/*.sh."""
+    cpio = os.path.join(tmp, "bench.cpio")
+    subprocess.run([os.path.join(ROOT, "guest/mk-tests-cpio.sh"), cpio,
+                    os.path.join(HERE, "guest")], check=True, stdout=subprocess.DEVNULL)
+    combined = os.path.join(tmp, "initrd")
+    with open(combined, "wb") as out:
+        for part in (base, cpio):
+            with open(part, "rb") as f:
+                out.write(f.read())
+    return combined
+
+
+def commands(paths, initrd, kite, test):
+    append = f"console=ttyS0 kite.test={test}"
+    return {
+        "kite": [kite, "run", "--mem", MEM, "--bios", paths["KITE_BIOS"], "--kernel",
+                 paths["KITE_KERNEL"], "--initrd", initrd, "--append", append],
+        "qemu": ["qemu-system-riscv64", "-M", "virt", "-m", MEM, "-nographic",
+                 "-bios", paths["KITE_BIOS"], "-kernel", paths["KITE_KERNEL"],
+                 "-initrd", initrd, "-append", append],
+    }
+
+
+def timeline(cmd, markers, timeout):
+    out = subprocess.run([sys.executable, os.path.join(HERE, "timeline.py"), str(timeout),
+                          ",".join(markers), "--"] + cmd, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def run_suite(name, paths, initrd, kite, runs):
+    """Returns {metric: {"kite": [..], "qemu": [..]}} for one suite."""
+    test = {"boot": "noop", "cpu": "cpu"}[name]
+    cmds = commands(paths, initrd, kite, test)
+    samples = {}
+    for i in range(runs):
+        order = ("kite", "qemu") if i % 2 == 0 else ("qemu", "kite")
+        for who in order:
+            r = timeline(cmds[who], ["kite-init: running"], 600)
+            if r["exit"] != 0:
+                print(f"  {who} run {i} exited {r['exit']}", file=sys.stderr)
+            if name == "boot":
+                got = {"to init (s)": r["markers"].get("kite-init: running"),
+                       "to poweroff (s)": r["total"]}
+            else:
+                got = {k + " (s)": float(v) for k, v in r["values"].items()}
+            for metric, value in got.items():
+                if value is not None:
+                    samples.setdefault(metric, {"kite": [], "qemu": []})[who].append(value)
+    return samples
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--suites", default="boot,cpu")
+    ap.add_argument("--kite", default=os.path.join(ROOT, "build/kite"))
+    args = ap.parse_args()
+    paths = guest_paths()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        initrd = make_initrd(paths["KITE_INITRD"], tmp)
+        for suite in args.suites.split(","):
+            print(f"bench: {suite} ({args.runs} runs each, alternated)", file=sys.stderr)
+            for metric, s in run_suite(suite, paths, initrd, args.kite, args.runs).items():
+                if s["kite"] and s["qemu"]:
+                    k, q = statistics.median(s["kite"]), statistics.median(s["qemu"])
+                    rows.append((f"{suite}: {metric}", k, q, k / q if q else float("inf")))
+    print(f"{'benchmark':32} {'kite':>9} {'QEMU':>9} {'kite/QEMU':>10}")
+    for name, k, q, ratio in rows:
+        print(f"{name:32} {k:9.2f} {q:9.2f} {ratio:10.2f}")
+
+
+if __name__ == "__main__":
+    main()

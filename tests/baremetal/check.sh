@@ -1,0 +1,40 @@
+#!/bin/bash
+# The bare-metal suite as `make check` (tests/run-all.sh) runs it: builds every test, runs
+# it under kite, and, when QEMU is installed, under QEMU's spike board too (the oracle: a
+# test failing there is a broken test, not a kite bug). One line per test:
+#   PASS baremetal.NAME / FAIL baremetal.NAME (...)        under kite
+#   PASS baremetal.qemu.NAME / FAIL baremetal.qemu.NAME     under QEMU
+# SKIP lines when the cross compiler or build/kite is missing.
+set -u
+cd "$(dirname "$0")/../.."
+KITE=${KITE:-build/kite}
+out=${BUILD:-build}/baremetal
+QEMU="qemu-system-riscv64 -M spike -nographic -bios"
+
+if ! command -v "${RISCV_CC:-riscv64-unknown-elf-gcc}" > /dev/null 2>&1; then
+    echo "SKIP baremetal: riscv64-unknown-elf-gcc is not installed"
+    exit 0
+fi
+mkdir -p "$out"
+if ! tests/baremetal/build.sh "$out" > "$out.build.log" 2>&1; then
+    echo "FAIL baremetal.build (see $out.build.log)"
+    exit 1
+fi
+
+status=0
+if [ -x "$KITE" ]; then
+    BAREMETAL_DIR=$out tests/baremetal/run.sh "$KITE run --bios" |
+        sed -E 's/^(PASS|FAIL) /\1 baremetal./'
+    [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+else
+    echo "SKIP baremetal: $KITE is not built"
+fi
+if command -v qemu-system-riscv64 > /dev/null 2>&1; then
+    # Separate logs, so the kite logs next to the ELFs are not overwritten.
+    mkdir -p "$out/qemu"
+    cp "$out"/*.elf "$out/qemu/"
+    BAREMETAL_DIR=$out/qemu tests/baremetal/run.sh "$QEMU" |
+        sed -E 's/^(PASS|FAIL) /\1 baremetal.qemu./'
+    [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+fi
+exit $status

@@ -1,0 +1,67 @@
+#!/bin/bash
+# Bad command lines and bad images: each must give one clear error line and exit status 2,
+# and never a crash. Also checks that the help texts name every option.
+set -u
+cd "$(dirname "$0")/../.."
+KITE=${KITE:-build/kite}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect_usage NAME ARGS...: exit status 2, exactly one line on stderr, starting "kite:".
+expect_usage() {
+    local name=$1; shift
+    "$KITE" "$@" > "$tmp/out" 2> "$tmp/err" < /dev/null
+    local rc=$? lines
+    lines=$(wc -l < "$tmp/err")
+    if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -q '^kite: ' "$tmp/err"; then
+        echo "PASS cli.$name"
+    else
+        echo "FAIL cli.$name (exit $rc, $lines stderr lines: $(head -c 300 "$tmp/err"))"
+    fi
+}
+
+printf 'not a kernel at all\n' > "$tmp/text"
+head -c 4096 /dev/zero > "$tmp/fw.bin"
+# A RISC-V Image header that claims to need 1 TiB of memory.
+python3 - "$tmp/huge-image" <<'PY'
+import struct, sys
+h = bytearray(64)
+struct.pack_into('<Q', h, 0x10, 1 << 40)
+h[0x38:0x3c] = b'RSC\x05'
+open(sys.argv[1], 'wb').write(bytes(h))
+PY
+head -c 100 /bin/true > "$tmp/truncated.elf"
+head -c $((20 << 20)) /dev/zero > "$tmp/big.bin"
+mkdir "$tmp/dir"
+
+expect_usage no-command
+expect_usage unknown-command frobnicate
+expect_usage unknown-option run --frobnicate
+expect_usage missing-value run --mem
+expect_usage bad-size-suffix run --mem 12Q
+expect_usage bad-size-negative run --mem -5M
+expect_usage size-too-small run --mem 1M
+expect_usage size-overflow run --mem 99999999999999999999G
+expect_usage stray-argument run --bios "$tmp/fw.bin" extra
+expect_usage missing-kernel run --bios "$tmp/fw.bin" --kernel "$tmp/nonexistent"
+expect_usage kernel-is-directory run --bios "$tmp/fw.bin" --kernel "$tmp/dir"
+expect_usage kernel-not-riscv run --bios "$tmp/fw.bin" --kernel "$tmp/text"
+expect_usage kernel-too-big-for-ram run --mem 64M --bios "$tmp/fw.bin" --kernel "$tmp/huge-image"
+expect_usage missing-initrd run --bios "$tmp/fw.bin" --kernel "$tmp/huge-image" --initrd "$tmp/nonexistent"
+expect_usage truncated-elf run --bios "$tmp/truncated.elf"
+expect_usage x86-elf run --bios /bin/true
+expect_usage bios-bigger-than-ram run --mem 16M --bios "$tmp/big.bin"
+expect_usage missing-bios run --bios "$tmp/nonexistent"
+
+for opt in --kernel --initrd --append --bios --mem --no-reboot --verbose --help; do
+    if "$KITE" run --help | grep -q -- "$opt"; then
+        echo "PASS cli.help-mentions$opt"
+    else
+        echo "FAIL cli.help-mentions$opt"
+    fi
+done
+if "$KITE" --help | grep -q 'run' && "$KITE" --version | grep -q '^kite '; then
+    echo "PASS cli.top-level-help"
+else
+    echo "FAIL cli.top-level-help"
+fi

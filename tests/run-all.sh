@@ -1,0 +1,56 @@
+#!/bin/bash
+# Runs every kite test and ends with one line: "N passed, N failed[, N skipped]".
+# Each suite prints lines "PASS name", "FAIL name ..." or "SKIP name: why"; this script
+# counts them. Exit status is non-zero when anything failed.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+LOG_DIR=$BUILD/test-logs
+mkdir -p "$LOG_DIR"
+
+results=$LOG_DIR/results.txt
+: > "$results"
+
+# Unit tests: cmocka programs built by `make unit`, run under ASan/UBSan.
+run_unit() {
+    local t name out rc
+    for t in "$BUILD"/tests/test_*; do
+        [ -x "$t" ] || continue
+        name=$(basename "$t")
+        out=$LOG_DIR/$name.log
+        CMOCKA_MESSAGE_OUTPUT=stdout "$t" > "$out" 2>&1
+        rc=$?
+        # One result per cmocka test case; a crash without cmocka's summary is a failure.
+        grep -E '^\[       OK \]|^\[  FAILED  \] [a-z_0-9]+$|^\[  ERROR   \]' "$out" |
+            sed -E "s/^\[       OK \] (.*)/PASS $name.\1/; s/^\[  (FAILED|ERROR)  ? *\] (.*)/FAIL $name.\2/"
+        if [ $rc -ne 0 ] && ! grep -q '^\[  FAILED  \]' "$out"; then
+            echo "FAIL $name (exit $rc, see $out)"
+        fi
+    done
+}
+
+echo "== unit tests"
+run_unit | tee -a "$results"
+
+for suite in tests/cli/run.sh tests/baremetal/check.sh tests/guest/run.sh; do
+    [ -x "$suite" ] || continue
+    echo "== $suite"
+    "$suite" 2>&1 | tee "$LOG_DIR/$(basename "$(dirname "$suite")").log" |
+        grep -E '^(PASS|FAIL|SKIP) ' | tee -a "$results"
+done
+
+passed=$(grep -c '^PASS ' "$results")
+failed=$(grep -c '^FAIL ' "$results")
+skipped=$(grep -c '^SKIP ' "$results")
+if [ "$failed" -gt 0 ]; then
+    echo
+    echo "failures:"
+    grep '^FAIL ' "$results"
+fi
+echo
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped"
+else
+    echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
