@@ -64,18 +64,25 @@ def timeline(cmd, markers, timeout):
 
 def run_suite(name, paths, initrd, kite, runs):
     """Returns {metric: {"kite": [..], "qemu": [..]}} for one suite."""
-    test = {"boot": "noop", "cpu": "cpu"}[name]
+    test = {"boot": "noop", "cpu": "cpu", "idle": "idle"}[name]
     cmds = commands(paths, initrd, kite, test)
     samples = {}
     for i in range(runs):
         order = ("kite", "qemu") if i % 2 == 0 else ("qemu", "kite")
         for who in order:
-            r = timeline(cmds[who], ["kite-init: running"], 600)
+            r = timeline(cmds[who], ["kite-init: running", "IDLE-START", "IDLE-END"], 600)
             if r["exit"] != 0:
                 print(f"  {who} run {i} exited {r['exit']}", file=sys.stderr)
             if name == "boot":
                 got = {"to init (s)": r["markers"].get("kite-init: running"),
                        "to poweroff (s)": r["total"]}
+            elif name == "idle":
+                # Host CPU used while the guest sleeps: wfi must really sleep.
+                c, t = r["cpu"], r["markers"]
+                got = {"idle host CPU (%)": None}
+                if all(c.get(m) is not None for m in ("IDLE-START", "IDLE-END")):
+                    got["idle host CPU (%)"] = 100 * (c["IDLE-END"] - c["IDLE-START"]) / \
+                        (t["IDLE-END"] - t["IDLE-START"])
             else:
                 got = {k + " (s)": float(v) for k, v in r["values"].items()}
             for metric, value in got.items():
@@ -87,7 +94,7 @@ def run_suite(name, paths, initrd, kite, runs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--suites", default="boot,cpu")
+    ap.add_argument("--suites", default="boot,cpu,idle")
     ap.add_argument("--kite", default=os.path.join(ROOT, "build/kite"))
     args = ap.parse_args()
     paths = guest_paths()

@@ -86,9 +86,25 @@ def main():
     long = "".join(chr(ord("a") + i % 26) for i in range(300))
     con.send(f"echo {long} | wc -c | sed 's/^/LEN-/'\n")
     result(con.expect("LEN-301", 60) is not None, "long-input-line-intact", "typed bytes were lost")
+    # A guest reboot restarts the machine: a second boot reaches the shell again.
+    con.send("reboot\n")
+    rebooted = con.expect("Linux version", 120) is not None and \
+        con.expect("to power off", TIMEOUT) is not None
+    result(rebooted, "reboot-restarts-guest", "no second boot")
     con.send("poweroff\n")
     rc = con.wait(120)
     result(rc == 0, "poweroff-exits-0", f"exit {rc}")
+
+    # With --no-reboot, a guest reboot ends kite with status 3.
+    con = Console([kite, "run", "--no-reboot", "--kernel", kernel, "--initrd", initrd,
+                   "--bios", bios, "--append", "console=ttyS0"], log + ".no-reboot")
+    if con.expect("to power off", TIMEOUT) is not None:
+        con.send("reboot\n")
+        rc = con.wait(120)
+    else:
+        con.proc.kill()
+        rc = "no shell"
+    result(rc == 3, "no-reboot-exits-3", f"exit {rc}")
 
 
 if __name__ == "__main__":

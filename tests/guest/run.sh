@@ -70,3 +70,5 @@ done
 
 python3 tests/guest/interactive.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
     "$LOG_DIR/guest-interactive.console"
+python3 tests/guest/console_tty.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
+    "$LOG_DIR/guest-console-tty.console"
