@@ -5,7 +5,9 @@
  * have become deliverable) and an inner loop that executes instructions until `instret`
  * reaches `limit`. Anything that needs the run loop's attention (a device raising an
  * interrupt from inside an MMIO access, a CSR write that unmasks one, wfi) sets a flag and
- * zeroes `limit`, so the inner loop pays for one compare per instruction and nothing more.
+ * zeroes `limit`. Such things only happen inside calls out of the inner loop's fast path,
+ * so the inner loop looks at `limit` only after those; a plain instruction pays for one
+ * decrement of a register-held budget.
  */
 #include "riscv/cpu_internal.h"
 
@@ -27,12 +29,19 @@ struct rv_cpu *rv_cpu_new(const struct rv_phys *phys, uint64_t hartid)
     cpu->phys = *phys;
     cpu->slow_page = phys->slow_page ? (phys->slow_page & RV_PAGE_MASK) : RV_TLB_NONE;
     cpu->hartid = hartid;
+    if (rv_dcache_init(cpu) < 0) {
+        free(cpu);
+        return NULL;
+    }
     rv_cpu_reset(cpu, phys->ram_base, 0);
     return cpu;
 }
 
 void rv_cpu_free(struct rv_cpu *cpu)
 {
+    if (!cpu)
+        return;
+    rv_dcache_destroy(cpu);
     free(cpu);
 }
 
@@ -68,6 +77,7 @@ void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc, uint64_t a1)
     cpu->stop_req = false;
     cpu->wfi_exit = false;
     rv_mmu_flush_all(cpu);
+    rv_dcache_flush(cpu); /* whatever was loaded since, a reset starts from fresh bytes */
     rv_csr_mode_changed(cpu);
     cpu->irq_check = true;
 }
@@ -358,329 +368,573 @@ static inline void fs_dirty(struct rv_cpu *cpu)
 }
 
 /*
- * Executes instructions until instret reaches limit. Every exit path leaves cpu->pc at
- * the next instruction to run.
+ * The instructions that stay out of the threaded fast path: SYSTEM, atomics and floating
+ * point. Returns 0 (continue at npc), 1 (cpu->pc already set: mret, sret, wfi) or -1 with
+ * the exception set.
  */
-static void exec_loop(struct rv_cpu *cpu)
+static int exec_generic(struct rv_cpu *cpu, uint32_t insn, uint32_t raw, uint64_t npc)
 {
     uint64_t *const x = cpu->x;
+    unsigned rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31;
+    unsigned f3 = (insn >> 12) & 7;
 
-    while (rv_likely(cpu->instret < cpu->limit)) {
-        uint64_t pc = cpu->pc;
-        uint32_t insn, raw;
-        uint64_t npc;
-
-        if (rv_likely((pc & RV_PAGE_MASK) == cpu->fetch_vpage && (pc & 0xfff) <= 0xffc)) {
-            memcpy(&insn, cpu->fetch_host + (pc & 0xfff), 4);
-        } else if (rv_mmu_fetch_slow(cpu, pc, &insn)) {
-            goto trap;
-        }
-        if ((insn & 3) != 3) {
-            raw = insn & 0xffff;
-            insn = rv_rvc_table[raw];
-            npc = pc + 2;
-            if (rv_unlikely(!insn)) {
-                rv_raise(cpu, RV_EXC_ILLEGAL, raw);
-                goto trap;
-            }
-        } else {
-            raw = insn;
-            npc = pc + 4;
-        }
-
-        x[0] = 0;
-        unsigned rd = (insn >> 7) & 31;
-        unsigned rs1 = (insn >> 15) & 31;
-        unsigned rs2 = (insn >> 20) & 31;
-        unsigned f3 = (insn >> 12) & 7;
-        int64_t imm_i = (int32_t)insn >> 20;
-
-        switch (insn & 0x7f) {
-        case 0x37: /* lui */
-            x[rd] = (uint64_t)(int64_t)(int32_t)(insn & 0xfffff000);
-            break;
-        case 0x17: /* auipc */
-            x[rd] = pc + (uint64_t)(int64_t)(int32_t)(insn & 0xfffff000);
-            break;
-        case 0x6f: { /* jal */
-            int64_t imm = (int32_t)(((uint32_t)((int32_t)(insn & 0x80000000) >> 11)) |
-                                    (insn & 0xff000) | ((insn >> 9) & 0x800) |
-                                    ((insn >> 20) & 0x7fe));
-            x[rd] = npc;
-            npc = pc + (uint64_t)imm;
-            break;
-        }
-        case 0x67: { /* jalr */
-            if (rv_unlikely(f3 != 0))
-                goto illegal;
-            uint64_t t = (x[rs1] + (uint64_t)imm_i) & ~1ULL;
-            x[rd] = npc;
-            npc = t;
-            break;
-        }
-        case 0x63: { /* branches */
-            uint64_t a = x[rs1], b = x[rs2];
-            bool taken;
-            switch (f3) {
-            case 0: taken = a == b; break;
-            case 1: taken = a != b; break;
-            case 4: taken = (int64_t)a < (int64_t)b; break;
-            case 5: taken = (int64_t)a >= (int64_t)b; break;
-            case 6: taken = a < b; break;
-            case 7: taken = a >= b; break;
-            default: goto illegal;
-            }
-            if (taken) {
-                int64_t imm = (int32_t)(((uint32_t)((int32_t)(insn & 0x80000000) >> 19)) |
-                                        ((insn & 0x80) << 4) | ((insn >> 20) & 0x7e0) |
-                                        ((insn >> 7) & 0x1e));
-                npc = pc + (uint64_t)imm;
-            }
-            break;
-        }
-        case 0x03: { /* loads */
-            uint64_t a = x[rs1] + (uint64_t)imm_i, v;
-            switch (f3) {
-            case 0: if (rv_load(cpu, a, 1, &v)) goto trap; x[rd] = (uint64_t)(int64_t)(int8_t)v; break;
-            case 1: if (rv_load(cpu, a, 2, &v)) goto trap; x[rd] = (uint64_t)(int64_t)(int16_t)v; break;
-            case 2: if (rv_load(cpu, a, 4, &v)) goto trap; x[rd] = (uint64_t)(int64_t)(int32_t)v; break;
-            case 3: if (rv_load(cpu, a, 8, &v)) goto trap; x[rd] = v; break;
-            case 4: if (rv_load(cpu, a, 1, &v)) goto trap; x[rd] = v; break;
-            case 5: if (rv_load(cpu, a, 2, &v)) goto trap; x[rd] = v; break;
-            case 6: if (rv_load(cpu, a, 4, &v)) goto trap; x[rd] = v; break;
-            default: goto illegal;
-            }
-            break;
-        }
-        case 0x23: { /* stores */
-            int64_t imm = (int32_t)((insn & 0xfe000000) | ((insn >> 7 & 31) << 20)) >> 20;
-            uint64_t a = x[rs1] + (uint64_t)imm;
-            if (rv_unlikely(f3 > 3))
-                goto illegal;
-            if (rv_store(cpu, a, 1u << f3, x[rs2]))
-                goto trap;
-            break;
-        }
-        case 0x13: { /* op-imm */
-            uint64_t a = x[rs1];
-            switch (f3) {
-            case 0: x[rd] = a + (uint64_t)imm_i; break;
-            case 1:
-                if (rv_unlikely(insn >> 26))
-                    goto illegal;
-                x[rd] = a << (imm_i & 63);
-                break;
-            case 2: x[rd] = (int64_t)a < imm_i; break;
-            case 3: x[rd] = a < (uint64_t)imm_i; break;
-            case 4: x[rd] = a ^ (uint64_t)imm_i; break;
-            case 5:
-                if ((insn >> 26) == 0)
-                    x[rd] = a >> (imm_i & 63);
-                else if ((insn >> 26) == 0x10)
-                    x[rd] = (uint64_t)((int64_t)a >> (imm_i & 63));
-                else
-                    goto illegal;
-                break;
-            case 6: x[rd] = a | (uint64_t)imm_i; break;
-            default: x[rd] = a & (uint64_t)imm_i; break;
-            }
-            break;
-        }
-        case 0x1b: { /* op-imm-32 */
-            uint64_t a = x[rs1];
-            unsigned sh = rs2;
-            switch (f3) {
-            case 0: x[rd] = (uint64_t)sext32(a + (uint64_t)imm_i); break;
-            case 1:
-                if (insn >> 25)
-                    goto illegal;
-                x[rd] = (uint64_t)sext32(a << sh);
-                break;
-            case 5:
-                if ((insn >> 25) == 0)
-                    x[rd] = (uint64_t)sext32((uint32_t)a >> sh);
-                else if ((insn >> 25) == 0x20)
-                    x[rd] = (uint64_t)(int64_t)((int32_t)(uint32_t)a >> sh);
-                else
-                    goto illegal;
-                break;
-            default: goto illegal;
-            }
-            break;
-        }
-        case 0x33: { /* op */
-            uint64_t a = x[rs1], b = x[rs2];
-            switch (insn >> 25) {
-            case 0x00:
-                switch (f3) {
-                case 0: x[rd] = a + b; break;
-                case 1: x[rd] = a << (b & 63); break;
-                case 2: x[rd] = (int64_t)a < (int64_t)b; break;
-                case 3: x[rd] = a < b; break;
-                case 4: x[rd] = a ^ b; break;
-                case 5: x[rd] = a >> (b & 63); break;
-                case 6: x[rd] = a | b; break;
-                default: x[rd] = a & b; break;
-                }
-                break;
-            case 0x20:
-                if (f3 == 0)
-                    x[rd] = a - b;
-                else if (f3 == 5)
-                    x[rd] = (uint64_t)((int64_t)a >> (b & 63));
-                else
-                    goto illegal;
-                break;
-            case 0x01:
-                switch (f3) {
-                case 0: x[rd] = a * b; break;
-                case 1: x[rd] = (uint64_t)(((__int128)(int64_t)a * (__int128)(int64_t)b) >> 64); break;
-                case 2: x[rd] = (uint64_t)(((__int128)(int64_t)a * (__int128)(unsigned __int128)b) >> 64); break;
-                case 3: x[rd] = (uint64_t)(((unsigned __int128)a * b) >> 64); break;
-                case 4:
-                    if (b == 0)
-                        x[rd] = UINT64_MAX;
-                    else if ((int64_t)a == INT64_MIN && (int64_t)b == -1)
-                        x[rd] = a;
-                    else
-                        x[rd] = (uint64_t)((int64_t)a / (int64_t)b);
-                    break;
-                case 5: x[rd] = b ? a / b : UINT64_MAX; break;
-                case 6:
-                    if (b == 0)
-                        x[rd] = a;
-                    else if ((int64_t)a == INT64_MIN && (int64_t)b == -1)
-                        x[rd] = 0;
-                    else
-                        x[rd] = (uint64_t)((int64_t)a % (int64_t)b);
-                    break;
-                default: x[rd] = b ? a % b : a; break;
-                }
-                break;
-            default: goto illegal;
-            }
-            break;
-        }
-        case 0x3b: { /* op-32 */
-            uint32_t a = (uint32_t)x[rs1], b = (uint32_t)x[rs2];
-            switch (insn >> 25) {
-            case 0x00:
-                if (f3 == 0) x[rd] = (uint64_t)sext32(a + b);
-                else if (f3 == 1) x[rd] = (uint64_t)sext32(a << (b & 31));
-                else if (f3 == 5) x[rd] = (uint64_t)sext32(a >> (b & 31));
-                else goto illegal;
-                break;
-            case 0x20:
-                if (f3 == 0) x[rd] = (uint64_t)sext32(a - b);
-                else if (f3 == 5) x[rd] = (uint64_t)(int64_t)((int32_t)a >> (b & 31));
-                else goto illegal;
-                break;
-            case 0x01:
-                switch (f3) {
-                case 0: x[rd] = (uint64_t)sext32(a * b); break;
-                case 4:
-                    if (b == 0)
-                        x[rd] = UINT64_MAX;
-                    else if ((int32_t)a == INT32_MIN && (int32_t)b == -1)
-                        x[rd] = (uint64_t)sext32(a);
-                    else
-                        x[rd] = (uint64_t)(int64_t)((int32_t)a / (int32_t)b);
-                    break;
-                case 5: x[rd] = b ? (uint64_t)sext32(a / b) : UINT64_MAX; break;
-                case 6:
-                    if (b == 0)
-                        x[rd] = (uint64_t)sext32(a);
-                    else if ((int32_t)a == INT32_MIN && (int32_t)b == -1)
-                        x[rd] = 0;
-                    else
-                        x[rd] = (uint64_t)(int64_t)((int32_t)a % (int32_t)b);
-                    break;
-                case 7: x[rd] = (uint64_t)sext32(b ? a % b : a); break;
-                default: goto illegal;
-                }
-                break;
-            default: goto illegal;
-            }
-            break;
-        }
-        case 0x0f: /* fence, fence.i */
-            if (f3 == 0)
-                break;
-            if (f3 == 1) {
-                /* Code is fetched from RAM every time; nothing cached to invalidate. */
-                break;
-            }
-            goto illegal;
-        case 0x73: /* system */
-            cpu->pc = pc;
-            if (f3 == 0) {
-                int r = exec_priv(cpu, insn, raw, npc);
-                if (r < 0)
-                    goto trap;
-                if (r > 0) {
-                    cpu->instret++;
-                    continue; /* pc set by mret/sret/wfi */
-                }
-            } else if (f3 == 4) {
-                goto illegal;
-            } else if (exec_csr(cpu, insn, raw)) {
-                goto trap;
-            }
-            break;
-        case 0x2f: /* atomics */
-            if (exec_amo(cpu, insn, rd, rs1, rs2)) {
-                cpu->pc = pc;
-                goto trap;
-            }
-            break;
-        case 0x07: { /* flw, fld */
-            if (rv_unlikely(fs_off(cpu)) || (f3 != 2 && f3 != 3))
-                goto illegal;
-            uint64_t a = x[rs1] + (uint64_t)imm_i, v;
-            if (f3 == 2) {
-                if (rv_load(cpu, a, 4, &v))
-                    goto trap;
-                cpu->fp.f[rd] = v | 0xffffffff00000000ULL;
-            } else {
-                if (rv_load(cpu, a, 8, &v))
-                    goto trap;
-                cpu->fp.f[rd] = v;
-            }
-            fs_dirty(cpu);
-            break;
-        }
-        case 0x27: { /* fsw, fsd */
-            if (rv_unlikely(fs_off(cpu)) || (f3 != 2 && f3 != 3))
-                goto illegal;
-            int64_t imm = (int32_t)((insn & 0xfe000000) | ((insn >> 7 & 31) << 20)) >> 20;
-            uint64_t a = x[rs1] + (uint64_t)imm;
-            if (rv_store(cpu, a, f3 == 2 ? 4 : 8, cpu->fp.f[rs2]))
-                goto trap;
-            break;
-        }
-        case 0x43: case 0x47: case 0x4b: case 0x4f: case 0x53:
-            if (rv_unlikely(fs_off(cpu)))
-                goto illegal;
-            if (rv_fpu_exec(&cpu->fp, x, insn) != RV_FPU_OK)
-                goto illegal;
-            fs_dirty(cpu);
-            break;
-        default:
-            goto illegal;
-        }
-        cpu->pc = npc;
-        cpu->instret++;
-        continue;
-
-    illegal:
-        rv_raise(cpu, RV_EXC_ILLEGAL, raw);
-    trap:
-        /* The trapping instruction still uses up budget so a fault loop cannot hang us. */
-        cpu->pc = pc;
-        rv_cpu_take_trap(cpu, cpu->exc_cause, cpu->exc_tval);
-        cpu->instret++;
+    switch (insn & 0x7f) {
+    case 0x73: /* system */
+        if (f3 == 0)
+            return exec_priv(cpu, insn, raw, npc);
+        if (f3 == 4)
+            return rv_raise(cpu, RV_EXC_ILLEGAL, raw);
+        return exec_csr(cpu, insn, raw);
+    case 0x2f: /* atomics */
+        return exec_amo(cpu, insn, rd, rs1, rs2);
+    case 0x07: { /* flw, fld */
+        if (rv_unlikely(fs_off(cpu)) || (f3 != 2 && f3 != 3))
+            return rv_raise(cpu, RV_EXC_ILLEGAL, raw);
+        uint64_t a = x[rs1] + (uint64_t)(int64_t)((int32_t)insn >> 20), v;
+        if (rv_load(cpu, a, f3 == 2 ? 4 : 8, &v))
+            return -1;
+        cpu->fp.f[rd] = f3 == 2 ? (v | 0xffffffff00000000ULL) : v;
+        fs_dirty(cpu);
+        return 0;
     }
-    x[0] = 0;
+    case 0x27: { /* fsw, fsd */
+        if (rv_unlikely(fs_off(cpu)) || (f3 != 2 && f3 != 3))
+            return rv_raise(cpu, RV_EXC_ILLEGAL, raw);
+        int64_t imm = (int32_t)((insn & 0xfe000000) | ((insn >> 7 & 31) << 20)) >> 20;
+        return rv_store(cpu, x[rs1] + (uint64_t)imm, f3 == 2 ? 4 : 8, cpu->fp.f[rs2]);
+    }
+    case 0x43: case 0x47: case 0x4b: case 0x4f: case 0x53:
+        if (rv_unlikely(fs_off(cpu)) || rv_fpu_exec(&cpu->fp, x, insn) != RV_FPU_OK)
+            return rv_raise(cpu, RV_EXC_ILLEGAL, raw);
+        fs_dirty(cpu);
+        return 0;
+    default:
+        return rv_raise(cpu, RV_EXC_ILLEGAL, raw);
+    }
+}
+
+/* Decoder tables: funct3 -> handler, RV_OP_ILLEGAL where the encoding is reserved. */
+static const uint8_t op_branch[8] = {RV_OP_BEQ, RV_OP_BNE, RV_OP_ILLEGAL, RV_OP_ILLEGAL,
+                                     RV_OP_BLT, RV_OP_BGE, RV_OP_BLTU, RV_OP_BGEU};
+static const uint8_t op_load[8] = {RV_OP_LB, RV_OP_LH, RV_OP_LW, RV_OP_LD,
+                                   RV_OP_LBU, RV_OP_LHU, RV_OP_LWU, RV_OP_ILLEGAL};
+static const uint8_t op_store[8] = {RV_OP_SB, RV_OP_SH, RV_OP_SW, RV_OP_SD,
+                                    RV_OP_ILLEGAL, RV_OP_ILLEGAL, RV_OP_ILLEGAL, RV_OP_ILLEGAL};
+static const uint8_t op_imm[8] = {RV_OP_ADDI, RV_OP_SLLI, RV_OP_SLTI, RV_OP_SLTIU,
+                                  RV_OP_XORI, RV_OP_SRLI, RV_OP_ORI, RV_OP_ANDI};
+static const uint8_t op_reg[8] = {RV_OP_ADD, RV_OP_SLL, RV_OP_SLT, RV_OP_SLTU,
+                                  RV_OP_XOR, RV_OP_SRL, RV_OP_OR, RV_OP_AND};
+static const uint8_t op_mul[8] = {RV_OP_MUL, RV_OP_MULH, RV_OP_MULHSU, RV_OP_MULHU,
+                                  RV_OP_DIV, RV_OP_DIVU, RV_OP_REM, RV_OP_REMU};
+static const uint8_t op_mulw[8] = {RV_OP_MULW, RV_OP_ILLEGAL, RV_OP_ILLEGAL, RV_OP_ILLEGAL,
+                                   RV_OP_DIVW, RV_OP_DIVUW, RV_OP_REMW, RV_OP_REMUW};
+
+/* True for handlers whose only effect is writing rd: with rd = x0 they are a nop. */
+static bool pure_alu(unsigned op)
+{
+    return (op >= RV_OP_LUI && op <= RV_OP_AUIPC) || op >= RV_OP_ADDI;
+}
+
+/*
+ * Decodes a 32-bit instruction (`insn`, already expanded from `raw` when len is 2) into a
+ * record. Everything the fast handlers need is checked here, once: a record never holds a
+ * reserved encoding except as RV_OP_ILLEGAL.
+ */
+static void decode(const void *const *ops, struct rv_drec *r, uint32_t insn, uint32_t raw,
+                   unsigned len)
+{
+    unsigned rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31;
+    unsigned f3 = (insn >> 12) & 7, f7 = insn >> 25;
+    int32_t imm = (int32_t)insn >> 20;
+    unsigned op = RV_OP_ILLEGAL;
+
+    switch (insn & 0x7f) {
+    case 0x37: op = RV_OP_LUI; imm = (int32_t)(insn & 0xfffff000); break;
+    case 0x17: op = RV_OP_AUIPC; imm = (int32_t)(insn & 0xfffff000); break;
+    case 0x6f:
+        op = RV_OP_JAL;
+        imm = (int32_t)(((uint32_t)((int32_t)(insn & 0x80000000) >> 11)) | (insn & 0xff000) |
+                        ((insn >> 9) & 0x800) | ((insn >> 20) & 0x7fe));
+        break;
+    case 0x67:
+        if (f3 == 0)
+            op = RV_OP_JALR;
+        break;
+    case 0x63:
+        op = op_branch[f3];
+        imm = (int32_t)(((uint32_t)((int32_t)(insn & 0x80000000) >> 19)) |
+                        ((insn & 0x80) << 4) | ((insn >> 20) & 0x7e0) | ((insn >> 7) & 0x1e));
+        break;
+    case 0x03: op = op_load[f3]; break;
+    case 0x23:
+        op = op_store[f3];
+        imm = (int32_t)((insn & 0xfe000000) | ((insn >> 7 & 31) << 20)) >> 20;
+        break;
+    case 0x13:
+        op = op_imm[f3];
+        if (f3 == 1) {
+            if (insn >> 26)
+                op = RV_OP_ILLEGAL;
+            imm &= 63;
+        } else if (f3 == 5) {
+            if ((insn >> 26) == 0x10)
+                op = RV_OP_SRAI;
+            else if (insn >> 26)
+                op = RV_OP_ILLEGAL;
+            imm &= 63;
+        }
+        break;
+    case 0x1b:
+        if (f3 == 0) {
+            op = RV_OP_ADDIW;
+        } else if (f3 == 1 && f7 == 0) {
+            op = RV_OP_SLLIW;
+            imm = (int32_t)rs2;
+        } else if (f3 == 5 && (f7 == 0 || f7 == 0x20)) {
+            op = f7 ? RV_OP_SRAIW : RV_OP_SRLIW;
+            imm = (int32_t)rs2;
+        }
+        break;
+    case 0x33:
+        if (f7 == 0)
+            op = op_reg[f3];
+        else if (f7 == 0x20 && f3 == 0)
+            op = RV_OP_SUB;
+        else if (f7 == 0x20 && f3 == 5)
+            op = RV_OP_SRA;
+        else if (f7 == 1)
+            op = op_mul[f3];
+        break;
+    case 0x3b:
+        if (f7 == 0 && (f3 == 0 || f3 == 1 || f3 == 5))
+            op = f3 == 0 ? RV_OP_ADDW : f3 == 1 ? RV_OP_SLLW : RV_OP_SRLW;
+        else if (f7 == 0x20 && (f3 == 0 || f3 == 5))
+            op = f3 == 0 ? RV_OP_SUBW : RV_OP_SRAW;
+        else if (f7 == 1)
+            op = op_mulw[f3];
+        break;
+    case 0x0f:
+        if (f3 == 0)
+            op = RV_OP_NOP;
+        else if (f3 == 1)
+            op = RV_OP_FENCE_I;
+        break;
+    case 0x73: case 0x2f: case 0x07: case 0x27:
+    case 0x43: case 0x47: case 0x4b: case 0x4f: case 0x53:
+        op = RV_OP_GENERIC;
+        break;
+    default:
+        break;
+    }
+
+    r->len = (uint8_t)len;
+    r->rs1 = (uint8_t)rs1;
+    r->rs2 = (uint8_t)rs2;
+    r->rd = (uint8_t)(rd ? rd : 32);
+    r->imm = imm;
+    if (op == RV_OP_ILLEGAL) {
+        r->imm = (int32_t)raw;
+    } else if (op == RV_OP_GENERIC) {
+        r->imm = (int32_t)insn;
+        r->rd = (uint8_t)(raw & 0xff);
+        r->rs1 = (uint8_t)((raw >> 8) & 0xff);
+    } else if (rd == 0 && pure_alu(op)) {
+        op = RV_OP_NOP;
+    }
+    r->h = ops[op * 2 + (len == 4)];
+}
+
+/* Decodes the instruction whose first 16 bits are `lo` and, if 32-bit, upper bits `hi`. */
+static void decode_parcels(const void *const *ops, struct rv_drec *r, uint32_t lo, uint32_t hi)
+{
+    if ((lo & 3) != 3) {
+        uint32_t insn = rv_rvc_table[lo & 0xffff];
+        if (!insn) {
+            r->h = ops[RV_OP_ILLEGAL * 2];
+            r->imm = (int32_t)(lo & 0xffff);
+            r->len = 2;
+            return;
+        }
+        decode(ops, r, insn, lo & 0xffff, 2);
+    } else {
+        uint32_t insn = (lo & 0xffff) | (hi << 16);
+        decode(ops, r, insn, insn, 4);
+    }
+}
+
+/*
+ * Executes instructions until instret reaches limit (or a kick zeroes limit). Every exit
+ * path leaves cpu->pc at the next instruction to run.
+ *
+ * Threaded dispatch over decoded records: a handler ends by jumping straight to the next
+ * record's label. Straight-line code advances the record pointer; jumps within the current
+ * code page index its records; anything else goes through `lookup`. After anything that
+ * leaves the fast path (slow loads and stores, CSRs, traps), the handler also goes through
+ * `lookup`, because the callee may have flushed the TLB or the decode cache, and looks at
+ * limit, because it may have raised an interrupt or asked the loop to stop.
+ */
+/*
+ * Threaded dispatch only pays if every handler keeps its own indirect jump (one branch
+ * predictor entry per handler). GCC's cross-jumping merges those identical tails into one
+ * shared jump, and its GCSE pass hurts computed-goto code (GCC manual, -fno-gcse).
+ */
+__attribute__((optimize("no-crossjumping", "no-gcse")))
+static void exec_loop(struct rv_cpu *cpu)
+{
+/* Handlers come in two copies, for 2- and 4-byte instructions (see H below). */
+#define T(op, name) [RV_OP_##op * 2] = &&op_##name##_2, [RV_OP_##op * 2 + 1] = &&op_##name##_4
+#define S(op, label) [RV_OP_##op * 2] = &&label, [RV_OP_##op * 2 + 1] = &&label
+    static const void *const ops[RV_OP_COUNT * 2] = {
+        S(DECODE, op_decode), S(LOOKUP, lookup), S(UNCACHED, op_uncached),
+        S(ILLEGAL, op_illegal), S(GENERIC, op_generic), T(NOP, nop), T(FENCE_I, fence_i),
+        T(LUI, lui), T(AUIPC, auipc), T(JAL, jal),
+        T(JALR, jalr),
+        T(BEQ, beq), T(BNE, bne), T(BLT, blt),
+        T(BGE, bge), T(BLTU, bltu), T(BGEU, bgeu),
+        T(LB, lb), T(LH, lh), T(LW, lw), T(LD, ld),
+        T(LBU, lbu), T(LHU, lhu), T(LWU, lwu),
+        T(SB, sb), T(SH, sh), T(SW, sw), T(SD, sd),
+        T(ADDI, addi), T(SLTI, slti), T(SLTIU, sltiu),
+        T(XORI, xori), T(ORI, ori), T(ANDI, andi),
+        T(SLLI, slli), T(SRLI, srli), T(SRAI, srai),
+        T(ADDIW, addiw), T(SLLIW, slliw), T(SRLIW, srliw),
+        T(SRAIW, sraiw),
+        T(ADD, add), T(SUB, sub), T(SLL, sll),
+        T(SLT, slt), T(SLTU, sltu), T(XOR, xor),
+        T(SRL, srl), T(SRA, sra), T(OR, or),
+        T(AND, and),
+        T(MUL, mul), T(MULH, mulh), T(MULHSU, mulhsu),
+        T(MULHU, mulhu), T(DIV, div), T(DIVU, divu),
+        T(REM, rem), T(REMU, remu),
+        T(ADDW, addw), T(SUBW, subw), T(SLLW, sllw),
+        T(SRLW, srlw), T(SRAW, sraw),
+        T(MULW, mulw), T(DIVW, divw), T(DIVUW, divuw),
+        T(REMW, remw), T(REMUW, remuw),
+    };
+    uint64_t *const x = cpu->x;
+    const uint64_t end = cpu->limit;
+    if (cpu->instret >= end)
+        return;
+    /* Instructions left in this slice; instret is end - left, written back on exit. */
+    uint64_t left = end - cpu->instret;
+    uint64_t pc = cpu->pc;
+    struct rv_drec *rec;
+
+    if (rv_unlikely(cpu->ops != ops)) {
+        cpu->ops = ops;
+        cpu->uncached[0] = (struct rv_drec){.h = ops[RV_OP_UNCACHED * 2], .len = 2};
+        cpu->uncached[1].h = cpu->uncached[2].h = ops[RV_OP_LOOKUP * 2];
+        cpu->tmp[1].h = cpu->tmp[2].h = ops[RV_OP_LOOKUP * 2];
+        rv_dcache_flush(cpu); /* pages filled with another table's labels, if any */
+    }
+    goto lookup;
+
+/* Field access for the current record. */
+#define RD (rec->rd)
+#define RS1 (x[rec->rs1])
+#define RS2 (x[rec->rs2])
+#define IMM ((uint64_t)(int64_t)rec->imm)
+/* Counts the instruction just completed and ends the slice when the budget is spent. */
+#define COUNT()                             \
+    do {                                    \
+        if (rv_unlikely(--left == 0))       \
+            goto out;                       \
+    } while (0)
+/*
+ * Straight-line successor: the next record of the same page (or a sentinel). L is the
+ * instruction length, a constant in each copy of a handler, so moving to the next record
+ * does not wait for a load.
+ */
+#define NEXT()                              \
+    do {                                    \
+        pc += L;                            \
+        rec += L >> 1;                      \
+        COUNT();                            \
+        goto *rec->h;                       \
+    } while (0)
+/* Defines handler `name` twice: op_name_2 for 16-bit instructions, op_name_4 for 32-bit. */
+#define H(name, ...)                        \
+    op_##name##_2: {                        \
+        enum { L = 2 };                     \
+        __VA_ARGS__                         \
+    }                                       \
+    op_##name##_4: {                        \
+        enum { L = 4 };                     \
+        __VA_ARGS__                         \
+    }
+/* Control transfer: stay on the current code page's records when the target is there. */
+#define JUMP(target)                                                  \
+    do {                                                              \
+        pc = (target);                                                \
+        COUNT();                                                      \
+        if (rv_likely((pc & RV_PAGE_MASK) == cpu->fetch_vpage)) {     \
+            rec = cpu->fetch_code + ((pc & 0xfff) >> 1);              \
+            goto *rec->h;                                             \
+        }                                                             \
+        goto lookup_far;                                              \
+    } while (0)
+/* After a call out of the fast path: pc is set; recheck everything. */
+#define SLOW_NEXT() goto slow_next
+#define ALU(expr)                           \
+    do {                                    \
+        x[RD] = (expr);                     \
+        NEXT();                             \
+    } while (0)
+#define BRANCH(cond)                        \
+    do {                                    \
+        if (cond)                           \
+            JUMP(pc + IMM);                 \
+        NEXT();                             \
+    } while (0)
+#define LOAD(size, type)                                                              \
+    do {                                                                              \
+        uint64_t a_ = RS1 + IMM;                                                      \
+        const struct rv_tlb_entry *e_ =                                               \
+            &cpu->dtlb[(a_ >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];                    \
+        if (rv_likely(e_->tag_r == (a_ & (RV_PAGE_MASK | (size - 1))))) {             \
+            type v_;                                                                  \
+            memcpy(&v_, (const void *)(uintptr_t)(a_ + e_->addend), size);            \
+            x[RD] = (uint64_t)(int64_t)v_;                                            \
+            NEXT();                                                                   \
+        }                                                                             \
+        uint64_t w_;                                                                  \
+        cpu->pc = pc;                                                                 \
+        if (rv_mmu_load_slow(cpu, a_, size, &w_))                                     \
+            goto trap;                                                                \
+        x[RD] = (uint64_t)(int64_t)(type)w_;                                          \
+        pc += L;                                                                      \
+        SLOW_NEXT();                                                                  \
+    } while (0)
+#define STORE(size, type)                                                             \
+    do {                                                                              \
+        uint64_t a_ = RS1 + IMM;                                                      \
+        const struct rv_tlb_entry *e_ =                                               \
+            &cpu->dtlb[(a_ >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];                    \
+        if (rv_likely(e_->tag_w == (a_ & (RV_PAGE_MASK | (size - 1))))) {             \
+            type v_ = (type)RS2;                                                      \
+            memcpy((void *)(uintptr_t)(a_ + e_->addend), &v_, size);                  \
+            NEXT();                                                                   \
+        }                                                                             \
+        cpu->pc = pc;                                                                 \
+        if (rv_mmu_store_slow(cpu, a_, size, RS2))                                    \
+            goto trap;                                                                \
+        pc += L;                                                                      \
+        SLOW_NEXT();                                                                  \
+    } while (0)
+
+H(lui, ALU(IMM);)
+H(auipc, ALU(pc + IMM);)
+H(jal,
+    uint64_t link = pc + L;
+    x[RD] = link;
+    JUMP(pc + IMM);
+)
+H(jalr,
+    uint64_t t = (RS1 + IMM) & ~1ULL;
+    x[RD] = pc + L;
+    JUMP(t);
+)
+H(beq, BRANCH(RS1 == RS2);)
+H(bne, BRANCH(RS1 != RS2);)
+H(blt, BRANCH((int64_t)RS1 < (int64_t)RS2);)
+H(bge, BRANCH((int64_t)RS1 >= (int64_t)RS2);)
+H(bltu, BRANCH(RS1 < RS2);)
+H(bgeu, BRANCH(RS1 >= RS2);)
+H(lb, LOAD(1, int8_t);)
+H(lh, LOAD(2, int16_t);)
+H(lw, LOAD(4, int32_t);)
+H(ld, LOAD(8, int64_t);)
+H(lbu, LOAD(1, uint8_t);)
+H(lhu, LOAD(2, uint16_t);)
+H(lwu, LOAD(4, uint32_t);)
+H(sb, STORE(1, uint8_t);)
+H(sh, STORE(2, uint16_t);)
+H(sw, STORE(4, uint32_t);)
+H(sd, STORE(8, uint64_t);)
+H(addi, ALU(RS1 + IMM);)
+H(slti, ALU((int64_t)RS1 < (int64_t)IMM);)
+H(sltiu, ALU(RS1 < IMM);)
+H(xori, ALU(RS1 ^ IMM);)
+H(ori, ALU(RS1 | IMM);)
+H(andi, ALU(RS1 & IMM);)
+H(slli, ALU(RS1 << rec->imm);)
+H(srli, ALU(RS1 >> rec->imm);)
+H(srai, ALU((uint64_t)((int64_t)RS1 >> rec->imm));)
+H(addiw, ALU((uint64_t)sext32(RS1 + IMM));)
+H(slliw, ALU((uint64_t)sext32(RS1 << rec->imm));)
+H(srliw, ALU((uint64_t)sext32((uint32_t)RS1 >> rec->imm));)
+H(sraiw, ALU((uint64_t)(int64_t)((int32_t)(uint32_t)RS1 >> rec->imm));)
+H(add, ALU(RS1 + RS2);)
+H(sub, ALU(RS1 - RS2);)
+H(sll, ALU(RS1 << (RS2 & 63));)
+H(slt, ALU((int64_t)RS1 < (int64_t)RS2);)
+H(sltu, ALU(RS1 < RS2);)
+H(xor, ALU(RS1 ^ RS2);)
+H(srl, ALU(RS1 >> (RS2 & 63));)
+H(sra, ALU((uint64_t)((int64_t)RS1 >> (RS2 & 63)));)
+H(or, ALU(RS1 | RS2);)
+H(and, ALU(RS1 & RS2);)
+H(mul, ALU(RS1 * RS2);)
+H(mulh, ALU((uint64_t)(((__int128)(int64_t)RS1 * (__int128)(int64_t)RS2) >> 64));)
+H(mulhsu, ALU((uint64_t)(((__int128)(int64_t)RS1 * (__int128)(unsigned __int128)RS2) >> 64));)
+H(mulhu, ALU((uint64_t)(((unsigned __int128)RS1 * RS2) >> 64));)
+H(div,
+    uint64_t a = RS1, b = RS2;
+    if (b == 0)
+        ALU(UINT64_MAX);
+    if ((int64_t)a == INT64_MIN && (int64_t)b == -1)
+        ALU(a);
+    ALU((uint64_t)((int64_t)a / (int64_t)b));
+)
+H(divu,
+    uint64_t a = RS1, b = RS2;
+    ALU(b ? a / b : UINT64_MAX);
+)
+H(rem,
+    uint64_t a = RS1, b = RS2;
+    if (b == 0)
+        ALU(a);
+    if ((int64_t)a == INT64_MIN && (int64_t)b == -1)
+        ALU(0);
+    ALU((uint64_t)((int64_t)a % (int64_t)b));
+)
+H(remu,
+    uint64_t a = RS1, b = RS2;
+    ALU(b ? a % b : a);
+)
+H(addw, ALU((uint64_t)sext32(RS1 + RS2));)
+H(subw, ALU((uint64_t)sext32(RS1 - RS2));)
+H(sllw, ALU((uint64_t)sext32((uint32_t)RS1 << (RS2 & 31)));)
+H(srlw, ALU((uint64_t)sext32((uint32_t)RS1 >> (RS2 & 31)));)
+H(sraw, ALU((uint64_t)(int64_t)((int32_t)(uint32_t)RS1 >> (RS2 & 31)));)
+H(mulw, ALU((uint64_t)sext32((uint32_t)RS1 * (uint32_t)RS2));)
+H(divw,
+    uint32_t a = (uint32_t)RS1, b = (uint32_t)RS2;
+    if (b == 0)
+        ALU(UINT64_MAX);
+    if ((int32_t)a == INT32_MIN && (int32_t)b == -1)
+        ALU((uint64_t)sext32(a));
+    ALU((uint64_t)(int64_t)((int32_t)a / (int32_t)b));
+)
+H(divuw,
+    uint32_t a = (uint32_t)RS1, b = (uint32_t)RS2;
+    ALU(b ? (uint64_t)sext32(a / b) : UINT64_MAX);
+)
+H(remw,
+    uint32_t a = (uint32_t)RS1, b = (uint32_t)RS2;
+    if (b == 0)
+        ALU((uint64_t)sext32(a));
+    if ((int32_t)a == INT32_MIN && (int32_t)b == -1)
+        ALU(0);
+    ALU((uint64_t)(int64_t)((int32_t)a % (int32_t)b));
+)
+H(remuw,
+    uint32_t a = (uint32_t)RS1, b = (uint32_t)RS2;
+    ALU((uint64_t)sext32(b ? a % b : a));
+)
+H(nop, NEXT();)
+
+/*
+ * fence.i has nothing to do: the decode cache is always coherent. The hart's own stores
+ * drop what they overwrite as they happen, and every other writer of RAM calls
+ * rv_cpu_invalidate_code(). (Linux runs fence.i tens of thousands of times per boot, so
+ * flushing here would cost more than all the decoding it saves.)
+ */
+H(fence_i, NEXT();)
+
+op_generic: {
+    uint32_t insn = (uint32_t)rec->imm;
+    unsigned len = rec->len;
+    uint32_t raw = len == 2 ? (uint32_t)rec->rd | ((uint32_t)rec->rs1 << 8) : insn;
+    cpu->pc = pc;
+    cpu->instret = end - left; /* CSR reads of instret/cycle see the current count */
+    int r = exec_generic(cpu, insn, raw, pc + len);
+    x[0] = 0; /* generic code writes x[rd] with rd = 0 too */
+    if (r < 0)
+        goto trap;
+    pc = r > 0 ? cpu->pc : pc + len;
+    SLOW_NEXT();
+}
+
+op_illegal:
+    rv_raise(cpu, RV_EXC_ILLEGAL, (uint32_t)rec->imm);
+    goto trap;
+
+op_decode: {
+    /* First run of this slot of the current code page: decode it in place. */
+    size_t slot = (size_t)(rec - cpu->fetch_code);
+    if (rv_unlikely(slot >= RV_DPAGE_SLOTS || (pc & RV_PAGE_MASK) != cpu->fetch_vpage))
+        goto lookup_far; /* cannot happen; refuse to decode from the wrong bytes */
+    const uint8_t *p = cpu->fetch_host + slot * 2;
+    uint16_t lo, hi = 0;
+    memcpy(&lo, p, 2);
+    if ((lo & 3) == 3 && slot == RV_DPAGE_SLOTS - 1) {
+        /* Straddles into the next page, which may change independently: never cache. */
+        rec->h = ops[RV_OP_UNCACHED * 2];
+        rec->len = 4;
+        goto op_uncached;
+    }
+    if ((lo & 3) == 3)
+        memcpy(&hi, p + 2, 2);
+    decode_parcels(ops, rec, lo, hi);
+    goto *rec->h;
+}
+
+op_uncached: {
+    /* Fetched through the slow path every time: page-straddling or not in RAM. */
+    uint32_t insn;
+    cpu->pc = pc;
+    if (rv_mmu_fetch_slow(cpu, pc, &insn))
+        goto trap;
+    decode_parcels(ops, &cpu->tmp[0], insn & 0xffff, insn >> 16);
+    rec = &cpu->tmp[0];
+    goto *rec->h;
+}
+
+lookup_far:
+    rec = rv_mmu_code_lookup(cpu, pc);
+    if (rv_unlikely(!rec))
+        goto trap;
+    goto *rec->h;
+
+lookup:
+    if (rv_likely((pc & RV_PAGE_MASK) == cpu->fetch_vpage)) {
+        rec = cpu->fetch_code + ((pc & 0xfff) >> 1);
+        goto *rec->h;
+    }
+    goto lookup_far;
+
+trap:
+    /* The trapping instruction still uses up budget so a fault loop cannot hang us. */
+    cpu->pc = pc;
+    rv_cpu_take_trap(cpu, cpu->exc_cause, cpu->exc_tval);
+    pc = cpu->pc;
+    /* fall through */
+slow_next:
+    COUNT();
+    if (rv_unlikely(cpu->limit != end))
+        goto out;
+    goto lookup;
+
+out:
+    cpu->pc = pc;
+    cpu->instret = end - left;
+
+#undef RD
+#undef RS1
+#undef RS2
+#undef IMM
+#undef COUNT
+#undef NEXT
+#undef JUMP
+#undef SLOW_NEXT
+#undef ALU
+#undef H
+#undef T
+#undef S
+#undef BRANCH
+#undef LOAD
+#undef STORE
 }
 
 enum rv_run_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)

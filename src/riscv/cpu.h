@@ -67,6 +67,13 @@ uint64_t rv_cpu_next_timer(const struct rv_cpu *cpu);
 /* True if an enabled interrupt is pending, so wfi must not sleep. */
 bool rv_cpu_interrupt_pending(const struct rv_cpu *cpu);
 
+/*
+ * Anything other than the hart that writes guest RAM (device DMA, a debugger, a loader
+ * after start-up) must call this for the range it wrote, so the hart does not keep running
+ * instructions it decoded from the old bytes. Cheap when the range holds no decoded code.
+ */
+void rv_cpu_invalidate_code(struct rv_cpu *cpu, uint64_t paddr, uint64_t len);
+
 /* Register access for tests and the debugger-like dump on fatal errors. */
 uint64_t rv_cpu_get_pc(const struct rv_cpu *cpu);
 uint64_t rv_cpu_get_xreg(const struct rv_cpu *cpu, int reg);

@@ -96,15 +96,78 @@ enum {
 /* Memory access kinds for translation and faults. */
 enum rv_access { RV_ACC_R = 0, RV_ACC_W = 1, RV_ACC_X = 2 };
 
+/*
+ * Decode cache. Each decoded RAM page holds one record per 2-byte slot (an instruction may
+ * start at any even offset), filled lazily: a fresh page is all RV_OP_DECODE, and a slot
+ * decodes itself the first time it runs. Two sentinel slots after the last one send
+ * execution that falls off the end of the page back to a lookup.
+ */
+#define RV_DPAGE_SLOTS 2048
+#define RV_DCACHE_PAGES 1024 /* at most this many decoded pages (32 KiB each) per hart */
+
+/* Handlers of the threaded interpreter; cpu->ops maps them to label addresses. */
+enum rv_op {
+    RV_OP_DECODE, RV_OP_LOOKUP, RV_OP_UNCACHED, RV_OP_ILLEGAL, RV_OP_GENERIC, RV_OP_NOP,
+    RV_OP_FENCE_I,
+    RV_OP_LUI, RV_OP_AUIPC, RV_OP_JAL, RV_OP_JALR,
+    RV_OP_BEQ, RV_OP_BNE, RV_OP_BLT, RV_OP_BGE, RV_OP_BLTU, RV_OP_BGEU,
+    RV_OP_LB, RV_OP_LH, RV_OP_LW, RV_OP_LD, RV_OP_LBU, RV_OP_LHU, RV_OP_LWU,
+    RV_OP_SB, RV_OP_SH, RV_OP_SW, RV_OP_SD,
+    RV_OP_ADDI, RV_OP_SLTI, RV_OP_SLTIU, RV_OP_XORI, RV_OP_ORI, RV_OP_ANDI,
+    RV_OP_SLLI, RV_OP_SRLI, RV_OP_SRAI, RV_OP_ADDIW, RV_OP_SLLIW, RV_OP_SRLIW, RV_OP_SRAIW,
+    RV_OP_ADD, RV_OP_SUB, RV_OP_SLL, RV_OP_SLT, RV_OP_SLTU, RV_OP_XOR, RV_OP_SRL, RV_OP_SRA,
+    RV_OP_OR, RV_OP_AND,
+    RV_OP_MUL, RV_OP_MULH, RV_OP_MULHSU, RV_OP_MULHU, RV_OP_DIV, RV_OP_DIVU, RV_OP_REM,
+    RV_OP_REMU,
+    RV_OP_ADDW, RV_OP_SUBW, RV_OP_SLLW, RV_OP_SRLW, RV_OP_SRAW,
+    RV_OP_MULW, RV_OP_DIVW, RV_OP_DIVUW, RV_OP_REMW, RV_OP_REMUW,
+    RV_OP_COUNT
+};
+
+/*
+ * One decoded instruction. rd is 32 (a sink register) when the instruction writes x0, so
+ * handlers never have to re-zero x0. For RV_OP_GENERIC imm holds the 32-bit instruction
+ * and, when it came from a 16-bit one, rd | rs1 << 8 hold that original encoding (for tval).
+ */
+struct rv_drec {
+    const void *h;
+    int32_t imm;
+    uint8_t rd, rs1, rs2;
+    uint8_t len; /* 2 or 4 */
+};
+
+struct rv_dpage {
+    uint32_t ram_page; /* index of the RAM page it decodes, UINT32_MAX when free */
+    struct rv_drec rec[RV_DPAGE_SLOTS + 2];
+};
+
+struct rv_dcache {
+    uint32_t *map;          /* per RAM page: 1 + index in pages[], 0 = no decoded code */
+    uint64_t ram_pages;
+    struct rv_dpage *pages[RV_DCACHE_PAGES]; /* allocated on demand */
+    uint32_t allocated;
+    uint32_t hand;          /* round-robin eviction once all are allocated */
+    uint32_t free_top;      /* stack of allocated but unused pages */
+    uint32_t free_stack[RV_DCACHE_PAGES];
+    uint64_t stat_decoded_pages, stat_evictions, stat_invalidations, stat_flushes;
+};
+
 struct rv_cpu {
-    /* Hot state first. x[0] is forced to zero before every instruction. */
-    uint64_t x[32];
+    /* Hot state first. x[0] is always zero; x[32] absorbs decoded writes to x0. */
+    uint64_t x[33];
     uint64_t pc;
     uint64_t instret;      /* instructions executed (also counts trapping ones) */
     uint64_t limit;        /* the inner loop runs while instret < limit; 0 forces an exit */
     struct rv_tlb_entry *dtlb; /* the set for loads/stores at the effective privilege */
-    uint64_t fetch_vpage;  /* page of the cached code page, RV_TLB_NONE when invalid */
-    const uint8_t *fetch_host; /* host pointer of that page */
+    /*
+     * The current code page: virtual page, its decoded records and host bytes. Any TLB
+     * flush, mode change or decode-cache change resets fetch_vpage to RV_TLB_NONE.
+     */
+    uint64_t fetch_vpage;
+    struct rv_drec *fetch_code;
+    const uint8_t *fetch_host;
+    /* Label addresses, set by the interpreter: ops[op * 2] for 16-bit, [op * 2 + 1] 32-bit. */
+    const void *const *ops;
 
     int priv;
     bool irq_check;        /* something may have unmasked an interrupt: look at the boundary */
@@ -150,6 +213,12 @@ struct rv_cpu {
     struct rv_fp_state fp;
 
     struct rv_tlb_entry tlb[RV_TLB_SETS][RV_TLB_SIZE];
+
+    /* Instructions that are not cached: slot 0 runs, slots 1-2 send the next pc to lookup. */
+    struct rv_drec uncached[3];
+    struct rv_drec tmp[3];
+
+    struct rv_dcache dc;
 };
 
 /* --- mmu.c --- */
@@ -159,11 +228,39 @@ void rv_mmu_flush_page(struct rv_cpu *cpu, uint64_t va);
 int rv_mmu_load_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val);
 int rv_mmu_store_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t val);
 int rv_mmu_fetch_slow(struct rv_cpu *cpu, uint64_t pc, uint32_t *insn);
+/*
+ * Decoded record for pc: from the decode cache when pc is in a RAM page (which becomes the
+ * current code page), else cpu->uncached. NULL with the exception set on a fetch fault.
+ */
+struct rv_drec *rv_mmu_code_lookup(struct rv_cpu *cpu, uint64_t pc);
 int rv_mmu_translate(struct rv_cpu *cpu, uint64_t va, enum rv_access acc, uint64_t *pa);
 int rv_mmu_phys_read(struct rv_cpu *cpu, uint64_t pa, unsigned size, uint64_t *val,
                      uint64_t va, enum rv_access acc);
 int rv_mmu_phys_write(struct rv_cpu *cpu, uint64_t pa, unsigned size, uint64_t val,
                       uint64_t va);
+
+/* --- dcache.c --- */
+int rv_dcache_init(struct rv_cpu *cpu);
+void rv_dcache_destroy(struct rv_cpu *cpu);
+/* Forgets every decoded page (reset, fence.i). */
+void rv_dcache_flush(struct rv_cpu *cpu);
+/* Decoded records of RAM page `ram_page` (allocating, maybe evicting); never NULL. */
+struct rv_drec *rv_dcache_page(struct rv_cpu *cpu, uint64_t ram_page);
+/* Forgets the decoded copy of RAM page `ram_page` (its bytes are about to change). */
+void rv_dcache_drop(struct rv_cpu *cpu, uint64_t ram_page);
+
+/* True if RAM offset `off` (pa - ram_base, already known to be in RAM) holds decoded code. */
+static inline bool rv_dcache_is_code(const struct rv_cpu *cpu, uint64_t off)
+{
+    return cpu->dc.map[off >> RV_PAGE_SHIFT] != 0;
+}
+
+/* A write to RAM offset `off` is about to happen outside the store fast path. */
+static inline void rv_dcache_note_write(struct rv_cpu *cpu, uint64_t off)
+{
+    if (rv_unlikely(rv_dcache_is_code(cpu, off)))
+        rv_dcache_drop(cpu, off >> RV_PAGE_SHIFT);
+}
 
 /* --- csr.c --- */
 int rv_csr_read(struct rv_cpu *cpu, unsigned csr, uint64_t *val);

@@ -123,6 +123,8 @@ static uint64_t walk(struct rv_cpu *cpu, uint64_t va, enum rv_access acc, int pr
         uint64_t need = PTE_A | (acc == RV_ACC_W ? PTE_D : 0);
         if ((pte & need) != need) {
             uint64_t upd = pte | need;
+            /* A page table sharing a page with decoded code: keep the cache honest. */
+            rv_dcache_note_write(cpu, pte_pa - cpu->phys.ram_base);
             /* Another hart may have changed the PTE since we read it: walk again. */
             if (!__atomic_compare_exchange_n(ptep, &pte, upd, false, __ATOMIC_SEQ_CST,
                                              __ATOMIC_RELAXED))
@@ -188,7 +190,8 @@ static int translate_fill(struct rv_cpu *cpu, uint64_t va, enum rv_access acc, u
         }
         if (r_ok)
             e->tag_r = vpage;
-        if (w_ok)
+        /* Stores to a page with decoded code stay on the slow path, which invalidates. */
+        if (w_ok && !rv_dcache_is_code(cpu, ppage - cpu->phys.ram_base))
             e->tag_w = vpage;
         if (x_ok)
             e->tag_x = vpage;
@@ -228,6 +231,7 @@ int rv_mmu_phys_write(struct rv_cpu *cpu, uint64_t pa, unsigned size, uint64_t v
 {
     uint8_t *h = ram_ptr(cpu, pa, size);
     if (h) {
+        rv_dcache_note_write(cpu, pa - cpu->phys.ram_base);
         memcpy(h, &val, size);
         return 0;
     }
@@ -278,7 +282,7 @@ int rv_mmu_store_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t v
     return rv_mmu_phys_write(cpu, pa, size, val, va);
 }
 
-/* Fetches 16 bits at pc (2-aligned) and, if the page is RAM, caches it as the code page. */
+/* Fetches 16 bits at pc (2-aligned), through the TLB when the page is RAM. */
 static int fetch16(struct rv_cpu *cpu, uint64_t pc, uint32_t *half)
 {
     struct rv_tlb_entry *e =
@@ -298,8 +302,6 @@ static int fetch16(struct rv_cpu *cpu, uint64_t pc, uint32_t *half)
         }
     }
     const uint8_t *page = (const uint8_t *)(uintptr_t)(vpage + e->addend);
-    cpu->fetch_vpage = vpage;
-    cpu->fetch_host = page;
     uint16_t v;
     memcpy(&v, page + (pc & 0xfff), 2);
     *half = v;
@@ -320,4 +322,24 @@ int rv_mmu_fetch_slow(struct rv_cpu *cpu, uint64_t pc, uint32_t *insn)
         return -1;
     *insn = lo | (hi << 16);
     return 0;
+}
+
+struct rv_drec *rv_mmu_code_lookup(struct rv_cpu *cpu, uint64_t pc)
+{
+    struct rv_tlb_entry *e =
+        &cpu->tlb[rv_tlb_set_index(cpu->priv)][(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+    uint64_t vpage = pc & RV_PAGE_MASK;
+    if (e->tag_x != vpage) {
+        uint64_t pa;
+        if (translate_fill(cpu, pc, RV_ACC_X, &pa))
+            return NULL;
+        if (e->tag_x != vpage)
+            return cpu->uncached; /* a device or the slow page: fetched every time */
+    }
+    const uint8_t *host = (const uint8_t *)(uintptr_t)(vpage + e->addend);
+    struct rv_drec *recs = rv_dcache_page(cpu, (uint64_t)(host - cpu->phys.ram) >> RV_PAGE_SHIFT);
+    cpu->fetch_vpage = vpage;
+    cpu->fetch_code = recs;
+    cpu->fetch_host = host;
+    return recs + ((pc & 0xfff) >> 1);
 }

@@ -35,14 +35,14 @@ struct harness {
     bool slow_page_used;
 };
 
-static uint64_t dev_read(void *opaque, uint64_t offset, unsigned size)
+static inline uint64_t dev_read(void *opaque, uint64_t offset, unsigned size)
 {
     struct harness *h = opaque;
     (void)size;
     return 0x1122334455667788ULL + offset + h->dev_writes;
 }
 
-static void dev_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
+static inline void dev_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
 {
     struct harness *h = opaque;
     (void)size;
@@ -56,7 +56,7 @@ static void dev_write(void *opaque, uint64_t offset, uint64_t value, unsigned si
         rv_cpu_set_mip(h->cpu, MIP_MEIP, false);
 }
 
-static uint64_t slow_read(void *opaque, uint64_t offset, unsigned size)
+static inline uint64_t slow_read(void *opaque, uint64_t offset, unsigned size)
 {
     struct harness *h = opaque;
     (void)offset;
@@ -65,7 +65,7 @@ static uint64_t slow_read(void *opaque, uint64_t offset, unsigned size)
     return h->slow_value;
 }
 
-static void slow_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
+static inline void slow_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
 {
     struct harness *h = opaque;
     (void)offset;
@@ -76,7 +76,7 @@ static void slow_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
 
 #define SLOW_PAGE (RAM_BASE + 0x3ff000ULL)
 
-static struct harness *harness_new(void)
+static inline struct harness *harness_new(void)
 {
     struct harness *h = calloc(1, sizeof(*h));
     assert_non_null(h);
@@ -98,35 +98,35 @@ static struct harness *harness_new(void)
     return h;
 }
 
-static void harness_free(struct harness *h)
+static inline void harness_free(struct harness *h)
 {
     rv_cpu_free(h->cpu);
     free(h->ram);
     free(h);
 }
 
-static void *gpa(struct harness *h, uint64_t pa)
+static inline void *gpa(struct harness *h, uint64_t pa)
 {
     assert_true(pa >= RAM_BASE && pa < RAM_BASE + RAM_SIZE);
     return h->ram + (pa - RAM_BASE);
 }
 
-static void put32(struct harness *h, uint64_t pa, uint32_t v)
+static inline void put32(struct harness *h, uint64_t pa, uint32_t v)
 {
     memcpy(gpa(h, pa), &v, 4);
 }
 
-static void put16(struct harness *h, uint64_t pa, uint16_t v)
+static inline void put16(struct harness *h, uint64_t pa, uint16_t v)
 {
     memcpy(gpa(h, pa), &v, 2);
 }
 
-static void put64(struct harness *h, uint64_t pa, uint64_t v)
+static inline void put64(struct harness *h, uint64_t pa, uint64_t v)
 {
     memcpy(gpa(h, pa), &v, 8);
 }
 
-static uint64_t get64(struct harness *h, uint64_t pa)
+static inline uint64_t get64(struct harness *h, uint64_t pa)
 {
     uint64_t v;
     memcpy(&v, gpa(h, pa), 8);
@@ -134,7 +134,7 @@ static uint64_t get64(struct harness *h, uint64_t pa)
 }
 
 /* Writes a program of 32-bit words at pa; returns the address after it. */
-static uint64_t emit(struct harness *h, uint64_t pa, const uint32_t *w, size_t n)
+static inline uint64_t emit(struct harness *h, uint64_t pa, const uint32_t *w, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         put32(h, pa + 4 * i, w[i]);
@@ -310,7 +310,7 @@ static inline uint32_t enc_j(uint32_t rd, int32_t imm)
  * Loads a 64-bit constant into rd with lui/addi/slli steps; returns the number of words
  * written (at most 8).
  */
-static size_t li64(uint32_t *out, uint32_t rd, uint64_t v)
+static inline size_t li64(uint32_t *out, uint32_t rd, uint64_t v)
 {
     /* Build from the top 32 bits down, 11/11/10 bits at a time after the first 32. */
     size_t n = 0;
@@ -333,7 +333,7 @@ static size_t li64(uint32_t *out, uint32_t rd, uint64_t v)
 }
 
 /* Emits li64 at pa; returns the address after it. */
-static uint64_t emit_li(struct harness *h, uint64_t pa, uint32_t rd, uint64_t v)
+static inline uint64_t emit_li(struct harness *h, uint64_t pa, uint32_t rd, uint64_t v)
 {
     uint32_t w[8];
     size_t n = li64(w, rd, v);
@@ -346,13 +346,13 @@ struct prog {
     uint64_t pc;
 };
 
-static void op(struct prog *p, uint32_t w)
+static inline void op(struct prog *p, uint32_t w)
 {
     put32(p->h, p->pc, w);
     p->pc += 4;
 }
 
-static void li(struct prog *p, uint32_t rd, uint64_t v)
+static inline void li(struct prog *p, uint32_t rd, uint64_t v)
 {
     p->pc = emit_li(p->h, p->pc, rd, v);
 }
@@ -365,7 +365,7 @@ static void li(struct prog *p, uint32_t rd, uint64_t v)
  * Standard layout: trap handlers that record cause/epc/tval in x28/x29/x30, mark x27 with
  * the mode that took the trap (3 or 1) and stop with wfi; test code starts at RAM_BASE.
  */
-static struct prog prog_begin(struct harness *h)
+static inline struct prog prog_begin(struct harness *h)
 {
     struct prog hp = {h, M_HANDLER};
     op(&hp, CSRR(28, C_MCAUSE));
@@ -390,7 +390,7 @@ static struct prog prog_begin(struct harness *h)
 }
 
 /* mret into `mode`, continuing with the next instruction after this sequence. */
-static void enter_mode(struct prog *p, int mode)
+static inline void enter_mode(struct prog *p, int mode)
 {
     static const uint32_t lui_imm[4] = {0, 1, 0, 2};
     op(p, AUIPC(31, 0));
@@ -405,7 +405,7 @@ static void enter_mode(struct prog *p, int mode)
     op(p, MRET);
 }
 
-static enum rv_run_exit run(struct harness *h)
+static inline enum rv_run_exit run(struct harness *h)
 {
     return rv_cpu_run(h->cpu, 100000);
 }
