@@ -46,6 +46,10 @@ static void usage_run(FILE *out)
             "                  (HTIF): 1 exits 0, an odd value v exits with status v>>1.\n"
             "  --mem SIZE      guest RAM, e.g. 512M or 2G (default 512M; K, M, G, T suffixes)\n"
             "  --no-reboot     exit (status 3) when the guest reboots instead of restarting\n"
+            "  --rng [rate=BYTES_PER_SEC[,burst=BYTES]]\n"
+            "                  add a virtio-rng device fed by the host's getrandom(); with\n"
+            "                  rate=, a token bucket limits it (burst defaults to the rate;\n"
+            "                  K, M, G suffixes), e.g. --rng rate=1K,burst=4K\n"
             "  -v, --verbose   more log output (repeat for debug)\n"
             "  -h, --help      this help\n"
             "\n"
@@ -98,6 +102,34 @@ static const char *default_guest_file(const char *name, char *buf, size_t len)
     return (n > 0 && (size_t)n < len) ? buf : NULL;
 }
 
+/* "rate=N[,burst=N]" (either order, each at most once); rate must be given and > 0. */
+static int parse_rng(const char *s, struct rv_rng_config *rng)
+{
+    char buf[128];
+    if (strlen(s) >= sizeof(buf))
+        return -EINVAL;
+    strcpy(buf, s);
+    bool have_rate = false, have_burst = false;
+    char *save = NULL;
+    for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        uint64_t v;
+        if (!strncmp(item, "rate=", 5) && !have_rate) {
+            if (parse_size(item + 5, &v) < 0 || v == 0)
+                return -EINVAL;
+            rng->rate = v;
+            have_rate = true;
+        } else if (!strncmp(item, "burst=", 6) && !have_burst) {
+            if (parse_size(item + 6, &v) < 0 || v == 0)
+                return -EINVAL;
+            rng->burst = v;
+            have_burst = true;
+        } else {
+            return -EINVAL;
+        }
+    }
+    return have_rate ? 0 : -EINVAL;
+}
+
 static int fail_usage(const char *fmt, const char *arg)
 {
     fprintf(stderr, "kite: ");
@@ -108,7 +140,8 @@ static int fail_usage(const char *fmt, const char *arg)
 
 static int cmd_run(int argc, char **argv)
 {
-    enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT };
+    enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
+           OPT_RNG };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -116,6 +149,7 @@ static int cmd_run(int argc, char **argv)
         {"bios", required_argument, NULL, OPT_BIOS},
         {"mem", required_argument, NULL, OPT_MEM},
         {"no-reboot", no_argument, NULL, OPT_NO_REBOOT},
+        {"rng", optional_argument, NULL, OPT_RNG},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -124,7 +158,8 @@ static int cmd_run(int argc, char **argv)
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
+    /* "+": stop at the first non-option, so --rng may take its value as the next word. */
+    while ((c = getopt_long(argc, argv, "+:vh", opts, NULL)) != -1) {
         switch (c) {
         case OPT_KERNEL: cfg.kernel = optarg; break;
         case OPT_INITRD: cfg.initrd = optarg; break;
@@ -138,6 +173,19 @@ static int cmd_run(int argc, char **argv)
                                   optarg);
             break;
         case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+        case OPT_RNG: {
+            if (cfg.rng.enabled)
+                return fail_usage("option '%s' given twice", "--rng");
+            cfg.rng.enabled = true;
+            const char *val = optarg;
+            /* "--rng rate=..." as well as "--rng=rate=...": a following word with '='. */
+            if (!val && optind < argc && argv[optind][0] != '-' && strchr(argv[optind], '='))
+                val = argv[optind++];
+            if (val && parse_rng(val, &cfg.rng) < 0)
+                return fail_usage("bad --rng value '%s': use rate=BYTES_PER_SEC[,burst=BYTES]",
+                                  val);
+            break;
+        }
         case 'v':
             if (log_threshold < LOG_DEBUG)
                 log_threshold++;

@@ -32,10 +32,13 @@ run_unit() {
 echo "== unit tests"
 run_unit | tee -a "$results"
 
-for suite in tests/cli/run.sh tests/baremetal/check.sh tests/guest/run.sh; do
+for suite in tests/cli/run.sh tests/baremetal/check.sh tests/guest/run.sh tests/fuzz/run.sh; do
     [ -x "$suite" ] || continue
     echo "== $suite"
-    "$suite" 2>&1 | tee "$LOG_DIR/$(basename "$(dirname "$suite")").log" |
+    # The fuzz suite takes a mode: short runs (~30 s) here, long ones under `make fuzz`.
+    args=()
+    [ "$suite" = tests/fuzz/run.sh ] && args=(short)
+    "$suite" "${args[@]}" 2>&1 | tee "$LOG_DIR/$(basename "$(dirname "$suite")").log" |
         grep -E '^(PASS|FAIL|SKIP) ' | tee -a "$results"
 done
 

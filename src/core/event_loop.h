@@ -18,15 +18,41 @@ struct event_source {
     void (*ready)(void *opaque, short revents);
 };
 
+/*
+ * A deadline callback (e.g. a rate limiter waiting for tokens). The owner keeps the struct
+ * alive while it is added; deadline_ns is on clock_host_ns(), 0 = disarmed. A timer is
+ * disarmed before fire() runs; fire() may re-arm it.
+ */
+struct event_timer {
+    uint64_t deadline_ns;
+    void (*fire)(void *opaque);
+    void *opaque;
+};
+
+#define EVENT_LOOP_MAX_TIMERS 16
+
 struct event_loop {
     struct event_source sources[EVENT_LOOP_MAX_SOURCES];
     int count;
+    struct event_timer *timers[EVENT_LOOP_MAX_TIMERS];
+    int timer_count;
 };
 
 void event_loop_init(struct event_loop *loop);
 int event_loop_add(struct event_loop *loop, const struct event_source *src);
 void event_loop_remove(struct event_loop *loop, int fd);
-/* Waits up to timeout_ns (0 = just look, UINT64_MAX = until an fd is ready) and dispatches. */
+int event_loop_add_timer(struct event_loop *loop, struct event_timer *timer);
+void event_loop_remove_timer(struct event_loop *loop, struct event_timer *timer);
+static inline void event_timer_arm(struct event_timer *t, uint64_t deadline_ns)
+{
+    t->deadline_ns = deadline_ns ? deadline_ns : 1;
+}
+static inline void event_timer_disarm(struct event_timer *t)
+{
+    t->deadline_ns = 0;
+}
+/* Waits up to timeout_ns (0 = just look, UINT64_MAX = until an fd is ready; shortened to
+ * the earliest armed timer), dispatches ready fds, then fires the timers that are due. */
 void event_loop_poll(struct event_loop *loop, uint64_t timeout_ns);
 
 #endif

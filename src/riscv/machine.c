@@ -12,8 +12,10 @@
 #include <sys/mman.h>
 
 #include "backend/char_stdio.h"
+#include "backend/entropy.h"
 #include "core/clock.h"
 #include "core/event_loop.h"
+#include "core/guest_mem.h"
 #include "core/image_loader.h"
 #include "core/log.h"
 #include "core/mmio.h"
@@ -25,6 +27,8 @@
 #include "riscv/cpu.h"
 #include "riscv/fdt.h"
 #include "riscv/virt_map.h"
+#include "virtio/mmio.h"
+#include "virtio/rng.h"
 
 #define RV_ISA_STRING "rv64imafdc_zicntr_zicsr_zifencei_sstc"
 /* Instructions per CPU slice: between slices, timers are updated and host fds polled. */
@@ -35,6 +39,13 @@
 #define FW_DYNAMIC_MAGIC 0x4942534fULL
 #define FW_DYNAMIC_VERSION 2
 #define FW_DYNAMIC_NEXT_MODE_S 1
+
+/* A VirtIO device in a virtio-mmio slot. */
+struct machine_virtio {
+    struct virtio_mmio *mmio;
+    void *device;
+    void (*free)(void *device);
+};
 
 enum machine_state { MS_RUNNING, MS_POWEROFF, MS_REBOOT, MS_QUIT, MS_FAILED, MS_HTIF_EXIT };
 
@@ -49,6 +60,9 @@ struct rv_machine {
     struct uart16550 *uart;
     struct syscon *syscon;
     struct goldfish_rtc *rtc;
+    struct guest_mem mem;            /* RAM as VirtIO devices see it */
+    struct machine_virtio virtio[VIRT_VIRTIO_SLOTS];
+    int virtio_count;
     struct stdio_console *console;   /* outlives reboots: owned by rv_machine_run */
     struct event_loop *loop;
     enum machine_state state;
@@ -103,7 +117,8 @@ static uint64_t htif_read(void *opaque, uint64_t offset, unsigned size)
 
 static void htif_command(struct rv_machine *m, uint64_t value)
 {
-    if (value & 1) {
+    /* Exit is device 0, command 0 only: a console byte like 'c' (0x63) is odd too. */
+    if ((value >> 48) == 0 && (value & 1)) {
         uint64_t code = value >> 1;
         if (code == 0) {
             machine_stop(m, MS_HTIF_EXIT, KITE_EXIT_OK);
@@ -161,6 +176,71 @@ static int add_region(struct rv_machine *m, struct mmio_region r)
     return ret;
 }
 
+/* Devices write guest RAM behind the hart's back: drop any code it decoded from there. */
+static void on_device_write(void *opaque, uint64_t gpa, uint64_t len)
+{
+    struct rv_machine *m = opaque;
+    if (m->hart)
+        rv_cpu_invalidate_code(m->hart, gpa, len);
+}
+
+/* How many virtio-mmio slots the configuration fills (the device tree lists exactly those). */
+static int virtio_slots_used(const struct rv_machine_config *cfg)
+{
+    return cfg->rng.enabled ? 1 : 0;
+}
+
+/* Puts `dev` in the next virtio-mmio slot, with that slot's PLIC source. */
+static int add_virtio(struct rv_machine *m, struct virtio_device *dev, void *device,
+                      void (*free_device)(void *))
+{
+    if (m->virtio_count >= (int)VIRT_VIRTIO_SLOTS) {
+        log_error("machine", "no free virtio-mmio slot for %s", dev->name);
+        free_device(device);
+        return -ENOSPC;
+    }
+    int slot = m->virtio_count;
+    struct irq_line irq = {.set = plic_set_irq, .opaque = m->plic,
+                           .line = VIRT_IRQ_VIRTIO_FIRST + slot};
+    struct virtio_mmio *t = virtio_mmio_new(dev, irq);
+    if (!t) {
+        free_device(device);
+        return -ENOMEM;
+    }
+    m->virtio[slot] = (struct machine_virtio){.mmio = t, .device = device, .free = free_device};
+    m->virtio_count++;
+    return add_region(m, virtio_mmio_region(t, VIRT_VIRTIO_BASE + (uint64_t)slot *
+                                                   VIRT_VIRTIO_SIZE));
+}
+
+static void free_rng(void *device)
+{
+    virtio_rng_free(device);
+}
+
+static int create_virtio_devices(struct rv_machine *m)
+{
+    m->mem = (struct guest_mem){.base = m->ram.base, .size = m->ram.size,
+                                .host = m->ram.host, .on_write = on_device_write,
+                                .opaque = m};
+    const struct rv_machine_config *cfg = m->cfg;
+    if (cfg->rng.enabled) {
+        struct virtio_rng_config rc = {.rate = cfg->rng.rate, .burst = cfg->rng.burst};
+        struct virtio_rng *rng = virtio_rng_new(&m->mem, entropy_getrandom(), &rc, m->loop);
+        if (!rng)
+            return -ENOMEM;
+        int ret = add_virtio(m, virtio_rng_device(rng), rng, free_rng);
+        if (ret < 0)
+            return ret;
+    }
+    if (m->virtio_count != virtio_slots_used(cfg)) {
+        log_error("machine", "internal: %d virtio devices but %d slots in the device tree",
+                  m->virtio_count, virtio_slots_used(cfg));
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int create_devices(struct rv_machine *m)
 {
     m->plic = plic_new(&m->hart, 1);
@@ -179,7 +259,7 @@ static int create_devices(struct rv_machine *m)
         add_region(m, syscon_region(m->syscon, VIRT_TEST_BASE)) < 0 ||
         add_region(m, goldfish_rtc_region(m->rtc, VIRT_RTC_BASE)) < 0)
         return -EINVAL;
-    return 0;
+    return create_virtio_devices(m);
 }
 
 /* The RISC-V Image header: "RSC\x05" at 0x38, the memory it needs (le64) at 0x10. */
@@ -306,7 +386,7 @@ static int load_images(struct rv_machine *m, uint64_t *entry, uint64_t *fdt_addr
         .bootargs = cfg->append ? cfg->append : "",
         .initrd_start = initrd_start,
         .initrd_end = initrd_end,
-        .virtio_slots = 0,
+        .virtio_slots = virtio_slots_used(cfg),
     };
     size_t fdt_size;
     void *fdt = rv_fdt_build(&fc, &fdt_size);
@@ -332,6 +412,11 @@ static int load_images(struct rv_machine *m, uint64_t *entry, uint64_t *fdt_addr
 
 static void machine_destroy(struct rv_machine *m)
 {
+    for (int i = 0; i < m->virtio_count; i++) {
+        virtio_mmio_free(m->virtio[i].mmio);
+        m->virtio[i].free(m->virtio[i].device);
+    }
+    m->virtio_count = 0;
     if (m->hart)
         rv_cpu_free(m->hart);
     if (m->plic)

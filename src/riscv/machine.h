@@ -13,6 +13,13 @@ enum kite_exit {
     KITE_EXIT_REBOOT = 3,      /* guest asked to reboot and --no-reboot was given */
 };
 
+/* --rng: a virtio-rng device fed by getrandom(), optionally rate limited. */
+struct rv_rng_config {
+    bool enabled;
+    uint64_t rate;      /* bytes per second, 0 = unlimited */
+    uint64_t burst;     /* bytes, 0 = rate */
+};
+
 struct rv_machine_config {
     uint64_t ram_size;
     const char *bios;       /* firmware: raw binary at RAM base, or ELF (bare-metal tests) */
@@ -20,6 +27,7 @@ struct rv_machine_config {
     const char *initrd;
     const char *append;     /* kernel command line */
     bool no_reboot;
+    struct rv_rng_config rng;
 };
 
 /* Builds the machine, runs it until the guest stops, returns a kite_exit (or, for a

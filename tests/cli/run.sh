@@ -52,8 +52,17 @@ expect_usage truncated-elf run --bios "$tmp/truncated.elf"
 expect_usage x86-elf run --bios /bin/true
 expect_usage bios-bigger-than-ram run --mem 16M --bios "$tmp/big.bin"
 expect_usage missing-bios run --bios "$tmp/nonexistent"
+expect_usage rng-bad-key run --rng speed=10
+expect_usage rng-zero-rate run --rng rate=0
+expect_usage rng-bad-rate run --rng rate=fast
+expect_usage rng-burst-without-rate run --rng burst=4K
+expect_usage rng-bad-burst run --rng=rate=1K,burst=-1
+expect_usage rng-duplicate-key run --rng rate=1K,rate=2K
+expect_usage rng-empty-value run --rng=
+expect_usage rng-twice run --rng --rng
+expect_usage rng-rate-overflow run --rng rate=99999999999999999999
 
-for opt in --kernel --initrd --append --bios --mem --no-reboot --verbose --help; do
+for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"
     else

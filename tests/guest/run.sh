@@ -5,6 +5,8 @@
 # A script prints "TEST <check> PASS|FAIL <detail>" per check and "TESTS DONE" at the end.
 # Every `check <name>` the script contains is expected: a missing line fails, as do a
 # timeout, a kernel oops or panic, or kite not exiting 0 on the guest's poweroff.
+# A script names the kite options it needs in a line "# kite-args: OPTIONS" (e.g.
+# "# kite-args: --rng"); they are appended to the kite command line.
 # Then tests/guest/interactive.py drives the shell of a normal boot through the console.
 set -u
 cd "$(dirname "$0")/../.."
@@ -28,12 +30,16 @@ for script in tests/guest/*.sh; do
     name=$(basename "$script" .sh)
     [ "$name" = run ] && continue
     log=$LOG_DIR/guest-$name.console
+    # Word-split on purpose: the line holds options as they would be typed.
+    extra=$(sed -n 's/^#[[:space:]]*kite-args:[[:space:]]*//p' "$script" | head -n1)
     start=$(date +%s.%N)
+    # shellcheck disable=SC2086
     timeout "$TIMEOUT" "$KITE" run --kernel "$KITE_KERNEL" --initrd "$tmp/initrd" \
-        --bios "$KITE_BIOS" --append "console=ttyS0 kite.test=$name" < /dev/null > "$log" 2>&1
+        --bios "$KITE_BIOS" --append "console=ttyS0 kite.test=$name" $extra \
+        < /dev/null > "$log" 2>&1
     rc=$?
     secs=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo "?")
-    echo "guest: $name: kite exited $rc after ${secs}s (console log: $log)"
+    echo "guest: $name: kite${extra:+ $extra} exited $rc after ${secs}s (console log: $log)"
 
     tr -d '\r' < "$log" > "$tmp/console"
     expected=$(grep -oE '^[[:space:]]*check[[:space:]]+[A-Za-z0-9._-]+' "$script" |

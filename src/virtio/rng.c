@@ -1,0 +1,170 @@
+#include "virtio/rng.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "virtio/rate_limit.h"
+
+struct virtio_rng {
+    struct virtio_device vdev;
+    struct entropy_source source;
+    struct rate_limit limit;
+    struct event_loop *loop;
+    struct event_timer timer;
+    bool timer_added;
+    struct virtq_elem *held;    /* the request waiting for tokens (at most one) */
+    uint64_t served;
+};
+
+/* Fills the writable part of `e` with up to `want` bytes; returns how many it wrote. */
+static uint32_t fill(struct virtio_rng *r, struct virtq_elem *e, uint32_t want)
+{
+    uint32_t done = 0;
+    for (unsigned i = 0; i < e->in_num && done < want; i++) {
+        struct iovec *iov = &e->iov[e->out_num + i];
+        size_t part = iov->iov_len < want - done ? iov->iov_len : want - done;
+        size_t got = 0;
+        while (got < part) {
+            ssize_t n = r->source.read(r->source.opaque, (uint8_t *)iov->iov_base + got,
+                                       part - got);
+            if (n <= 0) {
+                log_once(LOG_WARN, "virtio-rng", "entropy source failed (%d): short request",
+                         (int)n);
+                return done + (uint32_t)got;
+            }
+            got += (size_t)n;
+        }
+        done += (uint32_t)part;
+    }
+    return done;
+}
+
+static void process(struct virtio_rng *r)
+{
+    struct virtio_device *dev = &r->vdev;
+    struct virtq *vq = &dev->queues[0];
+    bool pushed = false;
+    while (virtio_driver_ok(dev)) {
+        struct virtq_elem *e = r->held;
+        r->held = NULL;
+        if (!e && !virtio_pop(dev, 0, &e))
+            break;
+        if (e->out_num) {
+            log_once(LOG_WARN, "virtio-rng", "request with driver-readable buffers: failed");
+            virtq_push(vq, e, 0);
+            pushed = true;
+            continue;
+        }
+        uint32_t want = e->in_len < VIRTIO_RNG_MAX_REQUEST ? (uint32_t)e->in_len
+                                                           : VIRTIO_RNG_MAX_REQUEST;
+        if (r->limit.rate) {
+            /* The event loop's timers run on the same clock. */
+            uint64_t now = clock_host_ns();
+            uint64_t got = rate_limit_take(&r->limit, want, now);
+            if (!got) {
+                /* Wait for tokens: keep this request, stop taking more. */
+                r->held = e;
+                if (r->timer_added)
+                    event_timer_arm(&r->timer, rate_limit_ready_at(&r->limit, want, now));
+                break;
+            }
+            want = (uint32_t)got;
+        }
+        uint32_t n = fill(r, e, want);
+        r->served += n;
+        virtq_push(vq, e, n);
+        pushed = true;
+    }
+    if (pushed)
+        virtio_queue_kick_guest(dev, 0);
+}
+
+static void rng_queue_notify(struct virtio_device *dev, unsigned q)
+{
+    struct virtio_rng *r = dev->opaque;
+    /* While a request waits for tokens, the timer will resume the queue. */
+    if (!r->held)
+        process(r);
+}
+
+static void rng_driver_ok(struct virtio_device *dev)
+{
+    process(dev->opaque);
+}
+
+static void rng_reset(struct virtio_device *dev)
+{
+    struct virtio_rng *r = dev->opaque;
+    if (r->held) {
+        virtq_drop(&dev->queues[0], r->held);
+        r->held = NULL;
+    }
+    event_timer_disarm(&r->timer);
+    /* The bucket is not refilled: resetting must not buy a guest more entropy. */
+}
+
+static void on_timer(void *opaque)
+{
+    process(opaque);
+}
+
+static const struct virtio_device_ops rng_ops = {
+    .queue_notify = rng_queue_notify,
+    .reset = rng_reset,
+    .driver_ok = rng_driver_ok,
+};
+
+struct virtio_rng *virtio_rng_new(const struct guest_mem *mem, struct entropy_source source,
+                                  const struct virtio_rng_config *cfg, struct event_loop *loop)
+{
+    if (!source.read)
+        return NULL;
+    struct virtio_rng *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->source = source;
+    r->vdev.name = "virtio-rng";
+    r->vdev.device_id = VIRTIO_ID_RNG;
+    r->vdev.ops = &rng_ops;
+    r->vdev.opaque = r;
+    if (virtio_device_init(&r->vdev, mem, 1, NULL) < 0) {
+        free(r);
+        return NULL;
+    }
+    r->timer = (struct event_timer){.fire = on_timer, .opaque = r};
+    if (cfg && cfg->rate) {
+        rate_limit_init(&r->limit, cfg->rate, cfg->burst, clock_host_ns());
+        if (!loop || event_loop_add_timer(loop, &r->timer) < 0) {
+            log_error("virtio-rng", "a rate limit needs an event-loop timer");
+            virtio_rng_free(r);
+            return NULL;
+        }
+        r->loop = loop;
+        r->timer_added = true;
+    }
+    return r;
+}
+
+void virtio_rng_free(struct virtio_rng *r)
+{
+    if (!r)
+        return;
+    if (r->held)
+        virtq_drop(&r->vdev.queues[0], r->held);
+    if (r->timer_added)
+        event_loop_remove_timer(r->loop, &r->timer);
+    virtio_device_cleanup(&r->vdev);
+    free(r);
+}
+
+struct virtio_device *virtio_rng_device(struct virtio_rng *r)
+{
+    return &r->vdev;
+}
+
+uint64_t virtio_rng_bytes_served(const struct virtio_rng *r)
+{
+    return r->served;
+}
