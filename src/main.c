@@ -10,12 +10,14 @@
 
 #include "core/log.h"
 #include "riscv/machine.h"
+#include "virtio/console.h"
 
 #define KITE_VERSION "0.1"
 #define DEFAULT_RAM (512ULL << 20)
 #define MIN_RAM (16ULL << 20)
 #define MAX_RAM (256ULL << 30)
 #define DEFAULT_APPEND "console=ttyS0"
+#define DEFAULT_APPEND_HVC "console=hvc0"
 
 static void usage_main(FILE *out)
 {
@@ -50,6 +52,15 @@ static void usage_run(FILE *out)
             "                  add a virtio-rng device fed by the host's getrandom(); with\n"
             "                  rate=, a token bucket limits it (burst defaults to the rate;\n"
             "                  K, M, G suffixes), e.g. --rng rate=1K,burst=4K\n"
+            "  --console uart|virtio\n"
+            "                  the guest console on kite's stdio: the 16550 UART (ttyS0, the\n"
+            "                  default) or a virtio-console (hvc0; default --append becomes\n"
+            "                  \"" DEFAULT_APPEND_HVC "\"), sized like the host terminal\n"
+            "  --port NAME=stdio|pty|unix:PATH\n"
+            "                  add a named virtio-console port (/dev/vport* in the guest, its\n"
+            "                  name in /sys/class/virtio-ports/*/name); its host end is kite's\n"
+            "                  stdio, a new pty (its path is printed), or a unix socket kite\n"
+            "                  listens on. Repeatable, up to 7; NAME is [A-Za-z0-9._-]+\n"
             "  -v, --verbose   more log output (repeat for debug)\n"
             "  -h, --help      this help\n"
             "\n"
@@ -130,6 +141,50 @@ static int parse_rng(const char *s, struct rv_rng_config *rng)
     return have_rate ? 0 : -EINVAL;
 }
 
+/* "NAME=stdio", "NAME=pty" or "NAME=unix:PATH". */
+static int parse_port(char *s, struct rv_port_config *port)
+{
+    char *eq = strchr(s, '=');
+    if (!eq)
+        return -EINVAL;
+    *eq = 0;
+    const char *what = eq + 1;
+    port->name = s;
+    if (!virtio_console_name_valid(s))
+        return -EINVAL;
+    if (!strcmp(what, "stdio")) {
+        port->kind = RV_PORT_STDIO;
+    } else if (!strcmp(what, "pty")) {
+        port->kind = RV_PORT_PTY;
+    } else if (!strncmp(what, "unix:", 5) && what[5]) {
+        port->kind = RV_PORT_UNIX;
+        port->path = what + 5;
+    } else {
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Checks what the port options say together; returns an error message or NULL. */
+static const char *check_ports(const struct rv_machine_config *cfg)
+{
+    unsigned stdio_users = cfg->virtio_console ? 1 : 0;
+    for (unsigned i = 0; i < cfg->num_ports; i++) {
+        if (cfg->ports[i].kind == RV_PORT_STDIO)
+            stdio_users++;
+        for (unsigned j = 0; j < i; j++) {
+            if (!strcmp(cfg->ports[i].name, cfg->ports[j].name))
+                return "two --port options have the same name";
+            if (cfg->ports[i].kind == RV_PORT_UNIX && cfg->ports[j].kind == RV_PORT_UNIX &&
+                !strcmp(cfg->ports[i].path, cfg->ports[j].path))
+                return "two --port options listen on the same socket";
+        }
+    }
+    if (stdio_users > 1)
+        return "only one of --console virtio and --port NAME=stdio can have kite's stdio";
+    return NULL;
+}
+
 static int fail_usage(const char *fmt, const char *arg)
 {
     fprintf(stderr, "kite: ");
@@ -141,7 +196,7 @@ static int fail_usage(const char *fmt, const char *arg)
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_RNG };
+           OPT_RNG, OPT_CONSOLE, OPT_PORT };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -150,6 +205,8 @@ static int cmd_run(int argc, char **argv)
         {"mem", required_argument, NULL, OPT_MEM},
         {"no-reboot", no_argument, NULL, OPT_NO_REBOOT},
         {"rng", optional_argument, NULL, OPT_RNG},
+        {"console", required_argument, NULL, OPT_CONSOLE},
+        {"port", required_argument, NULL, OPT_PORT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -186,6 +243,22 @@ static int cmd_run(int argc, char **argv)
                                   val);
             break;
         }
+        case OPT_CONSOLE:
+            if (!strcmp(optarg, "virtio"))
+                cfg.virtio_console = true;
+            else if (!strcmp(optarg, "uart"))
+                cfg.virtio_console = false;
+            else
+                return fail_usage("bad --console value '%s': use uart or virtio", optarg);
+            break;
+        case OPT_PORT:
+            if (cfg.num_ports == RV_MAX_PORTS)
+                return fail_usage("too many --port options (at most %s)", "7");
+            if (parse_port(optarg, &cfg.ports[cfg.num_ports]) < 0)
+                return fail_usage("bad --port value '%s': use NAME=stdio|pty|unix:PATH with "
+                                  "NAME of letters, digits, '.', '_' and '-'", optarg);
+            cfg.num_ports++;
+            break;
         case 'v':
             if (log_threshold < LOG_DEBUG)
                 log_threshold++;
@@ -197,6 +270,9 @@ static int cmd_run(int argc, char **argv)
     }
     if (optind < argc)
         return fail_usage("unexpected argument '%s'", argv[optind]);
+    const char *port_error = check_ports(&cfg);
+    if (port_error)
+        return fail_usage("%s", port_error);
 
     static char kernel_buf[PATH_MAX], initrd_buf[PATH_MAX], bios_buf[PATH_MAX];
     bool bare_metal = cfg.bios && !cfg.kernel;
@@ -215,7 +291,7 @@ static int cmd_run(int argc, char **argv)
                               cfg.bios ? cfg.bios : "~/.cache/kite");
     }
     if (cfg.kernel && !cfg.append)
-        cfg.append = DEFAULT_APPEND;
+        cfg.append = cfg.virtio_console ? DEFAULT_APPEND_HVC : DEFAULT_APPEND;
     return rv_machine_run(&cfg);
 }
 

@@ -2,10 +2,12 @@
 #include "backend/char_stdio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -24,7 +26,23 @@ struct stdio_console {
      * once this is empty, so a guest that stops reading throttles the host side. */
     uint8_t pending[256];
     size_t pending_len, pending_off;
+    int winch_pipe[2];  /* SIGWINCH -> event loop; -1 when stdout is not a terminal */
 };
+
+static int winch_write_fd = -1;
+
+static void on_sigwinch(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (winch_write_fd >= 0) {
+        char c = 0;
+        /* Full pipe: a resize is already pending, which is all we need to know. */
+        ssize_t n = write(winch_write_fd, &c, 1);
+        (void)n;
+    }
+    errno = saved;
+}
 
 static struct termios saved_termios;
 static bool termios_saved;
@@ -161,6 +179,53 @@ static void console_ready(void *opaque, short revents)
         deliver_pending(con);
 }
 
+bool stdio_console_size(unsigned *cols, unsigned *rows)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0 || ws.ws_row == 0)
+        return false;
+    *cols = ws.ws_col;
+    *rows = ws.ws_row;
+    return true;
+}
+
+static short winch_events(void *opaque)
+{
+    (void)opaque;
+    return POLLIN;
+}
+
+static void winch_ready(void *opaque, short revents)
+{
+    struct stdio_console *con = opaque;
+    char buf[64];
+    (void)revents;
+    while (read(con->winch_pipe[0], buf, sizeof(buf)) > 0)
+        ;
+    unsigned cols, rows;
+    if (con->frontend.resize && stdio_console_size(&cols, &rows))
+        con->frontend.resize(con->frontend.opaque, cols, rows);
+}
+
+/* Follows terminal resizes when stdout is a terminal; best effort otherwise. */
+static void watch_resizes(struct stdio_console *con)
+{
+    con->winch_pipe[0] = con->winch_pipe[1] = -1;
+    unsigned cols, rows;
+    if (!stdio_console_size(&cols, &rows) ||
+        pipe2(con->winch_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+        con->winch_pipe[0] = con->winch_pipe[1] = -1;
+        return;
+    }
+    winch_write_fd = con->winch_pipe[1];
+    struct sigaction sa = {.sa_handler = on_sigwinch, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGWINCH, &sa, NULL);
+    struct event_source src = {.fd = con->winch_pipe[0], .opaque = con,
+                               .events = winch_events, .ready = winch_ready};
+    event_loop_add(con->loop, &src);
+}
+
 struct stdio_console *stdio_console_open(struct event_loop *loop, void (*on_quit)(void *opaque),
                                          void *opaque)
 {
@@ -174,6 +239,7 @@ struct stdio_console *stdio_console_open(struct event_loop *loop, void (*on_quit
     struct event_source src = {
         .fd = STDIN_FILENO, .opaque = con, .events = console_events, .ready = console_ready};
     event_loop_add(loop, &src);
+    watch_resizes(con);
     return con;
 }
 
@@ -192,6 +258,13 @@ void stdio_console_close(struct stdio_console *con)
     if (!con)
         return;
     event_loop_remove(con->loop, STDIN_FILENO);
+    if (con->winch_pipe[0] >= 0) {
+        signal(SIGWINCH, SIG_DFL);
+        winch_write_fd = -1;
+        event_loop_remove(con->loop, con->winch_pipe[0]);
+        close(con->winch_pipe[0]);
+        close(con->winch_pipe[1]);
+    }
     stdio_console_restore_terminal();
     free(con);
 }

@@ -19,6 +19,8 @@ struct stdio_console *stdio_console_open(struct event_loop *loop, void (*on_quit
                                          void *opaque);
 void stdio_console_attach(struct stdio_console *con, struct char_frontend frontend);
 struct char_backend stdio_console_backend(struct stdio_console *con);
+/* The terminal's size (stdout); false when it is not a terminal. */
+bool stdio_console_size(unsigned *cols, unsigned *rows);
 /* Restores the terminal and unregisters from the loop. */
 void stdio_console_close(struct stdio_console *con);
 

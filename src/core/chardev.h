@@ -10,12 +10,22 @@
 #ifndef KITE_CORE_CHARDEV_H
 #define KITE_CORE_CHARDEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct char_backend {
     void *opaque;
+    /* Takes len bytes (len <= write_room() when write_room is set; else it may block). */
     void (*write)(void *opaque, const uint8_t *buf, size_t len);
+    /*
+     * Optional, for backends that must not block the machine (pty, socket): how many bytes
+     * write() takes now; 0 while the peer is slow or absent. The frontend keeps the rest
+     * and is told through char_frontend.wakeup when there is room again.
+     */
+    size_t (*write_room)(void *opaque);
+    /* Optional: whether someone is on the host end (a socket client); NULL = always. */
+    bool (*connected)(void *opaque);
 };
 
 struct char_frontend {
@@ -24,6 +34,10 @@ struct char_frontend {
     size_t (*can_receive)(void *opaque);
     /* Delivers len <= can_receive() bytes. */
     void (*receive)(void *opaque, const uint8_t *buf, size_t len);
+    /* Optional: write room or the connection changed; look at the backend again. */
+    void (*wakeup)(void *opaque);
+    /* Optional: the host terminal now has this size. */
+    void (*resize)(void *opaque, unsigned cols, unsigned rows);
 };
 
 #endif

@@ -7,11 +7,13 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "backend/char_stdio.h"
+#include "backend/char_stream.h"
 #include "backend/entropy.h"
 #include "core/clock.h"
 #include "core/event_loop.h"
@@ -27,6 +29,7 @@
 #include "riscv/cpu.h"
 #include "riscv/fdt.h"
 #include "riscv/virt_map.h"
+#include "virtio/console.h"
 #include "virtio/mmio.h"
 #include "virtio/rng.h"
 
@@ -47,6 +50,12 @@ struct machine_virtio {
     void (*free)(void *device);
 };
 
+/* The host end of a --port: lives across guest reboots, like the stdio console. */
+struct port_host {
+    struct char_stream *stream;     /* pty or unix socket; NULL for stdio */
+    struct char_backend backend;
+};
+
 enum machine_state { MS_RUNNING, MS_POWEROFF, MS_REBOOT, MS_QUIT, MS_FAILED, MS_HTIF_EXIT };
 
 struct rv_machine {
@@ -64,6 +73,7 @@ struct rv_machine {
     struct machine_virtio virtio[VIRT_VIRTIO_SLOTS];
     int virtio_count;
     struct stdio_console *console;   /* outlives reboots: owned by rv_machine_run */
+    struct port_host *port_hosts;    /* cfg->num_ports of them, also owned by rv_machine_run */
     struct event_loop *loop;
     enum machine_state state;
     int exit_status;
@@ -187,7 +197,7 @@ static void on_device_write(void *opaque, uint64_t gpa, uint64_t len)
 /* How many virtio-mmio slots the configuration fills (the device tree lists exactly those). */
 static int virtio_slots_used(const struct rv_machine_config *cfg)
 {
-    return cfg->rng.enabled ? 1 : 0;
+    return (cfg->virtio_console ? 1 : 0) + (cfg->num_ports ? 1 : 0) + (cfg->rng.enabled ? 1 : 0);
 }
 
 /* Puts `dev` in the next virtio-mmio slot, with that slot's PLIC source. */
@@ -218,19 +228,64 @@ static void free_rng(void *device)
     virtio_rng_free(device);
 }
 
+static void free_console(void *device)
+{
+    virtio_console_free(device);
+}
+
+/* --console virtio: hvc0 on kite's stdio, sized like the host terminal when it is one. */
+static int create_virtio_console(struct rv_machine *m)
+{
+    struct virtio_console_port_config port = {.backend = stdio_console_backend(m->console)};
+    struct virtio_console_config cc = {.num_ports = 1, .ports = &port};
+    cc.has_size = stdio_console_size(&cc.cols, &cc.rows);
+    struct virtio_console *c = virtio_console_new(&m->mem, &cc);
+    if (!c)
+        return -ENOMEM;
+    stdio_console_attach(m->console, virtio_console_frontend(c, 0));
+    return add_virtio(m, virtio_console_device(c), c, free_console);
+}
+
+/* --port: one multiport virtio-console holding every named port. */
+static int create_virtio_ports(struct rv_machine *m)
+{
+    const struct rv_machine_config *cfg = m->cfg;
+    struct virtio_console_port_config ports[RV_MAX_PORTS];
+    for (unsigned i = 0; i < cfg->num_ports; i++)
+        ports[i] = (struct virtio_console_port_config){.name = cfg->ports[i].name,
+                                                       .backend = m->port_hosts[i].backend};
+    struct virtio_console_config cc = {.multiport = true, .num_ports = cfg->num_ports,
+                                       .ports = ports};
+    struct virtio_console *c = virtio_console_new(&m->mem, &cc);
+    if (!c)
+        return -ENOMEM;
+    for (unsigned i = 0; i < cfg->num_ports; i++) {
+        struct char_frontend fe = virtio_console_frontend(c, i);
+        if (m->port_hosts[i].stream)
+            char_stream_attach(m->port_hosts[i].stream, fe);
+        else
+            stdio_console_attach(m->console, fe);
+    }
+    return add_virtio(m, virtio_console_device(c), c, free_console);
+}
+
 static int create_virtio_devices(struct rv_machine *m)
 {
     m->mem = (struct guest_mem){.base = m->ram.base, .size = m->ram.size,
                                 .host = m->ram.host, .on_write = on_device_write,
                                 .opaque = m};
     const struct rv_machine_config *cfg = m->cfg;
+    int ret;
+    if (cfg->virtio_console && (ret = create_virtio_console(m)) < 0)
+        return ret;
+    if (cfg->num_ports && (ret = create_virtio_ports(m)) < 0)
+        return ret;
     if (cfg->rng.enabled) {
         struct virtio_rng_config rc = {.rate = cfg->rng.rate, .burst = cfg->rng.burst};
         struct virtio_rng *rng = virtio_rng_new(&m->mem, entropy_getrandom(), &rc, m->loop);
         if (!rng)
             return -ENOMEM;
-        int ret = add_virtio(m, virtio_rng_device(rng), rng, free_rng);
-        if (ret < 0)
+        if ((ret = add_virtio(m, virtio_rng_device(rng), rng, free_rng)) < 0)
             return ret;
     }
     if (m->virtio_count != virtio_slots_used(cfg)) {
@@ -412,6 +467,12 @@ static int load_images(struct rv_machine *m, uint64_t *entry, uint64_t *fdt_addr
 
 static void machine_destroy(struct rv_machine *m)
 {
+    /* The host ends outlive the devices: nothing may call into a freed port. */
+    for (unsigned i = 0; m->port_hosts && i < m->cfg->num_ports; i++)
+        if (m->port_hosts[i].stream)
+            char_stream_attach(m->port_hosts[i].stream, (struct char_frontend){0});
+    if (m->console)
+        stdio_console_attach(m->console, (struct char_frontend){0});
     for (int i = 0; i < m->virtio_count; i++) {
         virtio_mmio_free(m->virtio[i].mmio);
         m->virtio[i].free(m->virtio[i].device);
@@ -481,6 +542,39 @@ static void machine_loop(struct rv_machine *m)
     }
 }
 
+static void close_port_hosts(const struct rv_machine_config *cfg, struct port_host *hosts)
+{
+    for (unsigned i = 0; i < cfg->num_ports; i++)
+        char_stream_close(hosts[i].stream);
+}
+
+/* Opens the host end of every --port, telling the user where the ptys are. */
+static int open_port_hosts(const struct rv_machine_config *cfg, struct stdio_console *con,
+                           struct event_loop *loop, struct port_host *hosts)
+{
+    for (unsigned i = 0; i < cfg->num_ports; i++) {
+        const struct rv_port_config *pc = &cfg->ports[i];
+        char pty[64];
+        switch (pc->kind) {
+        case RV_PORT_STDIO:
+            hosts[i].backend = stdio_console_backend(con);
+            continue;
+        case RV_PORT_PTY:
+            hosts[i].stream = char_stream_open_pty(loop, pty, sizeof(pty));
+            if (hosts[i].stream)
+                fprintf(stderr, "kite: port %s is on %s\r\n", pc->name, pty);
+            break;
+        case RV_PORT_UNIX:
+            hosts[i].stream = char_stream_listen_unix(loop, pc->path);
+            break;
+        }
+        if (!hosts[i].stream)
+            return -EINVAL;
+        hosts[i].backend = char_stream_backend(hosts[i].stream);
+    }
+    return 0;
+}
+
 int rv_machine_run(const struct rv_machine_config *cfg)
 {
     struct event_loop loop;
@@ -489,9 +583,16 @@ int rv_machine_run(const struct rv_machine_config *cfg)
     m.console = stdio_console_open(&loop, on_console_quit, &m);
     if (!m.console)
         return KITE_EXIT_GUEST_FAIL;
+    struct port_host hosts[RV_MAX_PORTS] = {{0}};
+    if (open_port_hosts(cfg, m.console, &loop, hosts) < 0) {
+        close_port_hosts(cfg, hosts);
+        stdio_console_close(m.console);
+        return KITE_EXIT_USAGE;
+    }
     int status;
     for (;;) {
-        struct rv_machine fresh = {.cfg = cfg, .loop = &loop, .console = m.console};
+        struct rv_machine fresh = {.cfg = cfg, .loop = &loop, .console = m.console,
+                                   .port_hosts = hosts};
         m = fresh;
         if (machine_build(&m) < 0) {
             machine_destroy(&m);
@@ -511,6 +612,7 @@ int rv_machine_run(const struct rv_machine_config *cfg)
         machine_destroy(&m);
         break;
     }
+    close_port_hosts(cfg, hosts);
     stdio_console_close(m.console);
     return status;
 }

@@ -20,6 +20,16 @@ struct rv_rng_config {
     uint64_t burst;     /* bytes, 0 = rate */
 };
 
+/* --port NAME=stdio|pty|unix:PATH: a named virtio-console port and its host end. */
+enum rv_port_kind { RV_PORT_STDIO, RV_PORT_PTY, RV_PORT_UNIX };
+#define RV_MAX_PORTS 7
+
+struct rv_port_config {
+    const char *name;
+    enum rv_port_kind kind;
+    const char *path;       /* RV_PORT_UNIX */
+};
+
 struct rv_machine_config {
     uint64_t ram_size;
     const char *bios;       /* firmware: raw binary at RAM base, or ELF (bare-metal tests) */
@@ -28,6 +38,9 @@ struct rv_machine_config {
     const char *append;     /* kernel command line */
     bool no_reboot;
     struct rv_rng_config rng;
+    bool virtio_console;    /* --console virtio: the guest console is hvc0, not the UART */
+    struct rv_port_config ports[RV_MAX_PORTS];
+    unsigned num_ports;
 };
 
 /* Builds the machine, runs it until the guest stops, returns a kite_exit (or, for a

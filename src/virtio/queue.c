@@ -414,3 +414,41 @@ bool virtq_set_notification(struct virtq *vq, bool enable)
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     return virtq_has_avail(vq);
 }
+
+size_t virtq_elem_read(const struct virtq_elem *e, uint64_t offset, void *buf, size_t len)
+{
+    size_t done = 0;
+    for (unsigned i = 0; i < e->out_num && done < len; i++) {
+        const struct iovec *iov = &e->iov[i];
+        if (offset >= iov->iov_len) {
+            offset -= iov->iov_len;
+            continue;
+        }
+        size_t part = iov->iov_len - offset;
+        if (part > len - done)
+            part = len - done;
+        memcpy((uint8_t *)buf + done, (const uint8_t *)iov->iov_base + offset, part);
+        done += part;
+        offset = 0;
+    }
+    return done;
+}
+
+size_t virtq_elem_write(struct virtq_elem *e, uint64_t offset, const void *buf, size_t len)
+{
+    size_t done = 0;
+    for (unsigned i = 0; i < e->in_num && done < len; i++) {
+        struct iovec *iov = &e->iov[e->out_num + i];
+        if (offset >= iov->iov_len) {
+            offset -= iov->iov_len;
+            continue;
+        }
+        size_t part = iov->iov_len - offset;
+        if (part > len - done)
+            part = len - done;
+        memcpy((uint8_t *)iov->iov_base + offset, (const uint8_t *)buf + done, part);
+        done += part;
+        offset = 0;
+    }
+    return done;
+}

@@ -17,6 +17,7 @@
 #define KITE_VIRTIO_QUEUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -139,6 +140,14 @@ bool virtq_should_notify(struct virtq *vq);
 bool virtq_set_notification(struct virtq *vq, bool enable);
 /* True if the driver has made buffers available that were not popped yet. */
 bool virtq_has_avail(struct virtq *vq);
+
+/*
+ * Copy between a request and a host buffer, starting `offset` bytes into the readable
+ * (read) or writable (write) part. Return the bytes copied (short at the end of the part).
+ * The caller reads a guest structure once into its own copy and validates that copy.
+ */
+size_t virtq_elem_read(const struct virtq_elem *e, uint64_t offset, void *buf, size_t len);
+size_t virtq_elem_write(struct virtq_elem *e, uint64_t offset, const void *buf, size_t len);
 
 const char *virtq_error_name(enum virtq_error err);
 

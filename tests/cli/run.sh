@@ -61,8 +61,29 @@ expect_usage rng-duplicate-key run --rng rate=1K,rate=2K
 expect_usage rng-empty-value run --rng=
 expect_usage rng-twice run --rng --rng
 expect_usage rng-rate-overflow run --rng rate=99999999999999999999
+expect_usage console-bad-value run --console hvc
+expect_usage port-no-equals run --port foo
+expect_usage port-bad-name run --port 'bad name=pty'
+expect_usage port-path-in-name run --port ../x=pty
+expect_usage port-empty-name run --port =pty
+expect_usage port-unknown-kind run --port foo=tcp:1234
+expect_usage port-empty-unix-path run --port foo=unix:
+expect_usage port-duplicate-name run --port a=pty --port a=pty
+expect_usage port-duplicate-socket run --port a=unix:"$tmp/s" --port b=unix:"$tmp/s"
+expect_usage port-stdio-twice run --console virtio --port a=stdio
+expect_usage port-too-many run --port a=pty --port b=pty --port c=pty --port d=pty \
+    --port e=pty --port f=pty --port g=pty --port h=pty
+# The socket path is a regular file: kite must not replace it.
+printf 'precious\n' > "$tmp/not-a-socket"
+expect_usage port-socket-path-is-file run --bios "$tmp/fw.bin" --port a=unix:"$tmp/not-a-socket"
+if [ "$(cat "$tmp/not-a-socket")" = precious ]; then
+    echo "PASS cli.port-socket-path-file-untouched"
+else
+    echo "FAIL cli.port-socket-path-file-untouched"
+fi
 
-for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --verbose --help; do
+for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
+    --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"
     else

@@ -78,3 +78,5 @@ python3 tests/guest/interactive.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_
     "$LOG_DIR/guest-interactive.console"
 python3 tests/guest/console_tty.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
     "$LOG_DIR/guest-console-tty.console"
+python3 tests/guest/virtio_console.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
+    "$LOG_DIR/guest-virtio-console.console"

@@ -68,7 +68,7 @@ struct sim_drv {
     struct virtio_mmio *t;
     int irq_level;
     unsigned irq_raises;
-    struct sim_queue q[4];
+    struct sim_queue q[8];
 };
 
 static void sim_irq_set(void *opaque, int line, int level)
@@ -135,7 +135,7 @@ static inline uint32_t sim_queue_setup_at(struct sim_drv *d, unsigned q, uint32_
     sim_wr(d, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
     sim_wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
     uint32_t ready = sim_rd(d, VIRTIO_MMIO_QUEUE_READY);
-    if (ready && q < 4)
+    if (ready && q < sizeof(d->q) / sizeof(d->q[0]))
         d->q[q] = (struct sim_queue){.size = (uint16_t)size, .desc = desc, .avail = avail,
                                      .used = used};
     return ready;
