@@ -20,14 +20,21 @@ run_unit() {
         out=$LOG_DIR/$name.log
         CMOCKA_MESSAGE_OUTPUT=stdout "$t" > "$out" 2>&1
         rc=$?
-        # One result per cmocka test case; a crash without cmocka's summary is a failure.
-        grep -E '^\[       OK \]|^\[  FAILED  \] [a-z_0-9]+$|^\[  ERROR   \]' "$out" |
-            sed -E "s/^\[       OK \] (.*)/PASS $name.\1/; s/^\[  (FAILED|ERROR)  ? *\] (.*)/FAIL $name.\2/"
+        # One result per cmocka test case, from the per-test lines before cmocka's closing
+        # summary (which lists the failures again); a crash without that summary fails.
+        awk -v n="$name" '
+            /^\[==========\] .* run\.$/ { exit }
+            /^\[       OK \] [A-Za-z_0-9]+$/ { print "PASS " n "." $4 }
+            /^\[  FAILED  \] [A-Za-z_0-9]+$/ { print "FAIL " n "." $4 }' "$out"
         if [ $rc -ne 0 ] && ! grep -q '^\[  FAILED  \]' "$out"; then
             echo "FAIL $name (exit $rc, see $out)"
         fi
     done
 }
+
+if [ -e "$BUILD/build-failed" ]; then
+    echo "FAIL build (make all unit failed: see its output above)" | tee -a "$results"
+fi
 
 echo "== unit tests"
 run_unit | tee -a "$results"

@@ -14,6 +14,7 @@
 #include "core/log.h"
 
 #define CTRL_A 0x01
+#define READ_CHUNK 256
 
 struct stdio_console {
     struct event_loop *loop;
@@ -22,9 +23,12 @@ struct stdio_console {
     void *quit_opaque;
     bool escape;        /* the previous byte was Ctrl-A */
     bool eof;           /* stdin closed: stop polling it */
-    /* Bytes read from stdin that the frontend could not take yet. We read again only
-     * once this is empty, so a guest that stops reading throttles the host side. */
-    uint8_t pending[256];
+    /*
+     * Bytes read from stdin that the frontend could not take yet. stdin is read while
+     * there is room here, so the escapes (Ctrl-A x) still work when the guest stops
+     * reading; once it is full, a guest that does not read throttles the host side.
+     */
+    uint8_t pending[64 * 1024];
     size_t pending_len, pending_off;
     int winch_pipe[2];  /* SIGWINCH -> event loop; -1 when stdout is not a terminal */
 };
@@ -66,8 +70,8 @@ static void enter_raw_mode(void)
         return;
     termios_saved = true;
     atexit(stdio_console_restore_terminal);
-    static const int fatal[] = {SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGBUS, SIGABRT, SIGFPE,
-                                SIGILL};
+    static const int fatal[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGSEGV, SIGBUS, SIGABRT,
+                                SIGFPE, SIGILL};
     for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
         signal(fatal[i], restore_and_reraise);
     struct termios raw = saved_termios;
@@ -133,7 +137,9 @@ static short console_events(void *opaque)
 {
     struct stdio_console *con = opaque;
     deliver_pending(con);
-    return (con->eof || con->pending_len) ? 0 : POLLIN;
+    /* A read of READ_CHUNK bytes adds at most READ_CHUNK to pending. */
+    size_t queued = con->pending_len - con->pending_off;
+    return (con->eof || sizeof(con->pending) - queued < READ_CHUNK) ? 0 : POLLIN;
 }
 
 /* Filters the Ctrl-A escapes out of what was typed; returns false if the user quit. */
@@ -165,7 +171,15 @@ static bool handle_escapes(struct stdio_console *con, const uint8_t *in, size_t 
 static void console_ready(void *opaque, short revents)
 {
     struct stdio_console *con = opaque;
-    uint8_t buf[sizeof(con->pending)];
+    uint8_t buf[READ_CHUNK];
+    if (con->pending_off) {
+        memmove(con->pending, con->pending + con->pending_off,
+                con->pending_len - con->pending_off);
+        con->pending_len -= con->pending_off;
+        con->pending_off = 0;
+    }
+    if (sizeof(con->pending) - con->pending_len < sizeof(buf))
+        return;
     ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
         con->eof = true;

@@ -31,6 +31,20 @@ h[0x38:0x3c] = b'RSC\x05'
 open(sys.argv[1], 'wb').write(bytes(h))
 PY
 head -c 100 /bin/true > "$tmp/truncated.elf"
+# RISC-V ELFs that are broken in the ways a real one can be: the program headers cut off,
+# a segment's bytes cut off, a segment that lies outside RAM.
+python3 - "$tmp" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def elf(paddr, filesz, data_len):
+    eh = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
+    eh += struct.pack("<HHIQQQIHHHHHH", 2, 243, 1, 0x80000000, 64, 0, 0, 64, 56, 1, 64, 0, 0)
+    ph = struct.pack("<IIQQQQQQ", 1, 5, 120, paddr, paddr, filesz, filesz, 0x1000)
+    return eh + ph + bytes(data_len)
+open(d + "/rv-cut-phdr.elf", "wb").write(elf(0x80000000, 16, 16)[:64 + 20])
+open(d + "/rv-cut-segment.elf", "wb").write(elf(0x80000000, 4096, 100))
+open(d + "/rv-outside-ram.elf", "wb").write(elf(0x10000000, 16, 16))
+PY
 head -c $((20 << 20)) /dev/zero > "$tmp/big.bin"
 mkdir "$tmp/dir"
 
@@ -49,6 +63,9 @@ expect_usage kernel-not-riscv run --bios "$tmp/fw.bin" --kernel "$tmp/text"
 expect_usage kernel-too-big-for-ram run --mem 64M --bios "$tmp/fw.bin" --kernel "$tmp/huge-image"
 expect_usage missing-initrd run --bios "$tmp/fw.bin" --kernel "$tmp/huge-image" --initrd "$tmp/nonexistent"
 expect_usage truncated-elf run --bios "$tmp/truncated.elf"
+expect_usage riscv-elf-cut-phdr run --bios "$tmp/rv-cut-phdr.elf"
+expect_usage riscv-elf-cut-segment run --bios "$tmp/rv-cut-segment.elf"
+expect_usage riscv-elf-outside-ram run --bios "$tmp/rv-outside-ram.elf"
 expect_usage x86-elf run --bios /bin/true
 expect_usage bios-bigger-than-ram run --mem 16M --bios "$tmp/big.bin"
 expect_usage missing-bios run --bios "$tmp/nonexistent"

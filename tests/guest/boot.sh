@@ -31,6 +31,11 @@ isa=$(sed -n 's/^isa[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n1)
 check cpuinfo-hart "processors=$harts first hart=$hart0" num_between "${hart0:-x}" 0 4095
 check cpuinfo-harts "processors=$harts" num_between "$harts" 1 1024
 check cpuinfo-isa "isa=$(echo "$isa" | cut -c1-60)" has_prefix "$isa" rv64i
+# Sstc from the device tree: Linux programs stimecmp itself, no firmware round trip.
+has() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
+check cpuinfo-sstc "isa=$isa" has "${isa}_" _sstc_
+timer=$(dmesg | grep -m1 'riscv-timer' || true)
+check timer-via-sstc "${timer:-no riscv-timer line}" has "$timer" "via sstc"
 
 # Shell arithmetic (64-bit) and a pipeline through several processes.
 arith=$(( (1 << 40) + 12345 * 6789 - 7 % 3 ))

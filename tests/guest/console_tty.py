@@ -106,6 +106,26 @@ def main():
     result(up and rc is not None and t.restored(), "terminal-restored-after-sigterm",
            f"exit {rc}, restored={t.restored()}")
 
+    # 3: Ctrl-A x while typed bytes wait that the guest never reads: firmware that is one
+    # `j .` (0x0000006f) leaves the UART's 16-byte FIFO full. The escape must still work.
+    spin = log + ".spin.bin"
+    with open(spin, "wb") as f:
+        f.write(bytes([0x6f, 0, 0, 0]))
+    t = Tty([kite, "run", "--bios", spin], log)
+    time.sleep(0.5)
+    t.send(b"q" * 600 + b"\x01x")
+    rc = t.wait(30)
+    result(rc == 0 and t.restored(), "ctrl-a-x-quits-with-input-backlog",
+           f"exit {rc}, restored={t.restored()}")
+
+    # 4: SIGINT (kill -INT; the terminal's own Ctrl-C goes to the guest in raw mode).
+    t = Tty(cmd, log)
+    up = t.expect("Linux version", TIMEOUT)
+    os.kill(t.proc.pid, signal.SIGINT)
+    rc = t.wait(30)
+    result(up and rc is not None and t.restored(), "terminal-restored-after-sigint",
+           f"exit {rc}, restored={t.restored()}")
+
 
 if __name__ == "__main__":
     main()
