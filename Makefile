@@ -22,6 +22,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 OBJS_SAN  := $(SRCS_LIB:%.c=$(BUILD)/san/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Named only by a pattern rule, the sanitizer objects would count as intermediate and be
+# deleted after every build, so each `make unit` would rebuild all of them.
+.SECONDARY: $(OBJS_SAN)
 
 .PHONY: all run check guest fuzz bench clean deps unit baremetal guest-test
 
