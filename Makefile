@@ -5,7 +5,7 @@
 #   make check    install what is missing, build, run every test; last line "N passed, N failed"
 #   make guest    assemble the default guest (cached under ~/.cache/kite)
 #   make fuzz     long fuzzing runs
-#   make bench    benchmarks against QEMU
+#   make bench    benchmarks against QEMU, and the in-process virtqueue benchmark
 
 CC      ?= gcc
 BUILD   ?= build
@@ -26,7 +26,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # deleted after every build, so each `make unit` would rebuild all of them.
 .SECONDARY: $(OBJS_SAN)
 
-.PHONY: all run check guest fuzz bench clean deps unit baremetal guest-test
+.PHONY: all run check guest fuzz bench clean deps unit baremetal guest-test bench-build
 
 all: $(BUILD)/kite
 
@@ -45,6 +45,15 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(OBJS_SAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(OBJS_SAN) $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# In-process benchmarks link the ordinary (optimised, unsanitised) objects.
+BENCH_BINS := $(BUILD)/bench/virtqueue
+
+$(BUILD)/bench/virtqueue: bench/virtqueue.c $(OBJS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O2 -o $@ $< $(OBJS_LIB) $(LDFLAGS) $(LDLIBS)
+
+bench-build: $(BENCH_BINS)
+
 # Installs the Debian packages the build, the tests and the guest need (no-op when present).
 deps:
 	@scripts/install-deps.sh
@@ -58,14 +67,14 @@ run: deps all guest
 unit: $(UNIT_BINS)
 
 check: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit bench-build
 	@guest/build.sh
 	@tests/run-all.sh
 
 fuzz: deps
 	@tests/fuzz/run.sh long
 
-bench: deps all guest
+bench: deps all guest bench-build
 	@bench/run.sh
 
 clean:
