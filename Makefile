@@ -5,7 +5,7 @@
 #   make check    install what is missing, build, run every test; last line "N passed, N failed"
 #   make guest    assemble the default guest (cached under ~/.cache/kite)
 #   make fuzz     long fuzzing runs
-#   make bench    benchmarks against QEMU
+#   make bench    benchmarks against QEMU, and the in-process virtqueue benchmark
 
 CC      ?= gcc
 BUILD   ?= build
@@ -22,8 +22,11 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 OBJS_SAN  := $(SRCS_LIB:%.c=$(BUILD)/san/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Named only by a pattern rule, the sanitizer objects would count as intermediate and be
+# deleted after every build, so each `make unit` would rebuild all of them.
+.SECONDARY: $(OBJS_SAN)
 
-.PHONY: all run check guest fuzz bench clean deps unit baremetal guest-test
+.PHONY: all run check guest fuzz bench clean deps unit baremetal guest-test bench-build
 
 all: $(BUILD)/kite
 
@@ -42,6 +45,15 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(OBJS_SAN)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(OBJS_SAN) $(LDFLAGS) $(LDLIBS) -lcmocka
 
+# In-process benchmarks link the ordinary (optimised, unsanitised) objects.
+BENCH_BINS := $(BUILD)/bench/virtqueue
+
+$(BUILD)/bench/virtqueue: bench/virtqueue.c $(OBJS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O2 -o $@ $< $(OBJS_LIB) $(LDFLAGS) $(LDLIBS)
+
+bench-build: $(BENCH_BINS)
+
 # Installs the Debian packages the build, the tests and the guest need (no-op when present).
 deps:
 	@scripts/install-deps.sh
@@ -57,14 +69,15 @@ unit: $(UNIT_BINS)
 # A failed build or guest assembly still ends in run-all's summary line, as a FAIL.
 check: deps
 	@rm -f $(BUILD)/build-failed
-	@$(MAKE) --no-print-directory all unit || { mkdir -p $(BUILD); touch $(BUILD)/build-failed; }
+	@$(MAKE) --no-print-directory all unit bench-build || \
+		{ mkdir -p $(BUILD); touch $(BUILD)/build-failed; }
 	@guest/build.sh || true
 	@tests/run-all.sh
 
 fuzz: deps
 	@tests/fuzz/run.sh long
 
-bench: deps all guest
+bench: deps all guest bench-build
 	@bench/run.sh
 
 clean:

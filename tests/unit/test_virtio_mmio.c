@@ -225,6 +225,91 @@ static void test_bad_width_and_offsets(void **state)
     assert_bystander_ok(f);
 }
 
+/* Every register of the version 2 layout at its offset (4.2.2): queue layout registers read
+ * back what was written, feature words are selected, SHM regions read as absent. */
+static void test_register_layout_v2(void **state)
+{
+    struct fix *f = *state;
+    assert_true(sim_negotiate(&f->da, 1ULL << VIRTIO_F_VERSION_1));
+    sim_wr(&f->da, VIRTIO_MMIO_QUEUE_SEL, 1);
+    assert_int_equal(sim_rd(&f->da, 0x034), 8);                 /* QueueNumMax */
+    sim_wr(&f->da, 0x038, 4);                                   /* QueueNum */
+    sim_wr(&f->da, 0x080, 0x11111110);
+    sim_wr(&f->da, 0x084, 0x22222222);
+    sim_wr(&f->da, 0x090, 0x33333332);
+    sim_wr(&f->da, 0x094, 0x44444444);
+    sim_wr(&f->da, 0x0a0, 0x55555554);
+    sim_wr(&f->da, 0x0a4, 0x66666666);
+    struct virtq *vq = &f->a.dev.queues[1];
+    assert_int_equal(vq->size, 4);
+    assert_int_equal(vq->desc_gpa, 0x2222222211111110ULL);
+    assert_int_equal(vq->avail_gpa, 0x4444444433333332ULL);
+    assert_int_equal(vq->used_gpa, 0x6666666655555554ULL);
+    assert_int_equal(sim_rd(&f->da, 0x038), 4);
+    assert_int_equal(sim_rd(&f->da, 0x080), 0x11111110);
+    assert_int_equal(sim_rd(&f->da, 0x084), 0x22222222);
+    assert_int_equal(sim_rd(&f->da, 0x090), 0x33333332);
+    assert_int_equal(sim_rd(&f->da, 0x094), 0x44444444);
+    assert_int_equal(sim_rd(&f->da, 0x0a0), 0x55555554);
+    assert_int_equal(sim_rd(&f->da, 0x0a4), 0x66666666);
+    /* Those addresses are nowhere near RAM: enabling fails and logs. */
+    struct sim_capture c;
+    sim_capture_start(&c);
+    sim_wr(&f->da, 0x044, 1);                                   /* QueueReady */
+    char *log = capture(&c);
+    assert_int_equal(sim_rd(&f->da, 0x044), 0);
+    assert_non_null(strstr(log, "not in RAM"));
+    free(log);
+    /* Feature words through DeviceFeaturesSel (0x014) and DriverFeaturesSel (0x024). */
+    sim_wr(&f->da, 0x014, 1);
+    assert_int_equal(sim_rd(&f->da, 0x010), 1u << (VIRTIO_F_VERSION_1 - 32));
+    sim_wr(&f->da, 0x014, 0);
+    assert_int_equal(sim_rd(&f->da, 0x010) & (uint32_t)FEATURE_TEST, (uint32_t)FEATURE_TEST);
+    assert_int_equal(sim_rd(&f->da, 0x070), VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                                                VIRTIO_STATUS_FEATURES_OK);
+    assert_int_equal(sim_rd(&f->da, 0x0fc), f->a.dev.config_generation);
+    assert_int_equal(virtio_mmio_read(f->da.t, 0x100, 4), 0x11223344);
+    /* Shared memory regions: none exists, whichever is selected; length and base ~0. */
+    for (uint32_t sel = 0; sel < 3; sel++) {
+        sim_wr(&f->da, 0x0ac, sel);
+        assert_int_equal(sim_rd(&f->da, 0x0b0), 0xffffffffu);
+        assert_int_equal(sim_rd(&f->da, 0x0b4), 0xffffffffu);
+        assert_int_equal(sim_rd(&f->da, 0x0b8), 0xffffffffu);
+        assert_int_equal(sim_rd(&f->da, 0x0bc), 0xffffffffu);
+    }
+}
+
+/* Several undefined offsets and widths: each ignored, each kind logged a single time. */
+static void test_undefined_offsets_logged_once(void **state)
+{
+    struct fix *f = *state;
+    static const uint64_t holes[] = {0x018, 0x01c, 0x028, 0x03c, 0x040, 0x048, 0x054,
+                                     0x068, 0x074, 0x088, 0x098, 0x0a8, 0x0c0, 0x0f8};
+    struct sim_capture c;
+    sim_capture_start(&c);
+    for (size_t i = 0; i < sizeof(holes) / sizeof(holes[0]); i++) {
+        assert_int_equal(sim_rd(&f->da, holes[i]), 0);
+        sim_wr(&f->da, holes[i], 0xffffffffu);
+    }
+    for (unsigned w = 1; w <= 8; w *= 2)
+        if (w != 4)
+            virtio_mmio_write(f->da.t, VIRTIO_MMIO_QUEUE_NUM, 2, w);
+    char *log = capture(&c);
+    /* Reads and writes of holes are one kind of complaint, bad widths another. */
+    const char *kinds[] = {"undefined register", "-byte register write"};
+    for (size_t k = 0; k < 2; k++) {
+        const char *p = strstr(log, kinds[k]);
+        assert_non_null(p);
+        assert_null(strstr(p + 1, kinds[k]));
+    }
+    free(log);
+    sim_wr(&f->da, VIRTIO_MMIO_QUEUE_SEL, 0);
+    assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_QUEUE_NUM), QMAX);
+    bring_up(&f->da, Q0);
+    assert_serves(&f->da, BUF);
+    assert_bystander_ok(f);
+}
+
 /* ---- negotiation ---- */
 
 static void test_features_ok_refused_unoffered(void **state)
@@ -367,12 +452,15 @@ static void test_queue_frozen_after_driver_ok(void **state)
     sim_wr(&f->da, VIRTIO_MMIO_QUEUE_READY, 0);
     /* And queue 1, never set up, cannot be set up now. */
     sim_wr(&f->da, VIRTIO_MMIO_QUEUE_SEL, 1);
-    sim_wr(&f->da, VIRTIO_MMIO_QUEUE_NUM, 8);
+    sim_wr(&f->da, VIRTIO_MMIO_QUEUE_NUM, 4);
+    sim_wr(&f->da, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(Q0 + 0x10000));
     sim_wr(&f->da, VIRTIO_MMIO_QUEUE_READY, 1);
     char *log = capture(&c);
     assert_non_null(strstr(log, "after DRIVER_OK"));
     free(log);
     assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_QUEUE_READY), 0);
+    assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_QUEUE_NUM), 8);
+    assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_QUEUE_DESC_LOW), 0);
     sim_wr(&f->da, VIRTIO_MMIO_QUEUE_SEL, 0);
     assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_QUEUE_NUM), 16);
     assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_QUEUE_DESC_LOW), (uint32_t)Q0);
@@ -427,6 +515,96 @@ static void test_notify_before_driver_ok_ignored(void **state)
     assert_int_equal(sim_used_idx(&f->da, 0), 0);
 }
 
+/* An indirect table of three (readable header, two writable buffers) for queue 0 of d. */
+static void post_indirect(struct sim_drv *d, uint16_t head, uint64_t table, uint64_t buf)
+{
+    sim_set_desc_raw(d->ram, table, 0, buf, 8, VIRTQ_DESC_F_NEXT, 1);
+    sim_set_desc_raw(d->ram, table, 1, buf + 0x100, 24, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE,
+                     2);
+    sim_set_desc_raw(d->ram, table, 2, buf + 0x200, 8, VIRTQ_DESC_F_WRITE, 0);
+    sim_set_desc(d, 0, head, table, 48, VIRTQ_DESC_F_INDIRECT, 0);
+    sim_post(d, 0, head);
+}
+
+static void test_indirect_through_transport(void **state)
+{
+    struct fix *f = *state;
+    assert_true(sim_negotiate(&f->da, (1ULL << VIRTIO_F_VERSION_1) |
+                                          (1ULL << VIRTIO_F_INDIRECT_DESC)));
+    assert_int_equal(sim_queue_setup(&f->da, 0, 16, Q0), 1);
+    assert_true(sim_driver_ok(&f->da));
+    assert_true(f->a.dev.queues[0].indirect);
+    memset(sim_host(&f->ram, BUF), 0, 0x300);
+    post_indirect(&f->da, 3, BUF + 0x8000, BUF);
+    sim_notify(&f->da, 0);
+    uint32_t id, len;
+    assert_true(sim_reap(&f->da, 0, &id, &len));
+    assert_int_equal(id, 3);
+    assert_int_equal(len, 32);
+    assert_int_equal(((uint8_t *)sim_host(&f->ram, BUF + 0x100))[23], 0xab);
+    assert_int_equal(((uint8_t *)sim_host(&f->ram, BUF + 0x200))[7], 0xab);
+    assert_int_equal(((uint8_t *)sim_host(&f->ram, BUF))[0], 0);     /* readable: untouched */
+    assert_int_equal(sim_ack(&f->da), VIRTIO_INT_USED);
+}
+
+/* The driver did not accept INDIRECT_DESC and uses it anyway: that request fails (length
+ * 0, interrupt, one log line), the device and its neighbour go on. */
+static void test_indirect_not_negotiated_through_transport(void **state)
+{
+    struct fix *f = *state;
+    bring_up(&f->da, Q0);
+    assert_false(f->a.dev.queues[0].indirect);
+    memset(sim_host(&f->ram, BUF), 0, 0x300);
+    post_indirect(&f->da, 3, BUF + 0x8000, BUF);
+    struct sim_capture c;
+    sim_capture_start(&c);
+    sim_notify(&f->da, 0);
+    char *log = capture(&c);
+    assert_non_null(strstr(log, "without VIRTIO_F_INDIRECT_DESC"));
+    free(log);
+    uint32_t id, len;
+    assert_true(sim_reap(&f->da, 0, &id, &len));
+    assert_int_equal(id, 3);
+    assert_int_equal(len, 0);
+    assert_int_equal(((uint8_t *)sim_host(&f->ram, BUF + 0x100))[0], 0);
+    assert_int_equal(sim_ack(&f->da), VIRTIO_INT_USED);
+    assert_false(sim_rd(&f->da, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+    assert_serves(&f->da, BUF);
+    assert_bystander_ok(f);
+}
+
+/* Without EVENT_IDX, avail.flags NO_INTERRUPT suppresses the used-buffer interrupt; the
+ * request is still completed. With EVENT_IDX negotiated the flag means nothing. */
+static void test_no_interrupt_through_transport(void **state)
+{
+    struct fix *f = *state;
+    bring_up(&f->da, Q0);
+    assert_serves(&f->da, BUF);
+    sim_set_avail_flags(&f->da, 0, VIRTQ_AVAIL_F_NO_INTERRUPT);
+    unsigned raises = f->da.irq_raises;
+    for (uint16_t i = 2; i < 5; i++) {
+        sim_set_desc(&f->da, 0, i, BUF, 16, VIRTQ_DESC_F_WRITE, 0);
+        sim_post(&f->da, 0, i);
+        sim_notify(&f->da, 0);
+    }
+    assert_int_equal(sim_used_idx(&f->da, 0), 4);
+    assert_int_equal(f->da.irq_raises, raises);
+    assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+    sim_set_avail_flags(&f->da, 0, 0);
+    f->da.q[0].used_seen = 4;
+    assert_serves(&f->da, BUF);
+
+    /* Same driver behaviour with EVENT_IDX: the flag is ignored, used_event rules. */
+    memset(sim_host(&f->ram, Q0), 0, 0x1000);
+    f->da.q[0] = (struct sim_queue){0};
+    assert_true(sim_negotiate(&f->da, (1ULL << VIRTIO_F_VERSION_1) |
+                                          (1ULL << VIRTIO_F_EVENT_IDX)));
+    assert_int_equal(sim_queue_setup(&f->da, 0, 16, Q0), 1);
+    assert_true(sim_driver_ok(&f->da));
+    sim_set_avail_flags(&f->da, 0, VIRTQ_AVAIL_F_NO_INTERRUPT);
+    assert_serves(&f->da, BUF);                 /* used_event 0: interrupts */
+}
+
 /* ---- interrupts, config ---- */
 
 static void test_interrupt_and_ack(void **state)
@@ -458,6 +636,7 @@ static void test_config_space_and_generation(void **state)
     virtio_mmio_write(f->da.t, VIRTIO_MMIO_CONFIG + 4, 0x55, 1);
     assert_int_equal(f->a.config_writes, 1);
     assert_int_equal(f->a.dev.config[4], 0x55);
+    f->a.dev.config[8] = 0x77;      /* beyond config_len: must never be read */
     struct sim_capture c;
     sim_capture_start(&c);
     assert_int_equal(virtio_mmio_read(f->da.t, VIRTIO_MMIO_CONFIG + 6, 4), 0);    /* past end */
@@ -517,13 +696,25 @@ static void test_reset_mid_flight(void **state)
     assert_int_equal(f->a.nheld, 3);
     assert_int_equal(f->a.dev.queues[0].inflight, 3);
     unsigned resets = f->a.resets;
+    virtio_config_changed(&f->a.dev);          /* an interrupt pending across the reset */
+    assert_int_equal(f->da.irq_level, 1);
+    sim_wr(&f->da, VIRTIO_MMIO_QUEUE_SEL, 1);
     sim_wr(&f->da, VIRTIO_MMIO_STATUS, 0);
     assert_int_equal(f->a.resets, resets + 1);
     assert_int_equal(f->a.nheld, 0);
+    assert_int_equal(f->a.dev.queues[0].inflight, 0);
     assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_STATUS), 0);
     assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
-    sim_wr(&f->da, VIRTIO_MMIO_QUEUE_SEL, 0);
+    assert_int_equal(f->da.irq_level, 0);
+    /* Initial state: QueueSel 0, the queue's layout registers cleared, size the maximum. */
+    assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_QUEUE_NUM_MAX), QMAX);
     assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_QUEUE_READY), 0);
+    assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_QUEUE_NUM), QMAX);
+    assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_QUEUE_DESC_LOW), 0);
+    assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_QUEUE_DRIVER_LOW), 0);
+    assert_int_equal(sim_rd(&f->da, VIRTIO_MMIO_QUEUE_DEVICE_LOW), 0);
+    /* Nothing was written into the abandoned ring. */
+    assert_int_equal(sim_used_idx(&f->da, 0), 0);
     assert_int_equal(f->a.dev.guest_features, 0);
     f->a.hold = false;
     memset(sim_host(&f->ram, Q0), 0, 0x1000);
@@ -584,6 +775,8 @@ int main(void)
         T(test_identity),
         T(test_features_offered),
         T(test_bad_width_and_offsets),
+        T(test_register_layout_v2),
+        T(test_undefined_offsets_logged_once),
         T(test_features_ok_refused_unoffered),
         T(test_features_ok_refused_high_word),
         T(test_features_ok_refused_legacy),
@@ -601,6 +794,9 @@ int main(void)
         T(test_queue_frozen_while_ready),
         T(test_notify_missing_queue),
         T(test_notify_before_driver_ok_ignored),
+        T(test_indirect_through_transport),
+        T(test_indirect_not_negotiated_through_transport),
+        T(test_no_interrupt_through_transport),
         T(test_interrupt_and_ack),
         T(test_config_space_and_generation),
         T(test_needs_reset_on_avail_jump),

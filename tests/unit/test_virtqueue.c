@@ -245,6 +245,29 @@ static void test_indirect_after_direct(void **state)
     virtq_push(&f->vq, e, 0);
 }
 
+/* The spec asks no alignment of an indirect table: one at an odd address is read safely
+ * (UBSan would flag a misaligned load) and served. */
+static void test_indirect_table_unaligned_address(void **state)
+{
+    struct fix *f = *state;
+    f->vq.indirect = true;
+    const uint64_t table = TABLE + 0x203;
+    sim_set_desc_raw(&f->ram, table, 0, BUF, 4, VIRTQ_DESC_F_NEXT, 1);
+    sim_set_desc_raw(&f->ram, table, 1, BUF + 0x100, 12, VIRTQ_DESC_F_WRITE, 0);
+    sim_set_desc(&f->d, 0, 2, table, 32, VIRTQ_DESC_F_INDIRECT, 0);
+    sim_post(&f->d, 0, 2);
+    struct virtq_elem *e;
+    assert_int_equal(virtq_pop(&f->vq, &e), 1);
+    assert_int_equal(e->out_len, 4);
+    assert_int_equal(e->in_len, 12);
+    assert_ptr_equal(e->iov[1].iov_base, sim_host(&f->ram, BUF + 0x100));
+    virtq_push(&f->vq, e, 12);
+    uint32_t id, len;
+    assert_true(sim_reap(&f->d, 0, &id, &len));
+    assert_int_equal(id, 2);
+    assert_int_equal(len, 12);
+}
+
 /* ---- hostile chains: the request fails, the queue goes on ---- */
 
 static void test_loop_self(void **state)
@@ -314,6 +337,15 @@ static void test_buffer_addr_len_overflow(void **state)
 {
     struct fix *f = *state;
     sim_set_desc(&f->d, 0, 1, UINT64_MAX - 15, 0x100, VIRTQ_DESC_F_WRITE, 0);
+    sim_post(&f->d, 0, 1);
+    expect_failed_request(f, 1, VIRTQ_ERR_BUF_RAM);
+}
+
+/* gpa - RAM base + len wraps to a small offset: only a check free of overflow refuses it. */
+static void test_buffer_offset_len_overflow(void **state)
+{
+    struct fix *f = *state;
+    sim_set_desc(&f->d, 0, 1, UINT64_MAX - 15, 0x80001000u, VIRTQ_DESC_F_WRITE, 0);
     sim_post(&f->d, 0, 1);
     expect_failed_request(f, 1, VIRTQ_ERR_BUF_RAM);
 }
@@ -607,6 +639,32 @@ static void test_device_notify_hint(void **state)
     assert_true(virtq_set_notification(&f->vq, true));
 }
 
+/* With EVENT_IDX the device's hint is avail_event, and used.flags stays 0. */
+static void test_device_notify_hint_event_idx(void **state)
+{
+    struct fix *f = *state;
+    f->vq.event_idx = true;
+    assert_false(virtq_set_notification(&f->vq, false));
+    assert_int_equal(sim_used_flags(&f->d, 0), 0);
+    for (uint16_t i = 0; i < 3; i++) {
+        sim_set_desc(&f->d, 0, i, BUF, 8, VIRTQ_DESC_F_WRITE, 0);
+        sim_post(&f->d, 0, i);
+    }
+    /* Re-enabling reports the waiting buffers; consuming them moves avail_event along, so
+     * the driver's next buffer (avail.idx 3 -> 4) crosses it and gets notified. */
+    assert_true(virtq_set_notification(&f->vq, true));
+    assert_int_equal(sim_used_flags(&f->d, 0), 0);
+    struct virtq_elem *e;
+    for (uint16_t i = 0; i < 3; i++) {
+        assert_int_equal(virtq_pop(&f->vq, &e), 1);
+        virtq_push(&f->vq, e, 0);
+        assert_int_equal(sim_avail_event(&f->d, 0), i + 1);
+    }
+    assert_int_equal(virtq_pop(&f->vq, &e), 0);
+    assert_false(virtq_set_notification(&f->vq, true));
+    assert_int_equal(sim_avail_event(&f->d, 0), 3);
+}
+
 static void test_push_after_reset_ignored(void **state)
 {
     struct fix *f = *state;
@@ -637,6 +695,7 @@ int main(void)
         T(test_chain_of_queue_size_accepted),
         T(test_indirect),
         T(test_indirect_after_direct),
+        T(test_indirect_table_unaligned_address),
         T(test_loop_self),
         T(test_loop_through_next),
         T(test_loop_inside_indirect_table),
@@ -645,6 +704,7 @@ int main(void)
         T(test_buffer_outside_ram),
         T(test_buffer_straddles_ram_end),
         T(test_buffer_addr_len_overflow),
+        T(test_buffer_offset_len_overflow),
         T(test_zero_length_chain),
         T(test_over_device_limit),
         cmocka_unit_test(test_chain_over_4gib),
@@ -663,6 +723,7 @@ int main(void)
         T(test_no_interrupt_flag),
         T(test_event_idx_suppression),
         T(test_device_notify_hint),
+        T(test_device_notify_hint_event_idx),
         T(test_push_after_reset_ignored),
 #undef T
     };
