@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/block.h"
 #include "core/log.h"
 #include "riscv/machine.h"
 
@@ -50,6 +51,15 @@ static void usage_run(FILE *out)
             "                  add a virtio-rng device fed by the host's getrandom(); with\n"
             "                  rate=, a token bucket limits it (burst defaults to the rate;\n"
             "                  K, M, G suffixes), e.g. --rng rate=1K,burst=4K\n"
+            "  --disk PATH[,ro][,serial=ID][,cache=writeback|none|unsafe][,snapshot]\n"
+            "                  add a virtio-blk disk on a raw image (repeatable: the first is\n"
+            "                  /dev/vda, then /dev/vdb, ...; at most 7). ro: read-only;\n"
+            "                  serial=: up to 20 characters; cache=writeback (default, host\n"
+            "                  page cache, guest flushes reach the disk), none (O_DIRECT),\n"
+            "                  unsafe (flushes ignored); snapshot: the image is left untouched\n"
+            "                  and writes go to a temporary copy that vanishes on exit.\n"
+            "                  A comma in PATH is written twice (,,). Writable images are\n"
+            "                  locked: a second kite cannot open them.\n"
             "  -v, --verbose   more log output (repeat for debug)\n"
             "  -h, --help      this help\n"
             "\n"
@@ -130,6 +140,70 @@ static int parse_rng(const char *s, struct rv_rng_config *rng)
     return have_rate ? 0 : -EINVAL;
 }
 
+/*
+ * "PATH[,ro][,serial=ID][,cache=MODE][,snapshot]" into d; the strings point into `buf`,
+ * which the caller keeps. Returns 0, or -EINVAL with *why set.
+ */
+static int parse_disk(char *buf, struct rv_disk_config *d, const char **why)
+{
+    /* The path runs to the first single comma; ",," is a literal comma. */
+    char *r = buf, *w = buf;
+    while (*r && !(r[0] == ',' && r[1] != ',')) {
+        if (r[0] == ',')
+            r++;
+        *w++ = *r++;
+    }
+    char *opts = *r ? r + 1 : NULL;
+    *w = '\0';
+    *d = (struct rv_disk_config){.path = buf, .cache = BLOCK_CACHE_WRITEBACK};
+    if (!*buf) {
+        *why = "no image path";
+        return -EINVAL;
+    }
+    bool have_cache = false, have_serial = false;
+    char *save = NULL;
+    for (char *item = opts ? strtok_r(opts, ",", &save) : NULL; item;
+         item = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(item, "ro") && !d->read_only) {
+            d->read_only = true;
+        } else if (!strcmp(item, "snapshot") && !d->snapshot) {
+            d->snapshot = true;
+        } else if (!strncmp(item, "serial=", 7) && !have_serial) {
+            const char *v = item + 7;
+            if (strlen(v) > 20) {
+                *why = "serial= takes at most 20 characters";
+                return -EINVAL;
+            }
+            for (const char *p = v; *p; p++) {
+                if (*p < 0x21 || *p > 0x7e) {
+                    *why = "serial= takes printable ASCII without spaces";
+                    return -EINVAL;
+                }
+            }
+            d->serial = v;
+            have_serial = true;
+        } else if (!strncmp(item, "cache=", 6) && !have_cache) {
+            const char *v = item + 6;
+            if (!strcmp(v, "writeback"))
+                d->cache = BLOCK_CACHE_WRITEBACK;
+            else if (!strcmp(v, "none"))
+                d->cache = BLOCK_CACHE_NONE;
+            else if (!strcmp(v, "unsafe"))
+                d->cache = BLOCK_CACHE_UNSAFE;
+            else {
+                *why = "cache= is writeback, none or unsafe";
+                return -EINVAL;
+            }
+            have_cache = true;
+        } else {
+            *why = "options are ro, serial=ID, cache=writeback|none|unsafe, snapshot "
+                   "(each once)";
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 static int fail_usage(const char *fmt, const char *arg)
 {
     fprintf(stderr, "kite: ");
@@ -141,7 +215,7 @@ static int fail_usage(const char *fmt, const char *arg)
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_RNG };
+           OPT_RNG, OPT_DISK };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -150,6 +224,7 @@ static int cmd_run(int argc, char **argv)
         {"mem", required_argument, NULL, OPT_MEM},
         {"no-reboot", no_argument, NULL, OPT_NO_REBOOT},
         {"rng", optional_argument, NULL, OPT_RNG},
+        {"disk", required_argument, NULL, OPT_DISK},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -184,6 +259,23 @@ static int cmd_run(int argc, char **argv)
             if (val && parse_rng(val, &cfg.rng) < 0)
                 return fail_usage("bad --rng value '%s': use rate=BYTES_PER_SEC[,burst=BYTES]",
                                   val);
+            break;
+        }
+        case OPT_DISK: {
+            if (cfg.ndisks >= RV_MAX_DISKS)
+                return fail_usage("too many disks (at most %s)", "7");
+            static char disk_bufs[RV_MAX_DISKS][PATH_MAX + 128];
+            char *buf = disk_bufs[cfg.ndisks];
+            if (strlen(optarg) >= sizeof(disk_bufs[0]))
+                return fail_usage("--disk value too long: '%.64s...'", optarg);
+            strcpy(buf, optarg);
+            const char *why = "";
+            if (parse_disk(buf, &cfg.disks[cfg.ndisks], &why) < 0) {
+                fprintf(stderr, "kite: bad --disk value '%s': %s (try 'kite run --help')\n",
+                        optarg, why);
+                return KITE_EXIT_USAGE;
+            }
+            cfg.ndisks++;
             break;
         }
         case 'v':

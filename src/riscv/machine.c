@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "backend/block.h"
 #include "backend/char_stdio.h"
 #include "backend/entropy.h"
 #include "core/clock.h"
@@ -27,6 +28,7 @@
 #include "riscv/cpu.h"
 #include "riscv/fdt.h"
 #include "riscv/virt_map.h"
+#include "virtio/blk.h"
 #include "virtio/mmio.h"
 #include "virtio/rng.h"
 
@@ -64,6 +66,7 @@ struct rv_machine {
     struct machine_virtio virtio[VIRT_VIRTIO_SLOTS];
     int virtio_count;
     struct stdio_console *console;   /* outlives reboots: owned by rv_machine_run */
+    struct block_device **disks;     /* outlive reboots too (a snapshot must survive one) */
     struct event_loop *loop;
     enum machine_state state;
     int exit_status;
@@ -187,7 +190,7 @@ static void on_device_write(void *opaque, uint64_t gpa, uint64_t len)
 /* How many virtio-mmio slots the configuration fills (the device tree lists exactly those). */
 static int virtio_slots_used(const struct rv_machine_config *cfg)
 {
-    return cfg->rng.enabled ? 1 : 0;
+    return cfg->ndisks + (cfg->rng.enabled ? 1 : 0);
 }
 
 /* Puts `dev` in the next virtio-mmio slot, with that slot's PLIC source. */
@@ -218,12 +221,27 @@ static void free_rng(void *device)
     virtio_rng_free(device);
 }
 
+static void free_blk(void *device)
+{
+    virtio_blk_free(device);
+}
+
 static int create_virtio_devices(struct rv_machine *m)
 {
     m->mem = (struct guest_mem){.base = m->ram.base, .size = m->ram.size,
                                 .host = m->ram.host, .on_write = on_device_write,
                                 .opaque = m};
     const struct rv_machine_config *cfg = m->cfg;
+    /* Disks first, in command-line order: Linux names them vda, vdb, ... as it probes. */
+    for (int i = 0; i < cfg->ndisks; i++) {
+        struct virtio_blk_config bc = {.serial = cfg->disks[i].serial};
+        struct virtio_blk *blk = virtio_blk_new(&m->mem, m->disks[i], &bc);
+        if (!blk)
+            return -ENOMEM;
+        int ret = add_virtio(m, virtio_blk_device(blk), blk, free_blk);
+        if (ret < 0)
+            return ret;
+    }
     if (cfg->rng.enabled) {
         struct virtio_rng_config rc = {.rate = cfg->rng.rate, .burst = cfg->rng.burst};
         struct virtio_rng *rng = virtio_rng_new(&m->mem, entropy_getrandom(), &rc, m->loop);
@@ -481,17 +499,48 @@ static void machine_loop(struct rv_machine *m)
     }
 }
 
+static void close_disks(struct block_device **disks, int n)
+{
+    for (int i = 0; i < n; i++)
+        block_close(disks[i]);
+}
+
+/* Opens every --disk image; on failure (already logged) closes what it opened. */
+static int open_disks(const struct rv_machine_config *cfg, struct event_loop *loop,
+                      struct block_device **disks)
+{
+    for (int i = 0; i < cfg->ndisks; i++) {
+        const struct rv_disk_config *d = &cfg->disks[i];
+        struct block_config bc = {.path = d->path, .read_only = d->read_only,
+                                  .snapshot = d->snapshot, .cache = (enum block_cache)d->cache};
+        int ret = block_open(&bc, loop, &disks[i]);
+        if (ret < 0) {
+            close_disks(disks, i);
+            return ret;
+        }
+    }
+    return 0;
+}
+
 int rv_machine_run(const struct rv_machine_config *cfg)
 {
     struct event_loop loop;
     event_loop_init(&loop);
+    struct block_device *disks[RV_MAX_DISKS] = {0};
+    if (cfg->ndisks < 0 || cfg->ndisks > RV_MAX_DISKS)
+        return KITE_EXIT_USAGE;
+    if (open_disks(cfg, &loop, disks) < 0)
+        return KITE_EXIT_USAGE;
     struct rv_machine m = {.cfg = cfg, .loop = &loop};
     m.console = stdio_console_open(&loop, on_console_quit, &m);
-    if (!m.console)
+    if (!m.console) {
+        close_disks(disks, cfg->ndisks);
         return KITE_EXIT_GUEST_FAIL;
+    }
     int status;
     for (;;) {
-        struct rv_machine fresh = {.cfg = cfg, .loop = &loop, .console = m.console};
+        struct rv_machine fresh = {.cfg = cfg, .loop = &loop, .console = m.console,
+                                   .disks = disks};
         m = fresh;
         if (machine_build(&m) < 0) {
             machine_destroy(&m);
@@ -512,5 +561,6 @@ int rv_machine_run(const struct rv_machine_config *cfg)
         break;
     }
     stdio_console_close(m.console);
+    close_disks(disks, cfg->ndisks);
     return status;
 }

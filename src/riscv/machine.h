@@ -20,6 +20,16 @@ struct rv_rng_config {
     uint64_t burst;     /* bytes, 0 = rate */
 };
 
+/* --disk: a virtio-blk device on a raw image. */
+#define RV_MAX_DISKS 7
+struct rv_disk_config {
+    const char *path;
+    bool read_only;
+    bool snapshot;
+    int cache;              /* enum block_cache */
+    const char *serial;     /* NULL = none */
+};
+
 struct rv_machine_config {
     uint64_t ram_size;
     const char *bios;       /* firmware: raw binary at RAM base, or ELF (bare-metal tests) */
@@ -28,6 +38,8 @@ struct rv_machine_config {
     const char *append;     /* kernel command line */
     bool no_reboot;
     struct rv_rng_config rng;
+    struct rv_disk_config disks[RV_MAX_DISKS];  /* /dev/vda, /dev/vdb, ... in this order */
+    int ndisks;
 };
 
 /* Builds the machine, runs it until the guest stops, returns a kite_exit (or, for a
