@@ -74,7 +74,7 @@ run_kite() {
         sleep 0.1
         waited=$((waited + 1))
     done
-    wait "$pid"
+    { wait "$pid"; } 2>/dev/null
     rc=$?
 }
 
