@@ -15,6 +15,8 @@
 #include <fcntl.h>
 #include <liburing.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 
@@ -108,10 +110,12 @@ void block_uring_submit(struct block_uring *u)
         u->prepared = 0;
         return;
     }
-    /* The SQEs stay in the ring and go with the next submit; a completion will come for
-     * whatever is already in flight. With nothing in flight there is no later submit to
-     * wait for, so say so (once) and retry on the next unplug. */
+    /* The SQEs stay in the ring and go with the next submit. Nothing may wait for a
+     * submit that never comes: wake the loop, whose reap submits again. */
     log_once(LOG_WARN, "block", "io_uring_submit failed (%d): retrying", ret);
+    uint64_t one = 1;
+    if (write(u->bd->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        log_once(LOG_ERROR, "block", "cannot wake the event loop: %s", strerror(errno));
 }
 
 /* What a CQE means for io: true if the io is finished (with *result). */

@@ -110,7 +110,9 @@ expect_runs disk-cache-none run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img
 # writable or read-only; both work again once it is gone.
 "$KITE" run --bios "$tmp/fw.bin" --disk "$tmp/disk.img" > /dev/null 2>&1 < /dev/null &
 holder=$!
-for _ in $(seq 100); do
+# Wait (for as long as it lives, up to a minute) until the holder has its lock.
+for _ in $(seq 600); do
+    kill -0 "$holder" 2>/dev/null || break
     flock -n -s "$tmp/disk.img" true 2>/dev/null || break
     sleep 0.1
 done
