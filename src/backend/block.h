@@ -7,7 +7,8 @@
  *
  * The raw-file backend (block_file.c) runs requests on io_uring with a bounded number in
  * flight, its iovecs pointing straight into guest RAM; without io_uring (or with
- * KITE_BLOCK_BACKEND=thread) a small pool of worker threads runs preadv/pwritev instead.
+ * KITE_BLOCK_BACKEND=thread) a small pool of worker threads runs preadv/pwritev instead;
+ * snapshot disks always use one worker, which runs the copy-on-write overlay.
  * Completions reach the event loop through one eventfd per image.
  */
 #ifndef KITE_BACKEND_BLOCK_H
@@ -57,7 +58,7 @@ enum block_cache {
 struct block_config {
     const char *path;
     bool read_only;
-    bool snapshot;              /* the image stays untouched; writes go to a temporary copy */
+    bool snapshot;              /* the image is only read; writes go to a temporary overlay */
     enum block_cache cache;
 };
 

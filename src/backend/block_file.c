@@ -3,9 +3,9 @@
  * path of an io from block_submit() to its done() on the event loop. The engines that do
  * the I/O are block_uring.c and block_thread.c.
  *
- * Snapshot: the image is opened read-only and copied (its data extents only, so a sparse
- * image stays sparse) into an anonymous temporary file (O_TMPFILE, or a name unlinked at
- * once), which takes the guest's writes and vanishes when kite exits, however it exits.
+ * Snapshot: the image is opened read-only; the guest's writes go to a copy-on-write
+ * overlay (block_overlay.c) in an anonymous temporary file (O_TMPFILE, or a name unlinked
+ * at once), which vanishes when kite exits, however it exits.
  */
 #define _GNU_SOURCE
 #include "backend/block_internal.h"
@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend/block_overlay.h"
 #include "core/log.h"
 
 #define URING_ENTRIES 128
@@ -133,6 +134,8 @@ static int write_zeroes_sync(struct block_device *bd, struct block_io *io)
 
 int block_run_sync(struct block_device *bd, struct block_io *io)
 {
+    if (bd->overlay)
+        return block_overlay_run(bd->overlay, io);
     switch (io->op) {
     case BLOCK_OP_READ:
     case BLOCK_OP_WRITE:
@@ -170,7 +173,8 @@ static void complete_later(struct block_device *bd, struct block_io *io, int res
 void block_to_thread(struct block_device *bd, struct block_io *io)
 {
     if (!bd->thread) {
-        bd->thread = block_thread_new(bd, WORKERS);
+        /* The overlay's cluster map has one writer: its single worker. */
+        bd->thread = block_thread_new(bd, bd->overlay ? 1 : WORKERS);
         if (!bd->thread) {
             log_once(LOG_ERROR, "block", "cannot start I/O worker threads: request failed");
             complete_later(bd, io, -ENOMEM);
@@ -279,47 +283,6 @@ static int open_overlay_in(const char *dir)
     return fd;
 }
 
-/* Copies [0, size) of src to dst: a reflink if the filesystem can, else the data extents. */
-static int copy_image(int src, int dst, uint64_t size)
-{
-    if (ftruncate(dst, (off_t)size) < 0)
-        return -errno;
-    if (ioctl(dst, FICLONE, src) == 0)
-        return 0;
-    off_t pos = 0;
-    while ((uint64_t)pos < size) {
-        off_t data = lseek(src, pos, SEEK_DATA);
-        if (data < 0) {
-            if (errno == ENXIO)
-                break;          /* only a hole is left */
-            data = pos;         /* no SEEK_DATA here (a block device): copy everything */
-        }
-        off_t hole = lseek(src, data, SEEK_HOLE);
-        if (hole < 0 || (uint64_t)hole > size)
-            hole = (off_t)size;
-        while (data < hole) {
-            off_t in = data, out = data;
-            ssize_t n = copy_file_range(src, &in, dst, &out, (size_t)(hole - data), 0);
-            if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-                          errno == EOPNOTSUPP)) {
-                static uint8_t buf[1 << 16];
-                size_t want = hole - data < (off_t)sizeof(buf) ? (size_t)(hole - data)
-                                                                : sizeof(buf);
-                n = pread(src, buf, want, data);
-                if (n > 0 && pwrite(dst, buf, (size_t)n, data) != n)
-                    n = -1;
-            }
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                return n < 0 ? -errno : -EIO;
-            data += n;
-        }
-        pos = hole;
-    }
-    return 0;
-}
-
 static int make_snapshot(struct block_device *bd)
 {
     const char *tmpdir = getenv("TMPDIR");
@@ -339,15 +302,12 @@ static int make_snapshot(struct block_device *bd)
         log_error("disk", "%s: cannot create a snapshot overlay: %s", bd->path, strerror(errno));
         return err;
     }
-    int ret = copy_image(bd->fd_base, fd, bd->size);
-    if (ret < 0) {
-        log_error("disk", "%s: cannot copy the image into its snapshot overlay: %s", bd->path,
-                  strerror(-ret));
-        close(fd);
-        return ret;
-    }
     bd->fd = bd->fd_buffered = fd;
-    return 0;
+    int ret = block_overlay_new(bd->fd_base, fd, bd->size, &bd->overlay);
+    if (ret < 0)
+        log_error("disk", "%s: cannot set up the snapshot overlay: %s", bd->path,
+                  strerror(-ret));
+    return ret;
 }
 
 static int open_image(struct block_device *bd, const struct block_config *cfg)
@@ -454,7 +414,9 @@ int block_open(const struct block_config *cfg, struct event_loop *loop,
         ret = -EINVAL;
         goto fail;
     }
-    if (!want || strcmp(want, "thread")) {
+    if (cfg->snapshot) {
+        /* Snapshot ios may span the image and the overlay: the worker thread runs them. */
+    } else if (!want || strcmp(want, "thread")) {
         int why = 0;
         bd->uring = block_uring_new(bd, URING_ENTRIES, &why);
         if (!bd->uring) {
@@ -483,6 +445,7 @@ int block_open(const struct block_config *cfg, struct event_loop *loop,
     return 0;
 fail:
     block_uring_free(bd->uring);
+    block_overlay_free(bd->overlay);
     if (bd->efd >= 0)
         close(bd->efd);
     close_fds(bd);
@@ -500,6 +463,7 @@ void block_close(struct block_device *bd)
         event_loop_remove(bd->loop, bd->efd);
     block_thread_free(bd->thread);
     block_uring_free(bd->uring);
+    block_overlay_free(bd->overlay);
     close(bd->efd);
     close_fds(bd);
     free(bd->path);

@@ -9,6 +9,7 @@
 
 struct block_uring;
 struct block_thread;
+struct block_overlay;
 
 struct block_device {
     char *path;
@@ -26,6 +27,7 @@ struct block_device {
     struct block_io *early, **early_tail;   /* completed at submit, delivered on the loop */
     struct block_uring *uring;              /* NULL: every io goes to the worker threads */
     struct block_thread *thread;            /* started on first use */
+    struct block_overlay *overlay;          /* snapshot: every io goes through it */
 };
 
 /* Engine -> backend: an io finished (loop thread only). */

@@ -34,7 +34,8 @@ srcs="src/core/guest_mem.c src/core/log.c src/core/clock.c src/core/event_loop.c
       src/virtio/rate_limit.c"
 blk_srcs="src/core/guest_mem.c src/core/log.c src/core/clock.c src/core/event_loop.c
       src/virtio/queue.c src/virtio/device.c src/virtio/mmio.c src/virtio/blk.c
-      src/backend/block_file.c src/backend/block_uring.c src/backend/block_thread.c"
+      src/backend/block_file.c src/backend/block_uring.c src/backend/block_thread.c
+      src/backend/block_overlay.c"
 
 # fuzz_target NAME SECONDS SOURCES LIBS: builds tests/fuzz/fuzz_NAME.c and runs it.
 fuzz_target() {

@@ -59,7 +59,9 @@ run_kite() {
         rc=$?
         return
     fi
-    "$@" < /dev/null > "$log" 2>&1 &
+    # Empty the log first: the child's redirection may come after our first look.
+    : > "$log"
+    "$@" < /dev/null >> "$log" 2>&1 &
     local pid=$! waited=0
     while kill -0 "$pid" 2>/dev/null; do
         if grep -q -- "$kill_on" "$log" 2>/dev/null; then

@@ -5,9 +5,11 @@
 #        and reboots without unmounting; the second boot finds them intact
 #   vdb  an ext4 filesystem the host built (mke2fs -d); the guest reads and writes it
 #   vdc  blank: a write the guest flushed right before the host SIGKILLs kite
+#   vdd  a snapshot: a write of the first boot is still there in the second (the overlay
+#        lives as long as kite), and the image itself is untouched
 # virtio_blk_fs.host makes the images, kills kite at KITE-KILL-NOW and then checks the
 # images with e2fsck and debugfs.
-# kite-args: --disk "@WORK@/guest fs.img,serial=guestfs" --disk "@WORK@/host-ext4.img,serial=hostfs" --disk "@WORK@/kill.img,serial=kill"
+# kite-args: --disk "@WORK@/guest fs.img,serial=guestfs" --disk "@WORK@/host-ext4.img,serial=hostfs" --disk "@WORK@/kill.img,serial=kill" --disk "@WORK@/snap.img,snapshot,serial=snap"
 # kite-env: KITE_BLOCK_BACKEND=thread
 
 check() {
@@ -33,6 +35,7 @@ if [ "$magic" != 53ef ]; then
     md5 < /mnt/dir/numbers > /mnt/numbers.md5
     echo hello-from-boot-1 > /mnt/hello.txt
     check files-written "files on the new fs" eq "$(cat /mnt/hello.txt)" hello-from-boot-1
+    echo snapshot-write-of-boot-1 | dd of=/dev/vdd bs=512 seek=3 conv=sync,fsync 2>/dev/null
     sync
     echo "kite-fs: rebooting with the filesystem still mounted"
     reboot -f
@@ -48,6 +51,8 @@ check file-after-reboot "hello.txt: $got" eq "$got" hello-from-boot-1
 got=$(md5 < /mnt/dir/numbers)
 want=$(seq 1 20000 | md5)
 check data-after-reboot "numbers md5 $got (want $want)" eq "$got" "$want"
+got=$(dd if=/dev/vdd bs=512 skip=3 count=1 2>/dev/null | head -n1)
+check snapshot-kept-across-reboot "sector 3 of vdd: $got" eq "$got" snapshot-write-of-boot-1
 echo boot-2 > /mnt/second.txt
 check umount-guest-fs "umount /mnt" umount /mnt
 
