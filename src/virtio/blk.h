@@ -58,9 +58,9 @@
 #define VIRTIO_BLK_CFG_LEN 60
 
 /* The device's limits, advertised in its config space and enforced on every request. */
-#define VIRTIO_BLK_QUEUE_SIZE 256
-#define VIRTIO_BLK_SEG_MAX 250              /* data buffers; + header + status < queue size */
-#define VIRTIO_BLK_SIZE_MAX (256u * 1024)   /* bytes per buffer */
+#define VIRTIO_BLK_QUEUE_SIZE 512
+#define VIRTIO_BLK_SEG_MAX 508              /* data buffers; + header, status, indirect <= queue size */
+#define VIRTIO_BLK_SIZE_MAX (128u * 1024)   /* bytes per buffer */
 #define VIRTIO_BLK_MAX_REQUEST (64ULL << 20) /* bytes per chain (> SEG_MAX * SIZE_MAX) */
 #define VIRTIO_BLK_MAX_SEGMENTS 16          /* discard / write-zeroes ranges per request */
 #define VIRTIO_BLK_MAX_RANGE_SECTORS (1u << 22)

@@ -63,7 +63,16 @@ static void file_read(struct fix *f, uint64_t off, void *buf, size_t len)
     close(fd);
 }
 
+static void start_queue(struct fix *f, bool ro, const char *serial, uint32_t qsize,
+                        uint64_t qbase);
+
 static void start(struct fix *f, bool ro, const char *serial)
+{
+    start_queue(f, ro, serial, QSIZE, Q0);
+}
+
+static void start_queue(struct fix *f, bool ro, const char *serial, uint32_t qsize,
+                        uint64_t qbase)
 {
     struct block_config bc = {.path = f->path, .read_only = ro};
     assert_int_equal(block_open(&bc, &f->loop, &f->bd), 0);
@@ -73,7 +82,7 @@ static void start(struct fix *f, bool ro, const char *serial)
     sim_attach(&f->d, &f->ram, virtio_blk_device(f->blk));
     uint64_t feat = sim_offered(&f->d);
     assert_true(sim_negotiate(&f->d, feat));
-    assert_int_equal(sim_queue_setup(&f->d, 0, QSIZE, Q0), 1);
+    assert_int_equal(sim_queue_setup(&f->d, 0, qsize, qbase), 1);
     assert_true(sim_driver_ok(&f->d));
 }
 
@@ -614,6 +623,32 @@ static void test_reset_with_requests_in_flight(void **state)
     assert_int_equal(((uint8_t *)sim_host(&f->ram, DATA))[0], pattern(1024));
 }
 
+/* The largest request the config space allows (SEG_MAX buffers in an indirect table on
+ * a full-size queue) is accepted and moves every byte. */
+static void test_largest_legal_request(void **state)
+{
+    setup_uring(state);
+    struct fix *f = *state;
+    const uint64_t qbase = SIM_RAM_BASE + 0x60000, table = SIM_RAM_BASE + 0x70000;
+    const uint64_t data = SIM_RAM_BASE + 0x80000;
+    start_queue(f, false, NULL, VIRTIO_BLK_QUEUE_SIZE, qbase);
+    put_header(f, 0, VIRTIO_BLK_T_IN, 0);
+    unsigned n = VIRTIO_BLK_SEG_MAX;
+    sim_set_desc_raw(&f->ram, table, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+    for (unsigned i = 0; i < n; i++)
+        sim_set_desc_raw(&f->ram, table, 1 + i, data + 512ULL * i, 512,
+                         VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, (uint16_t)(2 + i));
+    sim_set_desc_raw(&f->ram, table, 1 + n, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+    sim_set_desc(&f->d, 0, 0, table, 16 * (n + 2), VIRTQ_DESC_F_INDIRECT, 0);
+    *status_of(f, 0) = 0xff;
+    sim_post(&f->d, 0, 0);
+    assert_int_equal(complete_one(f, 0, NULL), VIRTIO_BLK_S_OK);
+    uint8_t *p = sim_host(&f->ram, data);
+    for (unsigned i = 0; i < 512 * n; i += 509)
+        assert_int_equal(p[i], pattern(i));
+    assert_int_equal(virtio_blk_stats(f->blk)->bytes_read, 512ULL * n);
+}
+
 /* The data path on the worker-thread engine too. */
 static void test_thread_engine_round_trip(void **state)
 {
@@ -649,6 +684,7 @@ int main(void)
         R(test_get_id_full_length_serial),
         T(test_discard_write_zeroes),
         R(test_read_only_disk),
+        R(test_largest_legal_request),
         T(test_flood),
         T(test_backpressure_resumes),
         T(test_host_file_shrinks),
