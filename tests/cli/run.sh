@@ -106,6 +106,17 @@ expect_runs disk-ro-shared run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,
     --disk "$tmp/disk.img,ro" --disk "$tmp/disk.img,snapshot"
 expect_runs disk-cache-none run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,cache=none"
 
+# The engine a disk runs on is logged (-v), and KITE_BLOCK_BACKEND picks it.
+for engine in io_uring thread; do
+    if KITE_BLOCK_BACKEND=$engine timeout 20 "$KITE" run -v --bios "$tmp/poweroff.bin" \
+            --disk "$tmp/disk.img" < /dev/null 2>&1 | grep -q "disk.img: .* $engine engine"; then
+        echo "PASS cli.disk-engine-logged-$engine"
+    else
+        echo "FAIL cli.disk-engine-logged-$engine (no '$engine engine' line with -v)"
+    fi
+done
+KITE_BLOCK_BACKEND=magic expect_usage disk-bad-engine run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
+
 # Another kite holding the image (its firmware spins forever) keeps a second one out,
 # writable or read-only; both work again once it is gone.
 "$KITE" run --bios "$tmp/fw.bin" --disk "$tmp/disk.img" > /dev/null 2>&1 < /dev/null &
