@@ -234,7 +234,8 @@ static int create_virtio_devices(struct rv_machine *m)
     const struct rv_machine_config *cfg = m->cfg;
     /* Disks first, in command-line order: Linux names them vda, vdb, ... as it probes. */
     for (int i = 0; i < cfg->ndisks; i++) {
-        struct virtio_blk_config bc = {.serial = cfg->disks[i].serial};
+        /* One request queue for the one hart; with several harts, one each (MQ). */
+        struct virtio_blk_config bc = {.serial = cfg->disks[i].serial, .num_queues = 1};
         struct virtio_blk *blk = virtio_blk_new(&m->mem, m->disks[i], &bc);
         if (!blk)
             return -ENOMEM;

@@ -23,6 +23,7 @@ struct virtio_blk;
 
 struct blk_req {
     struct virtio_blk *blk;
+    unsigned q;                 /* the queue it came from, and goes back to */
     struct virtq_elem *elem;
     uint8_t *status;
     uint32_t type;
@@ -98,12 +99,13 @@ static unsigned slice(const struct iovec *src, unsigned n, uint64_t skip, uint64
     return k;
 }
 
-static void process(struct virtio_blk *b);
+static void process(struct virtio_blk *b, unsigned q);
 
 /* Sets the status, returns the chain to the driver, interrupts it if it wants. */
-static void finish(struct virtio_blk *b, struct virtq_elem *e, uint8_t *status, uint8_t st)
+static void finish(struct virtio_blk *b, unsigned q, struct virtq_elem *e, uint8_t *status,
+                   uint8_t st)
 {
-    struct virtq *vq = &b->vdev.queues[0];
+    struct virtq *vq = &b->vdev.queues[q];
     /* After a reset the buffers are the guest's again: write nothing into them. */
     if (e->epoch == vq->epoch && vq->ready)
         *status = st;
@@ -115,7 +117,7 @@ static void finish(struct virtio_blk *b, struct virtq_elem *e, uint8_t *status, 
     /* The status byte is the last writable byte: the whole writable part counts as
      * written (it is also what a failed read may have touched, for dirty reporting). */
     virtq_push(vq, e, (uint32_t)e->in_len);
-    virtio_queue_kick_guest(&b->vdev, 0);
+    virtio_queue_kick_guest(&b->vdev, q);
 }
 
 static void req_done(struct block_io *io, int result);
@@ -152,11 +154,12 @@ static void req_done(struct block_io *io, int result)
         else if (r->type == VIRTIO_BLK_T_OUT)
             b->stats.bytes_written += io->len;
     }
-    finish(b, r->elem, r->status, result < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+    unsigned q = r->q;
+    finish(b, q, r->elem, r->status, result < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
     free(r);
     /* A full queue stopped taking requests: this completion made room. */
-    if (!b->quiesce && virtq_has_avail(&b->vdev.queues[0]))
-        process(b);
+    if (!b->quiesce && virtq_has_avail(&b->vdev.queues[q]))
+        process(b, q);
 }
 
 /* sector + bytes lies within the disk (no overflow on hostile values). */
@@ -169,13 +172,13 @@ static bool in_range(const struct virtio_blk *b, uint64_t sector, uint64_t bytes
 #define REJECT(st, ...)                                         \
     do {                                                        \
         log_once(LOG_WARN, "virtio-blk", __VA_ARGS__);          \
-        finish(b, e, status, st);                               \
+        finish(b, q, e, status, st);                            \
         return;                                                 \
     } while (0)
 
 /* DISCARD and WRITE_ZEROES: ranges after the header, all checked before any is run. */
-static void handle_ranges(struct virtio_blk *b, struct virtq_elem *e, uint8_t *status,
-                          const struct blk_header *h)
+static void handle_ranges(struct virtio_blk *b, unsigned q, struct virtq_elem *e,
+                          uint8_t *status, const struct blk_header *h)
 {
     bool discard = h->type == VIRTIO_BLK_T_DISCARD;
     unsigned feature = discard ? VIRTIO_BLK_F_DISCARD : VIRTIO_BLK_F_WRITE_ZEROES;
@@ -211,6 +214,7 @@ static void handle_ranges(struct virtio_blk *b, struct virtq_elem *e, uint8_t *s
         }
     }
     r->blk = b;
+    r->q = q;
     r->elem = e;
     r->status = status;
     r->type = h->type;
@@ -218,8 +222,8 @@ static void handle_ranges(struct virtio_blk *b, struct virtq_elem *e, uint8_t *s
 }
 
 /* IN and OUT: data buffers straight to the backend. */
-static void handle_rw(struct virtio_blk *b, struct virtq_elem *e, uint8_t *status,
-                      const struct blk_header *h)
+static void handle_rw(struct virtio_blk *b, unsigned q, struct virtq_elem *e,
+                      uint8_t *status, const struct blk_header *h)
 {
     bool in = h->type == VIRTIO_BLK_T_IN;
     if (!in && b->read_only)
@@ -250,6 +254,7 @@ static void handle_rw(struct virtio_blk *b, struct virtq_elem *e, uint8_t *statu
     unsigned cnt = in ? slice(e->iov + e->out_num, e->in_num, 0, len, r->iov)
                       : slice(e->iov, e->out_num, sizeof(*h), len, r->iov);
     r->blk = b;
+    r->q = q;
     r->elem = e;
     r->status = status;
     r->type = h->type;
@@ -266,7 +271,7 @@ static void handle_rw(struct virtio_blk *b, struct virtq_elem *e, uint8_t *statu
     block_submit(b->bd, &r->io);
 }
 
-static void handle(struct virtio_blk *b, struct virtq_elem *e)
+static void handle(struct virtio_blk *b, unsigned q, struct virtq_elem *e)
 {
     b->stats.requests++;
     if (e->in_len == 0) {
@@ -274,8 +279,8 @@ static void handle(struct virtio_blk *b, struct virtq_elem *e)
         log_once(LOG_WARN, "virtio-blk", "request without a writable status byte: returned "
                  "unanswered");
         b->stats.no_status++;
-        virtq_push(&b->vdev.queues[0], e, 0);
-        virtio_queue_kick_guest(&b->vdev, 0);
+        virtq_push(&b->vdev.queues[q], e, 0);
+        virtio_queue_kick_guest(&b->vdev, q);
         return;
     }
     const struct iovec *last = &e->iov[e->out_num + e->in_num - 1];
@@ -287,7 +292,7 @@ static void handle(struct virtio_blk *b, struct virtq_elem *e)
     switch (h.type) {
     case VIRTIO_BLK_T_IN:
     case VIRTIO_BLK_T_OUT:
-        handle_rw(b, e, status, &h);
+        handle_rw(b, q, e, status, &h);
         return;
     case VIRTIO_BLK_T_FLUSH: {
         if (e->out_len != sizeof(h) || e->in_len != 1)
@@ -296,7 +301,7 @@ static void handle(struct virtio_blk *b, struct virtq_elem *e)
         struct blk_req *r = calloc(1, sizeof(*r));
         if (!r)
             REJECT(VIRTIO_BLK_S_IOERR, "out of memory: request failed");
-        *r = (struct blk_req){.blk = b, .elem = e, .status = status, .type = h.type};
+        *r = (struct blk_req){.blk = b, .q = q, .elem = e, .status = status, .type = h.type};
         r->io = (struct block_io){.op = BLOCK_OP_FLUSH, .done = req_done, .opaque = r};
         block_submit(b->bd, &r->io);
         return;
@@ -310,30 +315,30 @@ static void handle(struct virtio_blk *b, struct virtq_elem *e)
         uint64_t room = e->in_len - 1;
         scatter(e->iov + e->out_num, e->in_num, id,
                 room < sizeof(id) ? (size_t)room : sizeof(id));
-        finish(b, e, status, VIRTIO_BLK_S_OK);
+        finish(b, q, e, status, VIRTIO_BLK_S_OK);
         return;
     }
     case VIRTIO_BLK_T_DISCARD:
     case VIRTIO_BLK_T_WRITE_ZEROES:
         if (e->out_len < sizeof(h) + sizeof(struct blk_range))
             REJECT(VIRTIO_BLK_S_IOERR, "discard/write-zeroes without ranges");
-        handle_ranges(b, e, status, &h);
+        handle_ranges(b, q, e, status, &h);
         return;
     default:
         REJECT(VIRTIO_BLK_S_UNSUPP, "request type %u unsupported", h.type);
     }
 }
 
-static void process(struct virtio_blk *b)
+static void process(struct virtio_blk *b, unsigned q)
 {
     struct virtio_device *dev = &b->vdev;
-    struct virtq *vq = &dev->queues[0];
+    struct virtq *vq = &dev->queues[q];
     for (;;) {
         /* No notifications while we are taking requests anyway. */
         virtq_set_notification(vq, false);
         struct virtq_elem *e;
-        while (virtio_pop(dev, 0, &e))
-            handle(b, e);
+        while (virtio_pop(dev, q, &e))
+            handle(b, q, e);
         bool more = virtq_set_notification(vq, true);
         /* Full: a completion will call us again. */
         if (!more || vq->inflight >= vq->size || !virtio_driver_ok(dev))
@@ -346,12 +351,14 @@ static void blk_queue_notify(struct virtio_device *dev, unsigned q)
 {
     struct virtio_blk *b = dev->opaque;
     if (!b->quiesce)
-        process(b);
+        process(b, q);
 }
 
 static void blk_driver_ok(struct virtio_device *dev)
 {
-    blk_queue_notify(dev, 0);
+    for (unsigned q = 0; q < dev->num_queues; q++)
+        if (dev->queues[q].ready)
+            blk_queue_notify(dev, q);
 }
 
 static void blk_reset(struct virtio_device *dev)
@@ -387,6 +394,7 @@ static void fill_config(struct virtio_blk *b)
     put32(c + VIRTIO_BLK_CFG_MAX_WZ_SECTORS, VIRTIO_BLK_MAX_RANGE_SECTORS);
     put32(c + VIRTIO_BLK_CFG_MAX_WZ_SEG, VIRTIO_BLK_MAX_SEGMENTS);
     c[VIRTIO_BLK_CFG_WZ_MAY_UNMAP] = 1;
+    put16(c + VIRTIO_BLK_CFG_NUM_QUEUES, (uint16_t)b->vdev.num_queues);
     b->vdev.config_len = VIRTIO_BLK_CFG_LEN;
 }
 
@@ -396,6 +404,11 @@ struct virtio_blk *virtio_blk_new(const struct guest_mem *mem, struct block_devi
     if (!bd)
         return NULL;
     const char *serial = cfg && cfg->serial ? cfg->serial : "";
+    unsigned nq = cfg && cfg->num_queues ? cfg->num_queues : 1;
+    if (nq > VIRTIO_BLK_MAX_QUEUES) {
+        log_error("virtio-blk", "%u queues asked for, at most %u", nq, VIRTIO_BLK_MAX_QUEUES);
+        return NULL;
+    }
     size_t serial_len = strlen(serial);
     if (serial_len > VIRTIO_BLK_ID_BYTES) {
         log_error("virtio-blk", "serial '%s' is longer than 20 bytes", serial);
@@ -421,14 +434,19 @@ struct virtio_blk *virtio_blk_new(const struct guest_mem *mem, struct block_devi
     else
         b->vdev.features |= (1ULL << VIRTIO_BLK_F_DISCARD) |
                             (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
-    fill_config(b);
-    uint16_t sizes[1] = {VIRTIO_BLK_QUEUE_SIZE};
-    if (virtio_device_init(&b->vdev, mem, 1, sizes) < 0) {
+    if (nq > 1)
+        b->vdev.features |= 1ULL << VIRTIO_BLK_F_MQ;
+    uint16_t sizes[VIRTIO_BLK_MAX_QUEUES];
+    for (unsigned q = 0; q < nq; q++)
+        sizes[q] = VIRTIO_BLK_QUEUE_SIZE;
+    if (virtio_device_init(&b->vdev, mem, nq, sizes) < 0) {
         free(b);
         return NULL;
     }
+    fill_config(b);
     /* The header, the largest legal data part and the status. */
-    b->vdev.queues[0].max_chain_bytes = VIRTIO_BLK_MAX_REQUEST + 64;
+    for (unsigned q = 0; q < nq; q++)
+        b->vdev.queues[q].max_chain_bytes = VIRTIO_BLK_MAX_REQUEST + 64;
     return b;
 }
 

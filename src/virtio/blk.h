@@ -1,5 +1,6 @@
 /*
- * virtio-blk (device ID 2, VirtIO 1.2 5.2): one request queue in front of a block backend.
+ * virtio-blk (device ID 2, VirtIO 1.2 5.2): request queues (one, or several with
+ * VIRTIO_BLK_F_MQ, e.g. one per hart) in front of a block backend.
  * Requests IN, OUT, FLUSH, GET_ID, DISCARD and WRITE_ZEROES; everything else is UNSUPP.
  *
  * Nothing in a request is trusted: the 16-byte header is gathered from however many
@@ -54,6 +55,7 @@
 #define VIRTIO_BLK_CFG_DISCARD_ALIGN 44
 #define VIRTIO_BLK_CFG_MAX_WZ_SECTORS 48
 #define VIRTIO_BLK_CFG_MAX_WZ_SEG 52
+#define VIRTIO_BLK_CFG_NUM_QUEUES 34
 #define VIRTIO_BLK_CFG_WZ_MAY_UNMAP 56
 #define VIRTIO_BLK_CFG_LEN 60
 
@@ -65,8 +67,11 @@
 #define VIRTIO_BLK_MAX_SEGMENTS 16          /* discard / write-zeroes ranges per request */
 #define VIRTIO_BLK_MAX_RANGE_SECTORS (1u << 22)
 
+#define VIRTIO_BLK_MAX_QUEUES 8
+
 struct virtio_blk_config {
     const char *serial;         /* up to 20 bytes, NULL = none */
+    unsigned num_queues;        /* request queues (0 = 1); more than 1 offers VIRTIO_BLK_F_MQ */
 };
 
 struct virtio_blk;

@@ -77,7 +77,7 @@ static void bring_up(struct virtio_mmio *t, struct input *in)
     virtio_mmio_write(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1, 4);
     virtio_mmio_write(t, VIRTIO_MMIO_DRIVER_FEATURES, 1, 4);   /* VERSION_1 */
     virtio_mmio_write(t, VIRTIO_MMIO_STATUS, 11, 4);
-    virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_SEL, 0, 4);
+    virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_SEL, (uint32_t)(take(in, 1) % 3), 4);
     virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_NUM, 1u << (take(in, 1) % 9), 4);
     uint64_t gpa[3] = {pick_gpa(in), pick_gpa(in), pick_gpa(in)};
     for (int i = 0; i < 3; i++) {
@@ -118,7 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in.left -= image;
 
     struct guest_mem mem = {.base = RAM_BASE, .size = RAM_SIZE, .host = ram};
-    struct virtio_blk_config cfg = {.serial = "fuzz"};
+    /* One queue, or two with MQ. */
+    struct virtio_blk_config cfg = {.serial = "fuzz", .num_queues = 1 + (unsigned)(image & 1)};
     struct virtio_blk *blk = virtio_blk_new(&mem, bd, &cfg);
     assert(blk);
     struct virtio_device *dev = virtio_blk_device(blk);
@@ -145,7 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 2:
-            virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_NOTIFY, (uint32_t)(take(&in, 1) % 2), 4);
+            virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_NOTIFY, (uint32_t)(take(&in, 1) % 3), 4);
             break;
         case 3:
             bring_up(t, &in);
@@ -162,16 +163,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 6:     /* everything in flight completes */
             block_drain(bd);
-            assert(dev->queues[0].inflight == 0);
+            for (unsigned q = 0; q < dev->num_queues; q++)
+                assert(dev->queues[q].inflight == 0);
             break;
         }
-        assert(dev->queues[0].inflight <= dev->queues[0].size || !dev->queues[0].ready);
+        for (unsigned q = 0; q < dev->num_queues; q++)
+            assert(dev->queues[q].inflight <= dev->queues[q].size || !dev->queues[q].ready);
         assert(block_inflight(bd) <= VIRTQ_MAX_SIZE);
     }
     /* Nothing taken from the ring is left behind. */
     block_drain(bd);
     assert(block_inflight(bd) == 0);
-    assert(dev->queues[0].inflight == 0);
+    for (unsigned q = 0; q < dev->num_queues; q++)
+        assert(dev->queues[q].inflight == 0);
     virtio_mmio_free(t);
     virtio_blk_free(blk);
     return 0;

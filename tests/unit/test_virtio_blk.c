@@ -210,7 +210,7 @@ static void test_config_and_features(void **state)
     assert_true(feat & (1ULL << VIRTIO_F_EVENT_IDX));
     assert_true(feat & (1ULL << VIRTIO_F_INDIRECT_DESC));
     assert_false(feat & (1ULL << VIRTIO_BLK_F_RO));
-    assert_false(feat & (1ULL << VIRTIO_BLK_F_MQ));     /* not implemented: not offered */
+    assert_false(feat & (1ULL << VIRTIO_BLK_F_MQ));     /* one queue: no MQ */
     /* The worst legal request fits the queue: header + SEG_MAX buffers + status, plus the
      * indirect descriptor that carries them. */
     assert_true(VIRTIO_BLK_SEG_MAX + 3 <= VIRTIO_BLK_QUEUE_SIZE);
@@ -649,6 +649,77 @@ static void test_largest_legal_request(void **state)
     assert_int_equal(virtio_blk_stats(f->blk)->bytes_read, 512ULL * n);
 }
 
+/* With several queues (MQ), each request comes back on the queue it was posted to, and
+ * the queues do not disturb each other. */
+static void test_multi_queue(void **state)
+{
+    setup_uring(state);
+    struct fix *f = *state;
+    struct block_config bc = {.path = f->path};
+    assert_int_equal(block_open(&bc, &f->loop, &f->bd), 0);
+    struct virtio_blk_config cfg = {.num_queues = 4};
+    f->blk = virtio_blk_new(&f->ram.mem, f->bd, &cfg);
+    assert_non_null(f->blk);
+    sim_attach(&f->d, &f->ram, virtio_blk_device(f->blk));
+    uint64_t feat = sim_offered(&f->d);
+    assert_true(feat & (1ULL << VIRTIO_BLK_F_MQ));
+    assert_int_equal(sim_rd(&f->d, 0x100 + 32) >> 16, 4);      /* num_queues at 34 */
+    assert_true(sim_negotiate(&f->d, feat));
+    /* The driver uses queues 0 and 2 only. */
+    const uint64_t q2 = SIM_RAM_BASE + 0x60000;
+    assert_int_equal(sim_queue_setup(&f->d, 0, QSIZE, Q0), 1);
+    assert_int_equal(sim_queue_setup(&f->d, 2, QSIZE, q2), 1);
+    assert_true(sim_driver_ok(&f->d));
+    for (unsigned round = 0; round < 4; round++) {
+        /* Reads on queue 2 (slots 0..9), on queue 0 (slots 10..19), the same tables. */
+        for (unsigned s = 0; s < 10; s++) {
+            put_header(f, s, VIRTIO_BLK_T_IN, s);
+            put_header(f, 10 + s, VIRTIO_BLK_T_IN, 100 + s);
+            for (unsigned k = 0; k < 2; k++) {
+                unsigned slot = s + 10 * k, q = k ? 0 : 2, d = 3 * s;
+                struct sim_queue *sq = &f->d.q[q];
+                sim_set_desc_raw(&f->ram, sq->desc, d, HDR + 16 * slot, 16,
+                                 VIRTQ_DESC_F_NEXT, d + 1);
+                sim_set_desc_raw(&f->ram, sq->desc, d + 1, DATA + 4096ULL * slot, 512,
+                                 VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, d + 2);
+                sim_set_desc_raw(&f->ram, sq->desc, d + 2, STATUS + slot, 1,
+                                 VIRTQ_DESC_F_WRITE, 0);
+                *status_of(f, slot) = 0xff;
+                sim_post(&f->d, q, (uint16_t)d);
+            }
+        }
+        sim_notify(&f->d, 2);
+        sim_notify(&f->d, 0);
+        unsigned got[3] = {0};
+        for (int k = 0; got[0] + got[2] < 20; k++) {
+            assert_true(k < 200);
+            uint32_t id, len;
+            for (unsigned q = 0; q <= 2; q += 2)
+                while (sim_reap(&f->d, q, &id, &len)) {
+                    unsigned slot = id / 3 + (q == 0 ? 10 : 0);
+                    assert_int_equal(*status_of(f, slot), VIRTIO_BLK_S_OK);
+                    uint64_t sector = q == 0 ? 100 + id / 3 : id / 3;
+                    assert_int_equal(((uint8_t *)sim_host(&f->ram, DATA + 4096ULL * slot))[5],
+                                     pattern(512 * sector + 5));
+                    got[q]++;
+                }
+            if (got[0] + got[2] < 20)
+                event_loop_poll(&f->loop, 100000000ULL);
+        }
+        assert_int_equal(got[0], 10);
+        assert_int_equal(got[2], 10);
+    }
+    /* A reset with both queues busy drains them. */
+    for (unsigned s = 0; s < 5; s++)
+        sim_post(&f->d, 2, (uint16_t)(3 * s));
+    sim_notify(&f->d, 2);
+    sim_wr(&f->d, VIRTIO_MMIO_STATUS, 0);
+    assert_int_equal(block_inflight(f->bd), 0);
+    /* More queues than the device supports is refused. */
+    struct virtio_blk_config too_many = {.num_queues = VIRTIO_BLK_MAX_QUEUES + 1};
+    assert_null(virtio_blk_new(&f->ram.mem, f->bd, &too_many));
+}
+
 /* The data path on the worker-thread engine too. */
 static void test_thread_engine_round_trip(void **state)
 {
@@ -685,6 +756,7 @@ int main(void)
         T(test_discard_write_zeroes),
         R(test_read_only_disk),
         R(test_largest_legal_request),
+        R(test_multi_queue),
         T(test_flood),
         T(test_backpressure_resumes),
         T(test_host_file_shrinks),

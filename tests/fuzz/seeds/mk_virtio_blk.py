@@ -36,8 +36,9 @@ def seed(requests):
         struct.pack_into("<H", ram, AVAIL + 4 + 2 * k, h)
     struct.pack_into("<H", ram, AVAIL + 2, len(heads))
     out = bytearray(struct.pack("<H", IMAGE)) + ram
-    # bring_up: op 3, feature mask (4 bytes), no extra, queue size 2^5, three gpas (kind 0).
-    out += bytes([3]) + b"\xff\xff\xff\xff" + b"\x00" + bytes([5])
+    # bring_up: op 3, feature mask (4 bytes), no extra, queue 0, size 2^5, three gpas
+    # (kind 0).
+    out += bytes([3]) + b"\xff\xff\xff\xff" + b"\x00" + bytes([0, 5])
     for gpa in (DESC, AVAIL, USED):
         out += bytes([0]) + struct.pack("<H", gpa)
     out += bytes([2, 0])      # notify queue 0
