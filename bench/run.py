@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """kite vs QEMU, side by side: the same kernel, initramfs and memory, runs alternated.
 
-usage: bench/run.py [--runs N] [--suites boot,cpu] [--kite build/kite]
+usage: bench/run.py [--runs N] [--suites boot,cpu,idle,blk,virtqueue] [--kite build/kite]
 Prints a table of medians and ratios (kite / QEMU: below 1 means kite is faster), then the
 in-process suites (virtqueue), which have no QEMU peer and print their own figures.
 """
@@ -35,28 +35,49 @@ def guest_paths():
     return paths
 
 
-def make_initrd(base, tmp):
-    """The cached initramfs plus a cpio with the benchmark scripts as /tests/*.sh."""
+def make_initrd(base, tmp, with_blk):
+    """The cached initramfs plus a cpio with the benchmark scripts as /tests/*.sh (and,
+    for the blk suite, one with the static block benchmark as /bin/kite-blkbench)."""
     cpio = os.path.join(tmp, "bench.cpio")
     subprocess.run([os.path.join(ROOT, "guest/mk-tests-cpio.sh"), cpio,
                     os.path.join(HERE, "guest")], check=True, stdout=subprocess.DEVNULL)
+    parts = [base, cpio]
+    if with_blk:
+        blk = os.path.join(tmp, "blkbench.cpio")
+        subprocess.run([os.path.join(HERE, "blk/build.sh"), blk], check=True)
+        parts.append(blk)
     combined = os.path.join(tmp, "initrd")
     with open(combined, "wb") as out:
-        for part in (base, cpio):
+        for part in parts:
             with open(part, "rb") as f:
                 out.write(f.read())
     return combined
 
 
-def commands(paths, initrd, kite, test):
+def commands(paths, initrd, kite, test, disk=None):
     append = f"console=ttyS0 kite.test={test}"
-    return {
+    cmds = {
         "kite": [kite, "run", "--mem", MEM, "--bios", paths["KITE_BIOS"], "--kernel",
                  paths["KITE_KERNEL"], "--initrd", initrd, "--append", append],
         "qemu": ["qemu-system-riscv64", "-M", "virt", "-m", MEM, "-nographic",
                  "-bios", paths["KITE_BIOS"], "-kernel", paths["KITE_KERNEL"],
                  "-initrd", initrd, "-append", append],
     }
+    if disk:
+        # The same raw image, write-back host caching on both sides.
+        cmds["kite"] += ["--disk", disk]
+        cmds["qemu"] += ["-drive", f"file={disk},if=none,format=raw,id=d,cache=writeback",
+                         "-device", "virtio-blk-device,drive=d"]
+    return cmds
+
+
+BLK_IMAGE_MIB = 64
+
+
+def fresh_image(path):
+    """A blank sparse image: every run starts from the same disk."""
+    with open(path, "wb") as f:
+        f.truncate(BLK_IMAGE_MIB << 20)
 
 
 def timeline(cmd, markers, timeout):
@@ -65,14 +86,17 @@ def timeline(cmd, markers, timeout):
     return json.loads(out.stdout)
 
 
-def run_suite(name, paths, initrd, kite, runs):
+def run_suite(name, paths, initrd, kite, runs, tmp):
     """Returns {metric: {"kite": [..], "qemu": [..]}} for one suite."""
-    test = {"boot": "noop", "cpu": "cpu", "idle": "idle"}[name]
-    cmds = commands(paths, initrd, kite, test)
+    test = {"boot": "noop", "cpu": "cpu", "idle": "idle", "blk": "blk"}[name]
+    disk = os.path.join(tmp, "bench disk.img") if name == "blk" else None
+    cmds = commands(paths, initrd, kite, test, disk)
     samples = {}
     for i in range(runs):
         order = ("kite", "qemu") if i % 2 == 0 else ("qemu", "kite")
         for who in order:
+            if disk:
+                fresh_image(disk)
             r = timeline(cmds[who], ["kite-init: running", "IDLE-START", "IDLE-END"], 600)
             if r["exit"] != 0:
                 print(f"  {who} run {i} exited {r['exit']}", file=sys.stderr)
@@ -97,7 +121,7 @@ def run_suite(name, paths, initrd, kite, runs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--suites", default="boot,cpu,idle,virtqueue")
+    ap.add_argument("--suites", default="boot,cpu,idle,blk,virtqueue")
     ap.add_argument("--kite", default=os.path.join(ROOT, "build/kite"))
     args = ap.parse_args()
     suites = args.suites.split(",")
@@ -106,10 +130,11 @@ def main():
     if guest_suites:
         paths = guest_paths()
         with tempfile.TemporaryDirectory() as tmp:
-            initrd = make_initrd(paths["KITE_INITRD"], tmp)
+            initrd = make_initrd(paths["KITE_INITRD"], tmp, "blk" in guest_suites)
             for suite in guest_suites:
                 print(f"bench: {suite} ({args.runs} runs each, alternated)", file=sys.stderr)
-                for metric, s in run_suite(suite, paths, initrd, args.kite, args.runs).items():
+                for metric, s in run_suite(suite, paths, initrd, args.kite, args.runs,
+                                           tmp).items():
                     if s["kite"] and s["qemu"]:
                         k, q = statistics.median(s["kite"]), statistics.median(s["qemu"])
                         rows.append((f"{suite}: {metric}", k, q, k / q if q else float("inf")))

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/block.h"
 #include "core/log.h"
 #include "riscv/machine.h"
 #include "virtio/console.h"
@@ -62,6 +63,15 @@ static void usage_run(FILE *out)
             "                  name in /sys/class/virtio-ports/*/name); its host end is kite's\n"
             "                  stdio, a new pty (its path is printed), or a unix socket kite\n"
             "                  listens on. Repeatable, up to 7; NAME is [A-Za-z0-9._-]+\n"
+            "  --disk PATH[,ro][,serial=ID][,cache=writeback|none|unsafe][,snapshot]\n"
+            "                  add a virtio-blk disk on a raw image (repeatable: the first is\n"
+            "                  /dev/vda, then /dev/vdb, ...; at most 7). ro: read-only;\n"
+            "                  serial=: up to 20 characters; cache=writeback (default, host\n"
+            "                  page cache, guest flushes reach the disk), none (O_DIRECT),\n"
+            "                  unsafe (flushes ignored); snapshot: the image is only read and\n"
+            "                  writes go to a temporary overlay that vanishes on exit.\n"
+            "                  A comma in PATH is written twice (,,). Writable images are\n"
+            "                  locked: a second kite cannot open them.\n"
             "  -v, --verbose   more log output (repeat for debug)\n"
             "  -h, --help      this help\n"
             "\n"
@@ -186,6 +196,70 @@ static const char *check_ports(const struct rv_machine_config *cfg)
     return NULL;
 }
 
+/*
+ * "PATH[,ro][,serial=ID][,cache=MODE][,snapshot]" into d; the strings point into `buf`,
+ * which the caller keeps. Returns 0, or -EINVAL with *why set.
+ */
+static int parse_disk(char *buf, struct rv_disk_config *d, const char **why)
+{
+    /* The path runs to the first single comma; ",," is a literal comma. */
+    char *r = buf, *w = buf;
+    while (*r && !(r[0] == ',' && r[1] != ',')) {
+        if (r[0] == ',')
+            r++;
+        *w++ = *r++;
+    }
+    char *opts = *r ? r + 1 : NULL;
+    *w = '\0';
+    *d = (struct rv_disk_config){.path = buf, .cache = BLOCK_CACHE_WRITEBACK};
+    if (!*buf) {
+        *why = "no image path";
+        return -EINVAL;
+    }
+    bool have_cache = false, have_serial = false;
+    char *save = NULL;
+    for (char *item = opts ? strtok_r(opts, ",", &save) : NULL; item;
+         item = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(item, "ro") && !d->read_only) {
+            d->read_only = true;
+        } else if (!strcmp(item, "snapshot") && !d->snapshot) {
+            d->snapshot = true;
+        } else if (!strncmp(item, "serial=", 7) && !have_serial) {
+            const char *v = item + 7;
+            if (strlen(v) > 20) {
+                *why = "serial= takes at most 20 characters";
+                return -EINVAL;
+            }
+            for (const char *p = v; *p; p++) {
+                if (*p < 0x21 || *p > 0x7e) {
+                    *why = "serial= takes printable ASCII without spaces";
+                    return -EINVAL;
+                }
+            }
+            d->serial = v;
+            have_serial = true;
+        } else if (!strncmp(item, "cache=", 6) && !have_cache) {
+            const char *v = item + 6;
+            if (!strcmp(v, "writeback"))
+                d->cache = BLOCK_CACHE_WRITEBACK;
+            else if (!strcmp(v, "none"))
+                d->cache = BLOCK_CACHE_NONE;
+            else if (!strcmp(v, "unsafe"))
+                d->cache = BLOCK_CACHE_UNSAFE;
+            else {
+                *why = "cache= is writeback, none or unsafe";
+                return -EINVAL;
+            }
+            have_cache = true;
+        } else {
+            *why = "options are ro, serial=ID, cache=writeback|none|unsafe, snapshot "
+                   "(each once)";
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
 static int fail_usage(const char *fmt, const char *arg)
 {
     fprintf(stderr, "kite: ");
@@ -197,7 +271,7 @@ static int fail_usage(const char *fmt, const char *arg)
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_RNG, OPT_CONSOLE, OPT_PORT };
+           OPT_RNG, OPT_CONSOLE, OPT_PORT, OPT_DISK };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -208,6 +282,7 @@ static int cmd_run(int argc, char **argv)
         {"rng", optional_argument, NULL, OPT_RNG},
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"port", required_argument, NULL, OPT_PORT},
+        {"disk", required_argument, NULL, OPT_DISK},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -260,6 +335,23 @@ static int cmd_run(int argc, char **argv)
                                   "NAME of letters, digits, '.', '_' and '-'", optarg);
             cfg.num_ports++;
             break;
+        case OPT_DISK: {
+            if (cfg.ndisks >= RV_MAX_DISKS)
+                return fail_usage("too many disks (at most %s)", "7");
+            static char disk_bufs[RV_MAX_DISKS][PATH_MAX + 128];
+            char *buf = disk_bufs[cfg.ndisks];
+            if (strlen(optarg) >= sizeof(disk_bufs[0]))
+                return fail_usage("--disk value too long: '%.64s...'", optarg);
+            strcpy(buf, optarg);
+            const char *why = "";
+            if (parse_disk(buf, &cfg.disks[cfg.ndisks], &why) < 0) {
+                fprintf(stderr, "kite: bad --disk value '%s': %s (try 'kite run --help')\n",
+                        optarg, why);
+                return KITE_EXIT_USAGE;
+            }
+            cfg.ndisks++;
+            break;
+        }
         case 'v':
             if (log_threshold < LOG_DEBUG)
                 log_threshold++;

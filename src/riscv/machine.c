@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "backend/block.h"
 #include "backend/char_stdio.h"
 #include "backend/char_stream.h"
 #include "backend/entropy.h"
@@ -30,6 +31,7 @@
 #include "riscv/fdt.h"
 #include "riscv/virt_map.h"
 #include "virtio/console.h"
+#include "virtio/blk.h"
 #include "virtio/mmio.h"
 #include "virtio/rng.h"
 
@@ -74,6 +76,7 @@ struct rv_machine {
     int virtio_count;
     struct stdio_console *console;   /* outlives reboots: owned by rv_machine_run */
     struct port_host *port_hosts;    /* cfg->num_ports of them, also owned by rv_machine_run */
+    struct block_device **disks;     /* outlive reboots too (a snapshot must survive one) */
     struct event_loop *loop;
     enum machine_state state;
     int exit_status;
@@ -197,7 +200,8 @@ static void on_device_write(void *opaque, uint64_t gpa, uint64_t len)
 /* How many virtio-mmio slots the configuration fills (the device tree lists exactly those). */
 static int virtio_slots_used(const struct rv_machine_config *cfg)
 {
-    return (cfg->virtio_console ? 1 : 0) + (cfg->num_ports ? 1 : 0) + (cfg->rng.enabled ? 1 : 0);
+    return (cfg->virtio_console ? 1 : 0) + (cfg->num_ports ? 1 : 0) + cfg->ndisks +
+           (cfg->rng.enabled ? 1 : 0);
 }
 
 /* Puts `dev` in the next virtio-mmio slot, with that slot's PLIC source. */
@@ -269,6 +273,11 @@ static int create_virtio_ports(struct rv_machine *m)
     return add_virtio(m, virtio_console_device(c), c, free_console);
 }
 
+static void free_blk(void *device)
+{
+    virtio_blk_free(device);
+}
+
 static int create_virtio_devices(struct rv_machine *m)
 {
     m->mem = (struct guest_mem){.base = m->ram.base, .size = m->ram.size,
@@ -276,6 +285,16 @@ static int create_virtio_devices(struct rv_machine *m)
                                 .opaque = m};
     const struct rv_machine_config *cfg = m->cfg;
     int ret;
+    /* Disks first, in command-line order: Linux names them vda, vdb, ... as it probes. */
+    for (int i = 0; i < cfg->ndisks; i++) {
+        /* One request queue for the one hart; with several harts, one each (MQ). */
+        struct virtio_blk_config bc = {.serial = cfg->disks[i].serial, .num_queues = 1};
+        struct virtio_blk *blk = virtio_blk_new(&m->mem, m->disks[i], &bc);
+        if (!blk)
+            return -ENOMEM;
+        if ((ret = add_virtio(m, virtio_blk_device(blk), blk, free_blk)) < 0)
+            return ret;
+    }
     if (cfg->virtio_console && (ret = create_virtio_console(m)) < 0)
         return ret;
     if (cfg->num_ports && (ret = create_virtio_ports(m)) < 0)
@@ -575,24 +594,55 @@ static int open_port_hosts(const struct rv_machine_config *cfg, struct stdio_con
     return 0;
 }
 
+static void close_disks(struct block_device **disks, int n)
+{
+    for (int i = 0; i < n; i++)
+        block_close(disks[i]);
+}
+
+/* Opens every --disk image; on failure (already logged) closes what it opened. */
+static int open_disks(const struct rv_machine_config *cfg, struct event_loop *loop,
+                      struct block_device **disks)
+{
+    for (int i = 0; i < cfg->ndisks; i++) {
+        const struct rv_disk_config *d = &cfg->disks[i];
+        struct block_config bc = {.path = d->path, .read_only = d->read_only,
+                                  .snapshot = d->snapshot, .cache = (enum block_cache)d->cache};
+        int ret = block_open(&bc, loop, &disks[i]);
+        if (ret < 0) {
+            close_disks(disks, i);
+            return ret;
+        }
+    }
+    return 0;
+}
+
 int rv_machine_run(const struct rv_machine_config *cfg)
 {
     struct event_loop loop;
     event_loop_init(&loop);
+    struct block_device *disks[RV_MAX_DISKS] = {0};
+    if (cfg->ndisks < 0 || cfg->ndisks > RV_MAX_DISKS)
+        return KITE_EXIT_USAGE;
+    if (open_disks(cfg, &loop, disks) < 0)
+        return KITE_EXIT_USAGE;
     struct rv_machine m = {.cfg = cfg, .loop = &loop};
     m.console = stdio_console_open(&loop, on_console_quit, &m);
-    if (!m.console)
+    if (!m.console) {
+        close_disks(disks, cfg->ndisks);
         return KITE_EXIT_GUEST_FAIL;
+    }
     struct port_host hosts[RV_MAX_PORTS] = {{0}};
     if (open_port_hosts(cfg, m.console, &loop, hosts) < 0) {
         close_port_hosts(cfg, hosts);
         stdio_console_close(m.console);
+        close_disks(disks, cfg->ndisks);
         return KITE_EXIT_USAGE;
     }
     int status;
     for (;;) {
         struct rv_machine fresh = {.cfg = cfg, .loop = &loop, .console = m.console,
-                                   .port_hosts = hosts};
+                                   .port_hosts = hosts, .disks = disks};
         m = fresh;
         if (machine_build(&m) < 0) {
             machine_destroy(&m);
@@ -614,5 +664,6 @@ int rv_machine_run(const struct rv_machine_config *cfg)
     }
     close_port_hosts(cfg, hosts);
     stdio_console_close(m.console);
+    close_disks(disks, cfg->ndisks);
     return status;
 }

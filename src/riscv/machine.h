@@ -30,6 +30,16 @@ struct rv_port_config {
     const char *path;       /* RV_PORT_UNIX */
 };
 
+/* --disk: a virtio-blk device on a raw image. */
+#define RV_MAX_DISKS 7
+struct rv_disk_config {
+    const char *path;
+    bool read_only;
+    bool snapshot;
+    int cache;              /* enum block_cache */
+    const char *serial;     /* NULL = none */
+};
+
 struct rv_machine_config {
     uint64_t ram_size;
     const char *bios;       /* firmware: raw binary at RAM base, or ELF (bare-metal tests) */
@@ -41,6 +51,8 @@ struct rv_machine_config {
     bool virtio_console;    /* --console virtio: the guest console is hvc0, not the UART */
     struct rv_port_config ports[RV_MAX_PORTS];
     unsigned num_ports;
+    struct rv_disk_config disks[RV_MAX_DISKS];  /* /dev/vda, /dev/vdb, ... in this order */
+    int ndisks;
 };
 
 /* Builds the machine, runs it until the guest stops, returns a kite_exit (or, for a

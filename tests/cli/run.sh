@@ -99,8 +99,79 @@ else
     echo "FAIL cli.port-socket-path-file-untouched"
 fi
 
+# --disk: bad values and bad images fail at start, before anything runs.
+head -c 1000 /dev/zero > "$tmp/odd.img"
+: > "$tmp/empty.img"
+head -c 1048576 /dev/zero > "$tmp/disk.img"
+expect_usage disk-missing-file run --bios "$tmp/fw.bin" --disk "$tmp/nonexistent.img"
+expect_usage disk-directory run --bios "$tmp/fw.bin" --disk "$tmp/dir"
+expect_usage disk-directory-ro run --bios "$tmp/fw.bin" --disk "$tmp/dir,ro"
+expect_usage disk-size-not-512 run --bios "$tmp/fw.bin" --disk "$tmp/odd.img"
+expect_usage disk-empty-image run --bios "$tmp/fw.bin" --disk "$tmp/empty.img"
+expect_usage disk-unknown-option run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,frob"
+expect_usage disk-bad-cache run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,cache=sometimes"
+expect_usage disk-serial-too-long run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,serial=123456789012345678901"
+expect_usage disk-option-twice run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,ro,ro"
+expect_usage disk-no-path run --bios "$tmp/fw.bin" --disk ",ro"
+expect_usage disk-no-value run --disk
+expect_usage disk-same-image-twice run --bios "$tmp/fw.bin" --disk "$tmp/disk.img" --disk "$tmp/disk.img"
+many=()
+for i in 1 2 3 4 5 6 7 8; do many+=(--disk "$tmp/disk.img,ro"); done
+expect_usage disk-too-many run --bios "$tmp/fw.bin" "${many[@]}"
+
+# A firmware that powers the machine off at once (sifive,test 0x5555 at 0x100000): a run
+# that reaches it opened its disks fine.
+python3 -c "
+import struct, sys
+open(sys.argv[1], 'wb').write(struct.pack('<5I', 0x001002b7, 0x00005337, 0x55530313,
+                                          0x0062a023, 0x0000006f))" "$tmp/poweroff.bin"
+# expect_runs NAME ARGS...: exit status 0 and nothing on stderr.
+expect_runs() {
+    local name=$1; shift
+    timeout 20 "$KITE" "$@" > "$tmp/out" 2> "$tmp/err" < /dev/null
+    local rc=$?
+    if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ]; then
+        echo "PASS cli.$name"
+    else
+        echo "FAIL cli.$name (exit $rc: $(head -c 300 "$tmp/err"))"
+    fi
+}
+head -c 1048576 /dev/zero > "$tmp/my disk, with spaces.img"
+expect_runs disk-path-with-spaces run --bios "$tmp/poweroff.bin" \
+    --disk "$tmp/my disk,, with spaces.img,serial=a-b_c.1,cache=unsafe"
+expect_runs disk-ro-shared run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,ro" \
+    --disk "$tmp/disk.img,ro" --disk "$tmp/disk.img,snapshot"
+expect_runs disk-cache-none run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,cache=none"
+
+# The engine a disk runs on is logged (-v), and KITE_BLOCK_BACKEND picks it.
+for engine in io_uring thread; do
+    if KITE_BLOCK_BACKEND=$engine timeout 20 "$KITE" run -v --bios "$tmp/poweroff.bin" \
+            --disk "$tmp/disk.img" < /dev/null 2>&1 | grep -q "disk.img: .* $engine engine"; then
+        echo "PASS cli.disk-engine-logged-$engine"
+    else
+        echo "FAIL cli.disk-engine-logged-$engine (no '$engine engine' line with -v)"
+    fi
+done
+KITE_BLOCK_BACKEND=magic expect_usage disk-bad-engine run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
+
+# Another kite holding the image (its firmware spins forever) keeps a second one out,
+# writable or read-only; both work again once it is gone.
+"$KITE" run --bios "$tmp/fw.bin" --disk "$tmp/disk.img" > /dev/null 2>&1 < /dev/null &
+holder=$!
+# Wait (for as long as it lives, up to a minute) until the holder has its lock.
+for _ in $(seq 600); do
+    kill -0 "$holder" 2>/dev/null || break
+    flock -n -s "$tmp/disk.img" true 2>/dev/null || break
+    sleep 0.1
+done
+expect_usage disk-locked-by-another-kite run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
+expect_usage disk-locked-ro-by-another-kite run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,ro"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+expect_runs disk-unlocked-after-exit run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
+
 for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
-    --verbose --help; do
+    --disk --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"
     else

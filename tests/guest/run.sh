@@ -6,7 +6,20 @@
 # Every `check <name>` the script contains is expected: a missing line fails, as do a
 # timeout, a kernel oops or panic, or kite not exiting 0 on the guest's poweroff.
 # A script names the kite options it needs in a line "# kite-args: OPTIONS" (e.g.
-# "# kite-args: --rng"); they are appended to the kite command line.
+# "# kite-args: --rng"); they are appended to the kite command line, split as a shell
+# would split them (quotes work), with @WORK@ replaced by the test's work directory (a
+# fresh directory whose path has a space in it). "# kite-env: VAR=VALUE ..." sets
+# environment variables for kite.
+#
+# Host side: a file tests/guest/NAME.host (bash, sourced) may define
+#   host_setup DIR    before the boot, e.g. create disk images in DIR; failing fails the test
+#   host_verify DIR   after kite exited: prints "PASS <check>" / "FAIL <check> (why)" lines
+#   host_checks="a b" the checks host_verify must report (a missing one fails)
+#   host_kill_on=TEXT kill kite with SIGKILL as soon as TEXT appears on the console (then
+#                     exit status 137 is the expected one, not 0)
+#
+# KITE_GUEST_TESTS="name1 name2*" runs only the scripts whose names match (and skips the
+# interactive console tests unless "interactive" matches).
 # Then tests/guest/interactive.py drives the shell of a normal boot through the console.
 set -u
 cd "$(dirname "$0")/../.."
@@ -26,18 +39,73 @@ trap 'rm -rf "$tmp"' EXIT
 guest/mk-tests-cpio.sh "$tmp/tests.cpio" tests/guest > /dev/null
 cat "$KITE_INITRD" "$tmp/tests.cpio" > "$tmp/initrd"
 
-for script in tests/guest/*.sh; do
-    name=$(basename "$script" .sh)
-    [ "$name" = run ] && continue
-    log=$LOG_DIR/guest-$name.console
-    # Word-split on purpose: the line holds options as they would be typed.
-    extra=$(sed -n 's/^#[[:space:]]*kite-args:[[:space:]]*//p' "$script" | head -n1)
-    start=$(date +%s.%N)
-    # shellcheck disable=SC2086
-    timeout "$TIMEOUT" "$KITE" run --kernel "$KITE_KERNEL" --initrd "$tmp/initrd" \
-        --bios "$KITE_BIOS" --append "console=ttyS0 kite.test=$name" $extra \
-        < /dev/null > "$log" 2>&1
+selected() {
+    local pat
+    [ -z "${KITE_GUEST_TESTS:-}" ] && return 0
+    for pat in $KITE_GUEST_TESTS; do
+        # shellcheck disable=SC2254
+        case "$1" in $pat) return 0 ;; esac
+    done
+    return 1
+}
+
+# run_kite LOG KILL_ON ARGS...: runs kite with the console in LOG, bounded by $TIMEOUT;
+# with KILL_ON non-empty, SIGKILLs it once that text is on the console. Sets rc.
+run_kite() {
+    local log=$1 kill_on=$2
+    shift 2
+    if [ -z "$kill_on" ]; then
+        timeout "$TIMEOUT" "$@" < /dev/null > "$log" 2>&1
+        rc=$?
+        return
+    fi
+    # Empty the log first: the child's redirection may come after our first look.
+    : > "$log"
+    "$@" < /dev/null >> "$log" 2>&1 &
+    local pid=$! waited=0
+    while kill -0 "$pid" 2>/dev/null; do
+        if grep -q -- "$kill_on" "$log" 2>/dev/null; then
+            kill -KILL "$pid"
+            break
+        fi
+        if [ "$waited" -ge $((TIMEOUT * 10)) ]; then
+            kill -KILL "$pid"
+            echo "guest: timeout, killed" >> "$log"
+            break
+        fi
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    { wait "$pid"; } 2>/dev/null
     rc=$?
+}
+
+run_one() {
+    local script=$1 name log extra env_line work expected_rc=0
+    name=$(basename "$script" .sh)
+    log=$LOG_DIR/guest-$name.console
+    host_kill_on= host_checks=
+    unset -f host_setup host_verify 2>/dev/null
+    [ -f "tests/guest/$name.host" ] && . "tests/guest/$name.host"
+    work="$LOG_DIR/guest work/$name"
+    rm -rf "$work"
+    mkdir -p "$work"
+    if declare -F host_setup > /dev/null && ! host_setup "$work" > "$work/setup.log" 2>&1; then
+        echo "FAIL guest.$name.host-setup ($(tail -n 3 "$work/setup.log" | tr '\n' ' '))"
+        return
+    fi
+    # The line holds options as they would be typed: split it as the shell would.
+    extra=$(sed -n 's/^#[[:space:]]*kite-args:[[:space:]]*//p' "$script" | head -n1)
+    extra=${extra//@WORK@/$work}
+    local -a args=() envs=()
+    eval "args=($extra)"
+    env_line=$(sed -n 's/^#[[:space:]]*kite-env:[[:space:]]*//p' "$script" | head -n1)
+    eval "envs=($env_line)"
+    [ -n "$host_kill_on" ] && expected_rc=137
+    start=$(date +%s.%N)
+    run_kite "$log" "$host_kill_on" env "${envs[@]}" "$KITE" run --kernel "$KITE_KERNEL" \
+        --initrd "$tmp/initrd" --bios "$KITE_BIOS" \
+        --append "console=ttyS0 kite.test=$name" "${args[@]}"
     secs=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo "?")
     echo "guest: $name: kite${extra:+ $extra} exited $rc after ${secs}s (console log: $log)"
 
@@ -67,13 +135,33 @@ for script in tests/guest/*.sh; do
     else
         echo "PASS guest.$name.kernel-clean"
     fi
-    if [ $rc -eq 0 ]; then
-        echo "PASS guest.$name.poweroff-exits-0"
+    local what=poweroff-exits-0
+    [ "$expected_rc" = 0 ] || what=sigkill-exits-$expected_rc
+    if [ $rc -eq "$expected_rc" ]; then
+        echo "PASS guest.$name.$what"
     else
-        echo "FAIL guest.$name.poweroff-exits-0 (exit $rc)"
+        echo "FAIL guest.$name.$what (exit $rc)"
     fi
+    if declare -F host_verify > /dev/null; then
+        host_verify "$work" > "$work/verify.log" 2>&1
+        sed -n "s/^\(PASS\|FAIL\) /\1 guest.$name.host./p" "$work/verify.log"
+        # Every check host_checks names must have reported.
+        for check in ${host_checks:-}; do
+            grep -qE "^(PASS|FAIL) $check( |$)" "$work/verify.log" ||
+                echo "FAIL guest.$name.host.$check (no result: see $work/verify.log)"
+        done
+    fi
+}
+
+for script in tests/guest/*.sh; do
+    name=$(basename "$script" .sh)
+    [ "$name" = run ] && continue
+    selected "$name" || continue
+    # A subshell: one test's host hooks never leak into the next.
+    (run_one "$script")
 done
 
+selected interactive || exit 0
 python3 tests/guest/interactive.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
     "$LOG_DIR/guest-interactive.console"
 python3 tests/guest/console_tty.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
