@@ -176,8 +176,8 @@ static int parse_port(char *s, struct rv_port_config *port)
     return 0;
 }
 
-/* Checks what the port options say together; returns an error message or NULL. */
-static const char *check_ports(const struct rv_machine_config *cfg)
+/* Checks what the device options say together; returns an error message or NULL. */
+static const char *check_devices(const struct rv_machine_config *cfg)
 {
     unsigned stdio_users = cfg->virtio_console ? 1 : 0;
     for (unsigned i = 0; i < cfg->num_ports; i++) {
@@ -193,6 +193,12 @@ static const char *check_ports(const struct rv_machine_config *cfg)
     }
     if (stdio_users > 1)
         return "only one of --console virtio and --port NAME=stdio can have kite's stdio";
+    /* Each disk, the virtio console, the port device and the rng take a virtio-mmio slot. */
+    int slots = cfg->ndisks + (cfg->virtio_console ? 1 : 0) + (cfg->num_ports ? 1 : 0) +
+                (cfg->rng.enabled ? 1 : 0);
+    if (slots > RV_VIRTIO_SLOTS)
+        return "too many VirtIO devices: disks, --console virtio, the --port device and --rng "
+               "share 8 virtio-mmio slots";
     return NULL;
 }
 
@@ -363,7 +369,7 @@ static int cmd_run(int argc, char **argv)
     }
     if (optind < argc)
         return fail_usage("unexpected argument '%s'", argv[optind]);
-    const char *port_error = check_ports(&cfg);
+    const char *port_error = check_devices(&cfg);
     if (port_error)
         return fail_usage("%s", port_error);
 

@@ -23,6 +23,7 @@ struct rv_rng_config {
 /* --port NAME=stdio|pty|unix:PATH: a named virtio-console port and its host end. */
 enum rv_port_kind { RV_PORT_STDIO, RV_PORT_PTY, RV_PORT_UNIX };
 #define RV_MAX_PORTS 7
+#define RV_VIRTIO_SLOTS 8       /* virtio-mmio slots of the virt board (VIRT_VIRTIO_SLOTS) */
 
 struct rv_port_config {
     const char *name;

@@ -88,6 +88,9 @@ expect_usage port-empty-unix-path run --port foo=unix:
 expect_usage port-duplicate-name run --port a=pty --port a=pty
 expect_usage port-duplicate-socket run --port a=unix:"$tmp/s" --port b=unix:"$tmp/s"
 expect_usage port-stdio-twice run --console virtio --port a=stdio
+expect_usage too-many-virtio-devices run --console virtio --port a=pty --rng \
+    --disk "$tmp/fw.bin,ro" --disk "$tmp/fw.bin,ro" --disk "$tmp/fw.bin,ro" \
+    --disk "$tmp/fw.bin,ro" --disk "$tmp/fw.bin,ro" --disk "$tmp/fw.bin,ro"
 expect_usage port-too-many run --port a=pty --port b=pty --port c=pty --port d=pty \
     --port e=pty --port f=pty --port g=pty --port h=pty
 # The socket path is a regular file: kite must not replace it.
