@@ -48,37 +48,6 @@ static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
-/* Copies len bytes at offset `skip` of an iovec array into dst; false if it is shorter. */
-static bool gather(const struct iovec *iov, unsigned n, uint64_t skip, void *dst, size_t len)
-{
-    uint8_t *out = dst;
-    for (unsigned i = 0; i < n && len; i++) {
-        size_t l = iov[i].iov_len;
-        if (skip >= l) {
-            skip -= l;
-            continue;
-        }
-        size_t part = l - skip < len ? l - skip : len;
-        memcpy(out, (const uint8_t *)iov[i].iov_base + skip, part);
-        out += part;
-        len -= part;
-        skip = 0;
-    }
-    return len == 0;
-}
-
-/* Writes len bytes from src at the start of an iovec array (it holds at least len). */
-static void scatter(const struct iovec *iov, unsigned n, const void *src, size_t len)
-{
-    const uint8_t *in = src;
-    for (unsigned i = 0; i < n && len; i++) {
-        size_t part = iov[i].iov_len < len ? iov[i].iov_len : len;
-        memcpy(iov[i].iov_base, in, part);
-        in += part;
-        len -= part;
-    }
-}
-
 /* The iovecs covering [skip, skip + len) of src, into dst; returns how many. */
 static unsigned slice(const struct iovec *src, unsigned n, uint64_t skip, uint64_t len,
                       struct iovec *dst)
@@ -196,7 +165,7 @@ static void handle_ranges(struct virtio_blk *b, unsigned q, struct virtq_elem *e
         REJECT(VIRTIO_BLK_S_IOERR, "out of memory: request failed");
     r->range_count = (unsigned)(payload / sizeof(struct blk_range));
     /* One copy: the guest may rewrite its buffer while we look. */
-    gather(e->iov, e->out_num, sizeof(*h), r->ranges, (size_t)payload);
+    virtq_elem_read(e, sizeof(*h), r->ranges, (size_t)payload);
     for (unsigned i = 0; i < r->range_count; i++) {
         struct blk_range g = r->ranges[i];
         uint32_t allowed = discard ? 0 : BLK_RANGE_F_UNMAP;
@@ -286,7 +255,7 @@ static void handle(struct virtio_blk *b, unsigned q, struct virtq_elem *e)
     const struct iovec *last = &e->iov[e->out_num + e->in_num - 1];
     uint8_t *status = (uint8_t *)last->iov_base + last->iov_len - 1;
     struct blk_header h;
-    if (!gather(e->iov, e->out_num, 0, &h, sizeof(h)))
+    if (virtq_elem_read(e, 0, &h, sizeof(h)) < sizeof(h))
         REJECT(VIRTIO_BLK_S_IOERR, "request header of %llu bytes (needs 16)",
                (unsigned long long)e->out_len);
     switch (h.type) {
@@ -313,8 +282,7 @@ static void handle(struct virtio_blk *b, unsigned q, struct virtq_elem *e)
         uint8_t id[VIRTIO_BLK_ID_BYTES] = {0};
         memcpy(id, b->serial, b->serial_len);
         uint64_t room = e->in_len - 1;
-        scatter(e->iov + e->out_num, e->in_num, id,
-                room < sizeof(id) ? (size_t)room : sizeof(id));
+        virtq_elem_write(e, 0, id, room < sizeof(id) ? (size_t)room : sizeof(id));
         finish(b, q, e, status, VIRTIO_BLK_S_OK);
         return;
     }
