@@ -300,12 +300,12 @@ static void test_rate_limit_rate_holds(void **state)
             head = (uint16_t)((head + 1) % 64);
             request(&f->d, head, BUF, 1000);
         }
-        assert_true(clock_host_ns() - t0 < 5000000000ULL);
+        assert_true(clock_host_ns() - t0 < 60000000000ULL); /* a hang, not slowness */
     }
-    /* 4500 bytes - a 500-byte burst = 4000 bytes at 20 kB/s: at least 200 ms. */
+    /* 4500 bytes - a 500-byte burst = 4000 bytes at 20 kB/s: at least 200 ms. Only the
+     * lower bound is the limiter's promise; a loaded host may take longer. */
     uint64_t ms = (clock_host_ns() - t0) / 1000000;
     assert_true(ms >= 190);
-    assert_true(ms < 2000);
 }
 
 static void test_reset_while_waiting(void **state)
