@@ -34,6 +34,22 @@ for f in "$dir"/*.sh; do
 done
 [ "$n" -gt 0 ] || { echo "$0: no *.sh in $dir" >&2; exit 1; }
 
+# Helper programs the scripts run (DIR/bin/*.c), built static for the riscv64 guest. Without
+# the cross compiler they are left out, and a script that needs one reports a FAIL.
+cc=${RISCV_LINUX_CC:-riscv64-linux-gnu-gcc}
+if ls "$dir"/bin/*.c >/dev/null 2>&1; then
+    if command -v "$cc" >/dev/null 2>&1; then
+        mkdir -p "$stage/tests/bin"
+        for c in "$dir"/bin/*.c; do
+            prog=$(basename "$c" .c)
+            "$cc" -static -O2 -Wall -Wextra -Werror -o "$stage/tests/bin/$prog" "$c" ||
+                { echo "$0: cannot build $c" >&2; exit 1; }
+        done
+    else
+        echo "$0: $cc is missing (Debian package gcc-riscv64-linux-gnu): no /tests/bin" >&2
+    fi
+fi
+
 # Write to a temporary name first so a reader never sees half an archive.
 (cd "$stage" && find tests | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out.tmp.$$"
 mv "$out.tmp.$$" "$out"

@@ -85,6 +85,15 @@ check discard "blkdiscard block 5" blkdiscard -o 655360 -l 131072 /dev/vdb
 got=$(dd if=/dev/vdb bs=128k skip=5 count=1 iflag=direct 2>/dev/null | md5)
 check discard-reads-zero "md5 $got" eq "$got" "$zero"
 
+# Write zeroes: Linux sends WRITE_ZEROES for BLKZEROOUT when the device offers it
+# (write_zeroes_max_bytes > 0); write block 7, zero it, it reads back as zeros.
+z=$(cat /sys/block/vdb/queue/write_zeroes_max_bytes)
+check vdb-write-zeroes-offered "write_zeroes_max_bytes=$z" [ "${z:-0}" -gt 0 ]
+dd if=/tmp/rw of=/dev/vdb bs=128k seek=7 oflag=direct 2>/dev/null
+check write-zeroes "BLKZEROOUT block 7" /tests/bin/blkzero /dev/vdb zeroout 917504 131072
+got=$(dd if=/dev/vdb bs=128k skip=7 count=1 iflag=direct 2>/dev/null | md5)
+check write-zeroes-reads-zero "md5 $got" eq "$got" "$zero"
+
 # The snapshot disk takes writes and shows them (the host checks the image is untouched).
 check snapshot-write "dd to /dev/vdc" dd if=/tmp/rw of=/dev/vdc bs=128k count=1 oflag=direct conv=fsync
 echo 3 > /proc/sys/vm/drop_caches
