@@ -118,19 +118,10 @@ static void print_help(void)
 
 static void deliver_pending(struct stdio_console *con)
 {
-    if (!con->frontend.can_receive)
-        return;
-    while (con->pending_off < con->pending_len) {
-        size_t room = con->frontend.can_receive(con->frontend.opaque);
-        if (room == 0)
-            return;
-        size_t n = con->pending_len - con->pending_off;
-        if (n > room)
-            n = room;
-        con->frontend.receive(con->frontend.opaque, con->pending + con->pending_off, n);
-        con->pending_off += n;
-    }
-    con->pending_len = con->pending_off = 0;
+    con->pending_off += char_frontend_deliver(&con->frontend, con->pending + con->pending_off,
+                                              con->pending_len - con->pending_off);
+    if (con->pending_off == con->pending_len)
+        con->pending_len = con->pending_off = 0;
 }
 
 static short console_events(void *opaque)

@@ -72,19 +72,9 @@ static bool flush_out(struct char_stream *s)
 
 static void deliver_in(struct char_stream *s)
 {
-    if (!s->frontend.can_receive)
-        return;
-    while (s->in_off < s->in_len) {
-        size_t room = s->frontend.can_receive(s->frontend.opaque);
-        if (room == 0)
-            return;
-        size_t n = s->in_len - s->in_off;
-        if (n > room)
-            n = room;
-        s->frontend.receive(s->frontend.opaque, s->in + s->in_off, n);
-        s->in_off += n;
-    }
-    s->in_len = s->in_off = 0;
+    s->in_off += char_frontend_deliver(&s->frontend, s->in + s->in_off, s->in_len - s->in_off);
+    if (s->in_off == s->in_len)
+        s->in_len = s->in_off = 0;
 }
 
 static short data_events(void *opaque)

@@ -40,4 +40,20 @@ struct char_frontend {
     void (*resize)(void *opaque, unsigned cols, unsigned rows);
 };
 
+/* Hands the frontend as much of buf[0, len) as it takes now; returns how many bytes. */
+static inline size_t char_frontend_deliver(const struct char_frontend *fe, const uint8_t *buf,
+                                           size_t len)
+{
+    size_t done = 0;
+    while (fe->can_receive && done < len) {
+        size_t room = fe->can_receive(fe->opaque);
+        if (room == 0)
+            break;
+        size_t n = len - done < room ? len - done : room;
+        fe->receive(fe->opaque, buf + done, n);
+        done += n;
+    }
+    return done;
+}
+
 #endif
