@@ -45,16 +45,18 @@ struct virtio_console {
     struct console_port ports[VIRTIO_CONSOLE_MAX_PORTS];
     struct ctrl_msg pending[CTRL_PENDING_MAX];
     unsigned pending_head, pending_len;
+    uint32_t logged;        /* one bit per complaint kind below */
 };
 
 enum { L_BAD_RX, L_CTRL_SHORT, L_CTRL_ID, L_CTRL_EVENT, L_CTRL_FULL, L_CTRL_SMALL_BUF,
        L_GUEST_FAIL };
 
+/* Logs once per device and kind: a hostile driver cannot flood the log. */
 #define complain(c, kind, ...)                                          \
     do {                                                                \
-        if (!((c)->vdev.logged & (1u << (24 + (kind))))) {              \
-            (c)->vdev.logged |= 1u << (24 + (kind));                    \
-            log_warn("virtio-console", __VA_ARGS__);                    \
+        if (!((c)->logged & (1u << (kind)))) {                          \
+            (c)->logged |= 1u << (kind);                                \
+            log_warn((c)->vdev.name, __VA_ARGS__);                      \
         }                                                               \
     } while (0)
 
