@@ -4,21 +4,7 @@
 #   TEST <name> PASS|FAIL <detail>
 # and "TESTS DONE" at the end. Expected values were computed on the host.
 
-# check NAME DETAIL COMMAND...: PASS when COMMAND succeeds.
-check() {
-    name=$1 detail=$2
-    shift 2
-    if "$@" >/dev/null 2>&1; then
-        echo "TEST $name PASS $detail"
-    else
-        echo "TEST $name FAIL $detail"
-    fi
-}
-
-# Shell functions as predicates for check.
-eq()  { [ "$1" = "$2" ]; }
-has_prefix()  { case "$1" in "$2"*) return 0 ;; esac; return 1; }
-num_between() { [ -n "$1" ] && [ "$1" -ge "$2" ] 2>/dev/null && [ "$1" -le "$3" ]; }
+. /tests/lib.sh
 
 arch=$(uname -m)
 check uname-m "uname -m=$arch" eq "$arch" riscv64
@@ -32,7 +18,6 @@ check cpuinfo-hart "processors=$harts first hart=$hart0" num_between "${hart0:-x
 check cpuinfo-harts "processors=$harts" num_between "$harts" 1 1024
 check cpuinfo-isa "isa=$(echo "$isa" | cut -c1-60)" has_prefix "$isa" rv64i
 # Sstc from the device tree: Linux programs stimecmp itself, no firmware round trip.
-has() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
 check cpuinfo-sstc "isa=$isa" has "${isa}_" _sstc_
 timer=$(dmesg | grep -m1 'riscv-timer' || true)
 check timer-via-sstc "${timer:-no riscv-timer line}" has "$timer" "via sstc"

@@ -8,17 +8,7 @@
 # makes the images and checks them after poweroff.
 # kite-args: --disk "@WORK@/pattern.img,ro,serial=kite-pattern" --disk "@WORK@/rw.img,serial=kite-rw" --disk "@WORK@/snap.img,snapshot,serial=kite-snap" --disk "@WORK@/direct.img,cache=none"
 
-check() {
-    name=$1 detail=$2
-    shift 2
-    if "$@" >/dev/null 2>&1; then
-        echo "TEST $name PASS $detail"
-    else
-        echo "TEST $name FAIL $detail"
-    fi
-}
-eq() { [ "$1" = "$2" ]; }
-fails() { ! "$@"; }
+. /tests/lib.sh
 md5() { md5sum | cut -d' ' -f1; }
 # The same bytes the host generates (virtio_blk.host).
 seq 1 50000 | head -c 262144 > /tmp/pattern

@@ -12,16 +12,7 @@
 # kite-args: --disk "@WORK@/guest fs.img,serial=guestfs" --disk "@WORK@/host-ext4.img,serial=hostfs" --disk "@WORK@/kill.img,serial=kill" --disk "@WORK@/snap.img,snapshot,serial=snap"
 # kite-env: KITE_BLOCK_BACKEND=thread
 
-check() {
-    name=$1 detail=$2
-    shift 2
-    if "$@" >/dev/null 2>&1; then
-        echo "TEST $name PASS $detail"
-    else
-        echo "TEST $name FAIL $detail"
-    fi
-}
-eq() { [ "$1" = "$2" ]; }
+. /tests/lib.sh
 md5() { md5sum | cut -d' ' -f1; }
 
 magic=$(dd if=/dev/vda bs=1 skip=1080 count=2 2>/dev/null | od -An -tx1 | tr -d ' ')

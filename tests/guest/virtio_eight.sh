@@ -3,16 +3,7 @@
 # disks, the virtio console, a port device, the rng), each on its own PLIC source.
 # kite-args: --disk "@WORK@/d1.img" --disk "@WORK@/d2.img" --disk "@WORK@/d3.img" --disk "@WORK@/d4.img" --disk "@WORK@/d5.img" --console virtio --port org.kite.eight=pty --rng
 
-check() {
-    name=$1 detail=$2
-    shift 2
-    if "$@" >/dev/null 2>&1; then
-        echo "TEST $name PASS $detail"
-    else
-        echo "TEST $name FAIL $detail"
-    fi
-}
-eq() { [ "$1" = "$2" ]; }
+. /tests/lib.sh
 
 ids=$(cat /sys/bus/virtio/devices/*/device | sort | tr '\n' ' ')
 check eight-devices "ids: $ids" eq "$ids" "0x0002 0x0002 0x0002 0x0002 0x0002 0x0003 0x0003 0x0004 "

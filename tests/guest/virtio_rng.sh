@@ -3,18 +3,7 @@
 # kite-args: --rng
 # Output: "TEST <name> PASS|FAIL <detail>" per check, "TESTS DONE" at the end.
 
-check() {
-    name=$1 detail=$2
-    shift 2
-    if "$@" >/dev/null 2>&1; then
-        echo "TEST $name PASS $detail"
-    else
-        echo "TEST $name FAIL $detail"
-    fi
-}
-eq() { [ "$1" = "$2" ]; }
-ne() { [ "$1" != "$2" ]; }
-has() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
+. /tests/lib.sh
 
 # The transport found exactly one device, and it is an entropy source (ID 4).
 ids=$(cat /sys/bus/virtio/devices/*/device 2>/dev/null | tr '\n' ' ')

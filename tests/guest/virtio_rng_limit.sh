@@ -5,17 +5,7 @@
 # (6144 - 256) / 2048 = 2.9 s (the kernel's hwrng thread competes for the same bytes, so
 # it may take longer, but never less).
 
-check() {
-    name=$1 detail=$2
-    shift 2
-    if "$@" >/dev/null 2>&1; then
-        echo "TEST $name PASS $detail"
-    else
-        echo "TEST $name FAIL $detail"
-    fi
-}
-eq() { [ "$1" = "$2" ]; }
-num_between() { [ -n "$1" ] && [ "$1" -ge "$2" ] 2>/dev/null && [ "$1" -le "$3" ]; }
+. /tests/lib.sh
 
 cur=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)
 check hwrng-current "rng_current=$cur" eq "${cur%%.*}" virtio_rng
