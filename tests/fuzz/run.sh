@@ -1,13 +1,15 @@
 #!/bin/bash
-# Fuzzes the VirtIO core, virtio-mmio, virtio-rng and the split-queue walker with libFuzzer
+# Fuzzes the VirtIO core, virtio-mmio, the devices and the split-queue walker with libFuzzer
 # (clang, -fsanitize=fuzzer,address,undefined).
 #
-#   tests/fuzz/run.sh short    ~30 s (make check, through tests/run-all.sh)
-#   tests/fuzz/run.sh long     FUZZ_SECONDS (default 600) per target (make fuzz)
+#   tests/fuzz/run.sh short    ~60 s in all (make check, through tests/run-all.sh)
+#   tests/fuzz/run.sh long     FUZZ_SECONDS (default 600) for the first target, half for
+#                              the others (make fuzz)
 #
-# Targets: fuzz_virtio.c (core, transport, rng, walker) and fuzz_virtio_blk.c (virtio-blk
-# and the raw-file backend on a temporary image; half the time, seeded from
-# tests/fuzz/seeds/mk_virtio_blk.py).
+# Targets: fuzz_virtio.c (core, transport, rng, walker), fuzz_virtio_blk.c (virtio-blk
+# and the raw-file backend on a temporary image) and fuzz_virtio_console.c (both console
+# shapes with host ends that come and go); the last two get half the time each and are
+# seeded from tests/fuzz/seeds/mk_NAME.py.
 # Prints "PASS fuzz.NAME", "FAIL fuzz.NAME (...)" or "SKIP fuzz.virtio: why".
 # The corpora are kept in build/fuzz/corpus-NAME; crashes go to build/fuzz/NAME-*.
 set -u
@@ -36,6 +38,9 @@ blk_srcs="src/core/guest_mem.c src/core/log.c src/core/clock.c src/core/event_lo
       src/virtio/queue.c src/virtio/device.c src/virtio/mmio.c src/virtio/blk.c
       src/backend/block_file.c src/backend/block_uring.c src/backend/block_thread.c
       src/backend/block_overlay.c"
+
+console_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
+      src/virtio/mmio.c src/virtio/console.c"
 
 # fuzz_target NAME SECONDS SOURCES LIBS: builds tests/fuzz/fuzz_NAME.c and runs it.
 fuzz_target() {
@@ -71,3 +76,4 @@ fuzz_target() {
 fuzz_target virtio "$secs" "$srcs" ""
 # virtio-blk reaches a real file through io_uring: fewer runs per second, a shorter share.
 fuzz_target virtio_blk $(( (secs + 1) / 2 )) "$blk_srcs" "-luring -lpthread"
+fuzz_target virtio_console $(( (secs + 1) / 2 )) "$console_srcs" ""
