@@ -20,6 +20,7 @@ struct stdio_console {
     struct event_loop *loop;
     struct char_frontend frontend;
     void (*on_quit)(void *opaque);
+    void (*on_dump)(void *opaque);     /* Ctrl-A d; NULL = not offered */
     void *quit_opaque;
     bool escape;        /* the previous byte was Ctrl-A */
     bool eof;           /* stdin closed: stop polling it */
@@ -112,6 +113,7 @@ static void print_help(void)
         "\r\nkite console escapes:\r\n"
         "  Ctrl-A x   quit kite\r\n"
         "  Ctrl-A h   this help\r\n"
+        "  Ctrl-A d   dump the machine's state (harts, VirtIO queues) to stderr\r\n"
         "  Ctrl-A Ctrl-A   send Ctrl-A to the guest\r\n";
     write_all(STDERR_FILENO, (const uint8_t *)help, sizeof(help) - 1);
 }
@@ -144,7 +146,9 @@ static bool handle_escapes(struct stdio_console *con, const uint8_t *in, size_t 
                 con->on_quit(con->quit_opaque);
                 return false;
             }
-            if (c == 'h' || c == 'H' || c == '?')
+            if ((c == 'd' || c == 'D') && con->on_dump)
+                con->on_dump(con->quit_opaque);
+            else if (c == 'h' || c == 'H' || c == '?')
                 print_help();
             else if (c == CTRL_A)
                 con->pending[con->pending_len++] = c;
@@ -246,6 +250,11 @@ struct stdio_console *stdio_console_open(struct event_loop *loop, void (*on_quit
     event_loop_add(loop, &src);
     watch_resizes(con);
     return con;
+}
+
+void stdio_console_set_dump(struct stdio_console *con, void (*on_dump)(void *opaque))
+{
+    con->on_dump = on_dump;
 }
 
 void stdio_console_attach(struct stdio_console *con, struct char_frontend frontend)

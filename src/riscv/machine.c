@@ -48,6 +48,7 @@
 /* A VirtIO device in a virtio-mmio slot. */
 struct machine_virtio {
     struct virtio_mmio *mmio;
+    struct virtio_device *dev;      /* the transport-neutral part, for the state dump */
     void *device;
     void (*free)(void *device);
 };
@@ -113,6 +114,17 @@ static void on_syscon(void *opaque, enum syscon_event ev, unsigned code)
 static void on_console_quit(void *opaque)
 {
     machine_stop(opaque, MS_QUIT, KITE_EXIT_OK);
+}
+
+/* Ctrl-A d: what to look at when a guest hangs (is it idle? waiting on which queue?). */
+static void on_console_dump(void *opaque)
+{
+    struct rv_machine *m = opaque;
+    fprintf(stderr, "\r\nkite: machine state\r\n");
+    if (m->hart)
+        rv_cpu_dump(m->hart);
+    for (int i = 0; i < m->virtio_count; i++)
+        virtio_device_dump(m->virtio[i].dev);
 }
 
 /*
@@ -221,7 +233,8 @@ static int add_virtio(struct rv_machine *m, struct virtio_device *dev, void *dev
         free_device(device);
         return -ENOMEM;
     }
-    m->virtio[slot] = (struct machine_virtio){.mmio = t, .device = device, .free = free_device};
+    m->virtio[slot] = (struct machine_virtio){.mmio = t, .dev = dev, .device = device,
+                                              .free = free_device};
     m->virtio_count++;
     return add_region(m, virtio_mmio_region(t, VIRT_VIRTIO_BASE + (uint64_t)slot *
                                                    VIRT_VIRTIO_SIZE));
@@ -628,6 +641,8 @@ int rv_machine_run(const struct rv_machine_config *cfg)
         return KITE_EXIT_USAGE;
     struct rv_machine m = {.cfg = cfg, .loop = &loop};
     m.console = stdio_console_open(&loop, on_console_quit, &m);
+    if (m.console)
+        stdio_console_set_dump(m.console, on_console_dump);
     if (!m.console) {
         close_disks(disks, cfg->ndisks);
         return KITE_EXIT_GUEST_FAIL;

@@ -293,3 +293,27 @@ void virtio_needs_reset(struct virtio_device *dev)
     if (dev->status & VIRTIO_STATUS_DRIVER_OK)
         interrupt(dev, VIRTIO_INT_CONFIG);
 }
+
+void virtio_device_dump(const struct virtio_device *dev)
+{
+    fprintf(stderr, "%s: status 0x%x features 0x%llx generation %u\r\n",
+            dev->name ? dev->name : "virtio", dev->status,
+            (unsigned long long)(dev->guest_features & dev->host_features),
+            dev->config_generation);
+    for (unsigned q = 0; q < dev->num_queues; q++) {
+        const struct virtq *vq = &dev->queues[q];
+        if (!vq->ready && !vq->broken)
+            continue;
+        /* The driver's side is read from guest RAM as it is now (the rings are mapped). */
+        uint16_t avail_idx = 0, used_event = 0, avail_event = 0;
+        if (vq->avail && vq->used) {
+            memcpy(&avail_idx, vq->avail + 2, 2);
+            memcpy(&used_event, vq->avail + 4 + 2 * vq->size, 2);
+            memcpy(&avail_event, vq->used + 4 + 8 * vq->size, 2);
+        }
+        fprintf(stderr, "  queue %u: size %u%s avail.idx %u seen %u used.idx %u in flight %u "
+                "used_event %u avail_event %u\r\n",
+                q, vq->size, vq->broken ? " BROKEN" : "", avail_idx, vq->last_avail,
+                vq->used_idx, vq->inflight, used_event, avail_event);
+    }
+}

@@ -135,4 +135,8 @@ void virtio_config_changed(struct virtio_device *dev);
 /* Something went wrong that only a reset fixes: DEVICE_NEEDS_RESET + config interrupt. */
 void virtio_needs_reset(struct virtio_device *dev);
 
+/* Debugging (Ctrl-A d): status, features and each live queue's indices, as the device and
+ * the driver see them, one line each on stderr. */
+void virtio_device_dump(const struct virtio_device *dev);
+
 #endif

@@ -88,6 +88,9 @@ def main():
                "raw-mode-while-running", "ICANON or ECHO still set")
         t.send(b"\x01h")
         result(t.expect("Ctrl-A x", 30), "ctrl-a-h-prints-help", "no help text")
+        t.send(b"\x01d")
+        result(t.expect("kite: machine state", 30) and t.expect("hart 0: pc", 30),
+               "ctrl-a-d-dumps-state", "no machine state dump")
         # In raw mode the guest's tty does the echo and line editing; Enter is \r.
         t.send(b"echo A$((20+22))B\r")
         result(t.expect("A42B", 60), "typed-command-runs", "no A42B")

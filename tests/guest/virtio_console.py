@@ -242,6 +242,14 @@ def main():
         result(False, "socket-port-guest-to-host", f"socket {sock_path}, port {sock_dev}")
         result(False, "socket-port-host-to-guest", "no socket")
 
+    # Ctrl-A d: the state dump lists each VirtIO device with its live queues.
+    t.send("\x01d")
+    dumped = t.expect("kite: machine state", 30) is not None and \
+        t.expect("virtio-console: status 0xf", 30) is not None and \
+        t.expect("queue 1: size", 30) is not None and \
+        t.expect("virtio-console-ports: status 0xf", 30) is not None
+    result(dumped, "ctrl-a-d-dumps-queues", "no device/queue lines in the dump")
+
     t.send("poweroff\r")
     rc = t.wait(120)
     result(rc == 0, "poweroff-exits-0", f"exit {rc}")
