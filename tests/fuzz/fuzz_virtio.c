@@ -14,49 +14,17 @@
 
 #include "core/log.h"
 #include "virtio/mmio.h"
+#include "fuzz_guest.h"
 #include "virtio/queue.h"
 #include "virtio/rng.h"
 
-#define RAM_BASE 0x80000000ULL
-#define RAM_SIZE 0x10000ULL
 
 static uint8_t *ram;
-
-struct input {
-    const uint8_t *p;
-    size_t left;
-};
-
-static uint64_t take(struct input *in, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n && in->left; i++, in->left--)
-        v |= (uint64_t)*in->p++ << (8 * i);
-    return v;
-}
 
 static ssize_t fake_entropy(void *opaque, void *buf, size_t len)
 {
     memset(buf, 0x5a, len);
     return (ssize_t)len;
-}
-
-static void fuzz_irq_set(void *opaque, int line, int level)
-{
-    *(int *)opaque = level;
-}
-
-/* A gpa that is usually in RAM (and sometimes anywhere). */
-static uint64_t pick_gpa(struct input *in)
-{
-    uint8_t kind = (uint8_t)take(in, 1);
-    uint64_t v = take(in, 2);
-    switch (kind & 3) {
-    case 0: return RAM_BASE + (v % RAM_SIZE);
-    case 1: return RAM_BASE + ((v << 4) % RAM_SIZE);
-    case 2: return RAM_BASE + RAM_SIZE - (v & 0xff);
-    default: return take(in, 8);
-    }
 }
 
 static void bring_up(struct virtio_mmio *t, struct input *in)
@@ -72,12 +40,7 @@ static void bring_up(struct virtio_mmio *t, struct input *in)
     virtio_mmio_write(t, VIRTIO_MMIO_STATUS, 11, 4);
     virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_SEL, 0, 4);
     virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_NUM, 1u << (take(in, 1) % 10), 4);
-    uint64_t gpa[3] = {pick_gpa(in), pick_gpa(in), pick_gpa(in)};
-    for (int i = 0; i < 3; i++) {
-        virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_DESC_LOW + 0x10 * i, (uint32_t)gpa[i], 4);
-        virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_DESC_HIGH + 0x10 * i, (uint32_t)(gpa[i] >> 32),
-                          4);
-    }
+    fuzz_queue_areas(t, in);
     virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_READY, 1, 4);
     virtio_mmio_write(t, VIRTIO_MMIO_STATUS, 15, 4);
 }
@@ -95,13 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         log_threshold = LOG_ERROR;
     }
     struct input in = {data, size};
-    size_t image = take(&in, 2) % (RAM_SIZE + 1);
-    if (image > in.left)
-        image = in.left;
-    memset(ram, 0, RAM_SIZE);
-    memcpy(ram, in.p, image);
-    in.p += image;
-    in.left -= image;
+    fuzz_load_ram(&in, ram);
 
     struct guest_mem mem = {.base = RAM_BASE, .size = RAM_SIZE, .host = ram};
     struct virtio_rng *rng = virtio_rng_new(&mem, (struct entropy_source){fake_entropy, NULL},
@@ -119,34 +76,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (in.left) {
         uint8_t op = (uint8_t)take(&in, 1);
         switch (op % 9) {
-        case 0: {   /* register write, any width and offset */
-            uint64_t off = take(&in, 2) % VIRTIO_MMIO_SIZE;
-            unsigned w = 1u << (take(&in, 1) % 4);
-            uint64_t v = take(&in, 4);
-            if (off + w <= VIRTIO_MMIO_SIZE)
-                virtio_mmio_write(t, off, v, w);
+        case 0: /* register write, any width and offset */
+            fuzz_reg_write(t, &in);
             break;
-        }
-        case 1: {   /* register read */
-            uint64_t off = take(&in, 2) % VIRTIO_MMIO_SIZE;
-            unsigned w = 1u << (take(&in, 1) % 4);
-            if (off + w <= VIRTIO_MMIO_SIZE)
-                (void)virtio_mmio_read(t, off, w);
+        case 1: /* register read */
+            fuzz_reg_read(t, &in);
             break;
-        }
         case 2:
             virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_NOTIFY, (uint32_t)(take(&in, 1) % 3), 4);
             break;
         case 3:
             bring_up(t, &in);
             break;
-        case 4: {   /* the guest edits its RAM (rings, descriptors) */
-            uint64_t off = take(&in, 2) % RAM_SIZE;
-            unsigned n = (unsigned)take(&in, 1) % 32;
-            for (unsigned i = 0; i < n && off + i < RAM_SIZE; i++)
-                ram[off + i] = (uint8_t)take(&in, 1);
+        case 4: /* the guest edits its RAM (rings, descriptors) */
+            fuzz_ram_edit(ram, &in);
             break;
-        }
         case 5: {   /* set up the bare queue */
             virtq_reset(&vq);
             vq.size = (uint16_t)take(&in, 2);

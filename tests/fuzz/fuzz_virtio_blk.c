@@ -23,45 +23,14 @@
 #include "core/log.h"
 #include "virtio/blk.h"
 #include "virtio/mmio.h"
+#include "fuzz_guest.h"
 
-#define RAM_BASE 0x80000000ULL
-#define RAM_SIZE 0x10000ULL
 #define IMG_SIZE (64 * 1024)
 
 static uint8_t *ram;
 static struct event_loop loop;
 static struct block_device *bd;
 static char img_path[64];
-
-struct input {
-    const uint8_t *p;
-    size_t left;
-};
-
-static uint64_t take(struct input *in, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n && in->left; i++, in->left--)
-        v |= (uint64_t)*in->p++ << (8 * i);
-    return v;
-}
-
-static void fuzz_irq_set(void *opaque, int line, int level)
-{
-    *(int *)opaque = level;
-}
-
-static uint64_t pick_gpa(struct input *in)
-{
-    uint8_t kind = (uint8_t)take(in, 1);
-    uint64_t v = take(in, 2);
-    switch (kind & 3) {
-    case 0: return RAM_BASE + (v % RAM_SIZE);
-    case 1: return RAM_BASE + ((v << 4) % RAM_SIZE);
-    case 2: return RAM_BASE + RAM_SIZE - (v & 0xff);
-    default: return take(in, 8);
-    }
-}
 
 static void bring_up(struct virtio_mmio *t, struct input *in)
 {
@@ -79,12 +48,7 @@ static void bring_up(struct virtio_mmio *t, struct input *in)
     virtio_mmio_write(t, VIRTIO_MMIO_STATUS, 11, 4);
     virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_SEL, (uint32_t)(take(in, 1) % 3), 4);
     virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_NUM, 1u << (take(in, 1) % 9), 4);
-    uint64_t gpa[3] = {pick_gpa(in), pick_gpa(in), pick_gpa(in)};
-    for (int i = 0; i < 3; i++) {
-        virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_DESC_LOW + 0x10 * i, (uint32_t)gpa[i], 4);
-        virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_DESC_HIGH + 0x10 * i, (uint32_t)(gpa[i] >> 32),
-                          4);
-    }
+    fuzz_queue_areas(t, in);
     virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_READY, 1, 4);
     virtio_mmio_write(t, VIRTIO_MMIO_STATUS, 15, 4);
 }
@@ -109,13 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ram)
         init_once();
     struct input in = {data, size};
-    size_t image = take(&in, 2) % (RAM_SIZE + 1);
-    if (image > in.left)
-        image = in.left;
-    memset(ram, 0, RAM_SIZE);
-    memcpy(ram, in.p, image);
-    in.p += image;
-    in.left -= image;
+    size_t image = fuzz_load_ram(&in, ram);
 
     struct guest_mem mem = {.base = RAM_BASE, .size = RAM_SIZE, .host = ram};
     /* One queue, or two with MQ. */
@@ -130,34 +88,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (in.left) {
         uint8_t op = (uint8_t)take(&in, 1);
         switch (op % 7) {
-        case 0: {   /* register write, any width and offset */
-            uint64_t off = take(&in, 2) % VIRTIO_MMIO_SIZE;
-            unsigned w = 1u << (take(&in, 1) % 4);
-            uint64_t v = take(&in, 4);
-            if (off + w <= VIRTIO_MMIO_SIZE)
-                virtio_mmio_write(t, off, v, w);
+        case 0: /* register write, any width and offset */
+            fuzz_reg_write(t, &in);
             break;
-        }
-        case 1: {   /* register or config read */
-            uint64_t off = take(&in, 2) % VIRTIO_MMIO_SIZE;
-            unsigned w = 1u << (take(&in, 1) % 4);
-            if (off + w <= VIRTIO_MMIO_SIZE)
-                (void)virtio_mmio_read(t, off, w);
+        case 1: /* register or config read */
+            fuzz_reg_read(t, &in);
             break;
-        }
         case 2:
             virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_NOTIFY, (uint32_t)(take(&in, 1) % 3), 4);
             break;
         case 3:
             bring_up(t, &in);
             break;
-        case 4: {   /* the guest edits its RAM, perhaps while requests are in flight */
-            uint64_t off = take(&in, 2) % RAM_SIZE;
-            unsigned n = (unsigned)take(&in, 1) % 32;
-            for (unsigned i = 0; i < n && off + i < RAM_SIZE; i++)
-                ram[off + i] = (uint8_t)take(&in, 1);
+        case 4: /* the guest edits its RAM, perhaps while requests are in flight */
+            fuzz_ram_edit(ram, &in);
             break;
-        }
         case 5:     /* a turn of the event loop: completions arrive */
             event_loop_poll(&loop, 0);
             break;

@@ -15,24 +15,9 @@
 #include "core/log.h"
 #include "virtio/console.h"
 #include "virtio/mmio.h"
-
-#define RAM_BASE 0x80000000ULL
-#define RAM_SIZE 0x10000ULL
+#include "fuzz_guest.h"
 
 static uint8_t *ram;
-
-struct input {
-    const uint8_t *p;
-    size_t left;
-};
-
-static uint64_t take(struct input *in, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n && in->left; i++, in->left--)
-        v |= (uint64_t)*in->p++ << (8 * i);
-    return v;
-}
 
 /* A host end whose room and connection the input sets. */
 struct fuzz_backend {
@@ -61,23 +46,6 @@ static bool be_connected(void *opaque)
     return ((struct fuzz_backend *)opaque)->connected;
 }
 
-static void fuzz_irq_set(void *opaque, int line, int level)
-{
-    *(int *)opaque = level;
-}
-
-static uint64_t pick_gpa(struct input *in)
-{
-    uint8_t kind = (uint8_t)take(in, 1);
-    uint64_t v = take(in, 2);
-    switch (kind & 3) {
-    case 0: return RAM_BASE + (v % RAM_SIZE);
-    case 1: return RAM_BASE + ((v << 4) % RAM_SIZE);
-    case 2: return RAM_BASE + RAM_SIZE - (v & 0xff);
-    default: return take(in, 8);
-    }
-}
-
 /* Status, features and every queue, as a driver would (with fuzzed sizes and addresses). */
 static void bring_up(struct virtio_mmio *t, unsigned queues, struct input *in)
 {
@@ -93,12 +61,7 @@ static void bring_up(struct virtio_mmio *t, unsigned queues, struct input *in)
     for (unsigned q = 0; q < queues; q++) {
         virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_SEL, q, 4);
         virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_NUM, 1u << (take(in, 1) % 6), 4);
-        for (int i = 0; i < 3; i++) {
-            uint64_t gpa = pick_gpa(in);
-            virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_DESC_LOW + 0x10 * i, (uint32_t)gpa, 4);
-            virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_DESC_HIGH + 0x10 * i, (uint32_t)(gpa >> 32),
-                              4);
-        }
+        fuzz_queue_areas(t, in);
         virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_READY, 1, 4);
     }
     virtio_mmio_write(t, VIRTIO_MMIO_STATUS, 15, 4);
@@ -111,13 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         log_threshold = LOG_ERROR;
     }
     struct input in = {data, size};
-    size_t image = take(&in, 2) % (RAM_SIZE + 1);
-    if (image > in.left)
-        image = in.left;
-    memset(ram, 0, RAM_SIZE);
-    memcpy(ram, in.p, image);
-    in.p += image;
-    in.left -= image;
+    fuzz_load_ram(&in, ram);
     bool multiport = take(&in, 1) & 1;
 
     struct fuzz_backend be[2] = {{.room = 4096, .connected = true},
@@ -148,27 +105,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t op = (uint8_t)take(&in, 1);
         unsigned port = (op >> 4) % cfg.num_ports;
         switch (op % 9) {
-        case 0: {   /* register write, any width and offset */
-            uint64_t off = take(&in, 2) % VIRTIO_MMIO_SIZE;
-            unsigned w = 1u << (take(&in, 1) % 4);
-            uint64_t v = take(&in, 4);
-            if (off + w <= VIRTIO_MMIO_SIZE)
-                virtio_mmio_write(t, off, v, w);
+        case 0: /* register write, any width and offset */
+            fuzz_reg_write(t, &in);
             break;
-        }
         case 1:
             virtio_mmio_write(t, VIRTIO_MMIO_QUEUE_NOTIFY, (uint32_t)(take(&in, 1) % 8), 4);
             break;
         case 2:
             bring_up(t, queues, &in);
             break;
-        case 3: {   /* the guest edits its RAM (rings, descriptors, control messages) */
-            uint64_t off = take(&in, 2) % RAM_SIZE;
-            unsigned n = (unsigned)take(&in, 1) % 32;
-            for (unsigned i = 0; i < n && off + i < RAM_SIZE; i++)
-                ram[off + i] = (uint8_t)take(&in, 1);
+        case 3: /* the guest edits its RAM (rings, descriptors, control messages) */
+            fuzz_ram_edit(ram, &in);
             break;
-        }
         case 4: {   /* host input, as much as the device says it can take */
             size_t room = fe[port].can_receive(fe[port].opaque);
             if (room) {
