@@ -143,11 +143,14 @@ static int read_io(struct block_overlay *o, const struct block_io *io)
     return 0;
 }
 
-static int write_io(struct block_overlay *o, const struct block_io *io)
+/*
+ * Before io overwrites part of a cluster, the cluster's other bytes must come from the base
+ * image: copies up the partly covered clusters (only the first and last can be).
+ */
+static int copy_up_edges(struct block_overlay *o, const struct block_io *io)
 {
     uint64_t end = io->offset + io->len;
     uint64_t first = io->offset / CLUSTER, last = (end - 1) / CLUSTER;
-    /* Only the edge clusters can be partly covered. */
     for (uint64_t c = first; c <= last; c += (last > first ? last - first : 1)) {
         bool covered = io->offset <= c * CLUSTER && end >= c * CLUSTER + cluster_len(o, c);
         if (!covered) {
@@ -156,11 +159,6 @@ static int write_io(struct block_overlay *o, const struct block_io *io)
                 return ret;
         }
     }
-    int ret = transfer(io, o->over_fd, 0, io->len, true);
-    if (ret < 0)
-        return ret;
-    for (uint64_t c = first; c <= last; c++)
-        hold(o, c);
     return 0;
 }
 
@@ -183,21 +181,18 @@ static int zero_overlay(struct block_overlay *o, uint64_t off, uint64_t len)
     return 0;
 }
 
-static int zero_io(struct block_overlay *o, const struct block_io *io)
+/* A write (or, with zero, a write of zeros): the overlay takes the bytes and from then on
+ * holds the clusters they touch. */
+static int overwrite_io(struct block_overlay *o, const struct block_io *io, bool zero)
 {
-    uint64_t end = io->offset + io->len;
-    uint64_t first = io->offset / CLUSTER, last = (end - 1) / CLUSTER;
-    for (uint64_t c = first; c <= last; c += (last > first ? last - first : 1)) {
-        bool covered = io->offset <= c * CLUSTER && end >= c * CLUSTER + cluster_len(o, c);
-        if (!covered) {
-            int ret = copy_up(o, c);
-            if (ret < 0)
-                return ret;
-        }
-    }
-    int ret = zero_overlay(o, io->offset, io->len);
+    int ret = copy_up_edges(o, io);
     if (ret < 0)
         return ret;
+    ret = zero ? zero_overlay(o, io->offset, io->len)
+               : transfer(io, o->over_fd, 0, io->len, true);
+    if (ret < 0)
+        return ret;
+    uint64_t first = io->offset / CLUSTER, last = (io->offset + io->len - 1) / CLUSTER;
     for (uint64_t c = first; c <= last; c++)
         hold(o, c);
     return 0;
@@ -211,9 +206,9 @@ int block_overlay_run(struct block_overlay *o, const struct block_io *io)
         return 0;
     switch (io->op) {
     case BLOCK_OP_READ: return read_io(o, io);
-    case BLOCK_OP_WRITE: return write_io(o, io);
+    case BLOCK_OP_WRITE: return overwrite_io(o, io, false);
     case BLOCK_OP_DISCARD:
-    case BLOCK_OP_WRITE_ZEROES: return zero_io(o, io);
+    case BLOCK_OP_WRITE_ZEROES: return overwrite_io(o, io, true);
     case BLOCK_OP_FLUSH: return 0;
     }
     return -EIO;
