@@ -195,9 +195,7 @@ static const char *check_devices(const struct rv_machine_config *cfg)
     if (stdio_users > 1)
         return "only one of --console virtio and --port NAME=stdio can have kite's stdio";
     /* Each disk, the virtio console, the port device and the rng take a virtio-mmio slot. */
-    int slots = cfg->ndisks + (cfg->virtio_console ? 1 : 0) + (cfg->num_ports ? 1 : 0) +
-                (cfg->rng.enabled ? 1 : 0);
-    if (slots > RV_VIRTIO_SLOTS)
+    if (rv_machine_virtio_slots(cfg) > RV_VIRTIO_SLOTS)
         return "too many VirtIO devices: disks, --console virtio, the --port device and --rng "
                "share 8 virtio-mmio slots";
     return NULL;

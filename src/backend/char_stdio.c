@@ -21,7 +21,7 @@ struct stdio_console {
     struct char_frontend frontend;
     void (*on_quit)(void *opaque);
     void (*on_dump)(void *opaque);     /* Ctrl-A d; NULL = not offered */
-    void *quit_opaque;
+    void *cb_opaque;                   /* for on_quit and on_dump */
     bool escape;        /* the previous byte was Ctrl-A */
     bool eof;           /* stdin closed: stop polling it */
     /*
@@ -143,11 +143,11 @@ static bool handle_escapes(struct stdio_console *con, const uint8_t *in, size_t 
         if (con->escape) {
             con->escape = false;
             if (c == 'x' || c == 'X') {
-                con->on_quit(con->quit_opaque);
+                con->on_quit(con->cb_opaque);
                 return false;
             }
             if ((c == 'd' || c == 'D') && con->on_dump)
-                con->on_dump(con->quit_opaque);
+                con->on_dump(con->cb_opaque);
             else if (c == 'h' || c == 'H' || c == '?')
                 print_help();
             else if (c == CTRL_A)
@@ -243,7 +243,7 @@ struct stdio_console *stdio_console_open(struct event_loop *loop, void (*on_quit
         return NULL;
     con->loop = loop;
     con->on_quit = on_quit;
-    con->quit_opaque = opaque;
+    con->cb_opaque = opaque;
     enter_raw_mode();
     struct event_source src = {
         .fd = STDIN_FILENO, .opaque = con, .events = console_events, .ready = console_ready};

@@ -209,8 +209,7 @@ static void on_device_write(void *opaque, uint64_t gpa, uint64_t len)
         rv_cpu_invalidate_code(m->hart, gpa, len);
 }
 
-/* How many virtio-mmio slots the configuration fills (the device tree lists exactly those). */
-static int virtio_slots_used(const struct rv_machine_config *cfg)
+int rv_machine_virtio_slots(const struct rv_machine_config *cfg)
 {
     return (cfg->virtio_console ? 1 : 0) + (cfg->num_ports ? 1 : 0) + cfg->ndisks +
            (cfg->rng.enabled ? 1 : 0);
@@ -320,9 +319,9 @@ static int create_virtio_devices(struct rv_machine *m)
         if ((ret = add_virtio(m, virtio_rng_device(rng), rng, free_rng)) < 0)
             return ret;
     }
-    if (m->virtio_count != virtio_slots_used(cfg)) {
+    if (m->virtio_count != rv_machine_virtio_slots(cfg)) {
         log_error("machine", "internal: %d virtio devices but %d slots in the device tree",
-                  m->virtio_count, virtio_slots_used(cfg));
+                  m->virtio_count, rv_machine_virtio_slots(cfg));
         return -EINVAL;
     }
     return 0;
@@ -473,7 +472,7 @@ static int load_images(struct rv_machine *m, uint64_t *entry, uint64_t *fdt_addr
         .bootargs = cfg->append ? cfg->append : "",
         .initrd_start = initrd_start,
         .initrd_end = initrd_end,
-        .virtio_slots = virtio_slots_used(cfg),
+        .virtio_slots = rv_machine_virtio_slots(cfg),
     };
     size_t fdt_size;
     void *fdt = rv_fdt_build(&fc, &fdt_size);

@@ -56,6 +56,9 @@ struct rv_machine_config {
     int ndisks;
 };
 
+/* How many virtio-mmio slots the configuration fills (at most RV_VIRTIO_SLOTS fit). */
+int rv_machine_virtio_slots(const struct rv_machine_config *cfg);
+
 /* Builds the machine, runs it until the guest stops, returns a kite_exit (or, for a
  * bare-metal HTIF test that failed, the failing test number). */
 int rv_machine_run(const struct rv_machine_config *cfg);
