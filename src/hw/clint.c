@@ -5,7 +5,6 @@
 
 #include "core/clock.h"
 #include "core/log.h"
-#include "riscv/cpu.h"
 
 #define MSIP_BASE      0x0000u
 #define MTIMECMP_BASE  0x4000u
@@ -13,7 +12,7 @@
 
 struct clint {
     int nharts;
-    struct rv_cpu **harts;
+    struct hart_if *harts;
     bool *msip;
 };
 
@@ -86,7 +85,7 @@ static uint64_t clint_read(void *opaque, uint64_t offset, unsigned size)
                  (unsigned long long)offset);
         return 0;
     }
-    return read_part(rv_cpu_get_mtimecmp(c->harts[h]), sub, size);
+    return read_part(c->harts[h].get_timecmp(c->harts[h].opaque), sub, size);
 }
 
 static void clint_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
@@ -107,7 +106,7 @@ static void clint_write(void *opaque, uint64_t offset, uint64_t value, unsigned 
             return;
         }
         c->msip[h] = value & 1;
-        rv_cpu_set_mip(c->harts[h], MIP_MSIP, c->msip[h]);
+        hart_set_pending(&c->harts[h], MIP_MSIP, c->msip[h]);
         return;
     }
     if (offset >= MTIME_OFFSET + 8) {
@@ -130,19 +129,19 @@ static void clint_write(void *opaque, uint64_t offset, uint64_t value, unsigned 
                  (unsigned long long)offset);
         return;
     }
-    struct rv_cpu *hart = c->harts[h];
-    rv_cpu_set_mtimecmp(hart, merge_part(rv_cpu_get_mtimecmp(hart), sub, size, value));
-    rv_cpu_update_timers(hart, clock_mtime());
+    const struct hart_if *hart = &c->harts[h];
+    hart->set_timecmp(hart->opaque,
+                      merge_part(hart->get_timecmp(hart->opaque), sub, size, value));
 }
 
-struct clint *clint_new(struct rv_cpu **harts, int nharts)
+struct clint *clint_new(const struct hart_if *harts, int nharts)
 {
     if (!harts || nharts < 1 || nharts > CLINT_MAX_HARTS) {
         log_error("clint", "unsupported hart list (%d harts)", nharts);
         return NULL;
     }
     for (int i = 0; i < nharts; i++) {
-        if (!harts[i]) {
+        if (!harts[i].set_pending || !harts[i].get_timecmp || !harts[i].set_timecmp) {
             log_error("clint", "hart %d missing", i);
             return NULL;
         }

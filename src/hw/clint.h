@@ -9,15 +9,15 @@
 #include <stdint.h>
 
 #include "core/mmio.h"
+#include "hw/hart_if.h"
 
-struct rv_cpu;
 struct clint;
 
 #define CLINT_REGION_SIZE 0x10000ULL    /* == VIRT_CLINT_SIZE */
 #define CLINT_MAX_HARTS   4095          /* msip array ends where mtimecmp begins */
 
 /* `harts` is copied; returns NULL on a bad hart count, a NULL hart or allocation failure. */
-struct clint *clint_new(struct rv_cpu **harts, int nharts);
+struct clint *clint_new(const struct hart_if *harts, int nharts);
 void clint_free(struct clint *c);
 struct mmio_region clint_region(struct clint *c, uint64_t base);
 

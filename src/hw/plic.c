@@ -13,7 +13,6 @@
 #include <stdlib.h>
 
 #include "core/log.h"
-#include "riscv/cpu.h"
 #include "riscv/virt_map.h"
 
 #define NSOURCES   (VIRT_PLIC_SOURCES + 1)     /* ids 0..95; 0 means "no interrupt" */
@@ -35,7 +34,7 @@ struct plic_context {
 struct plic {
     int nharts;
     int nctx;
-    struct rv_cpu **harts;
+    struct hart_if *harts;
     struct plic_context *ctx;
     uint32_t priority[NSOURCES];
     uint32_t pending[NWORDS];
@@ -84,7 +83,7 @@ static void update_outputs(struct plic *p)
     for (int i = 0; i < p->nctx; i++) {
         bool level = best_source(p, &p->ctx[i]) != 0;
         uint64_t bit = (i & 1) ? MIP_SEIP : MIP_MEIP;
-        rv_cpu_set_mip(p->harts[i / 2], bit, level);
+        hart_set_pending(&p->harts[i / 2], bit, level);
     }
 }
 
@@ -232,14 +231,14 @@ static void plic_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
     }
 }
 
-struct plic *plic_new(struct rv_cpu **harts, int nharts)
+struct plic *plic_new(const struct hart_if *harts, int nharts)
 {
     if (!harts || nharts < 1 || nharts > PLIC_MAX_HARTS) {
         log_error("plic", "unsupported hart list (%d harts)", nharts);
         return NULL;
     }
     for (int i = 0; i < nharts; i++) {
-        if (!harts[i]) {
+        if (!harts[i].set_pending) {
             log_error("plic", "hart %d missing", i);
             return NULL;
         }

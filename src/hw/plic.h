@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "core/mmio.h"
+#include "hw/hart_if.h"
 
-struct rv_cpu;
 struct plic;
 
 #define PLIC_REGION_SIZE 0x600000ULL    /* == VIRT_PLIC_SIZE */
@@ -19,7 +19,7 @@ struct plic;
  * `harts` is copied; the harts must outlive the PLIC. Returns NULL if nharts is out of
  * 1..PLIC_MAX_HARTS, a hart is NULL, or allocation fails.
  */
-struct plic *plic_new(struct rv_cpu **harts, int nharts);
+struct plic *plic_new(const struct hart_if *harts, int nharts);
 void plic_free(struct plic *p);
 struct mmio_region plic_region(struct plic *p, uint64_t base);
 /* An irq_line.set: opaque is the plic, source is 1..VIRT_PLIC_SOURCES, level 0 or not. */

@@ -111,6 +111,29 @@ uint64_t rv_cpu_get_mtimecmp(const struct rv_cpu *cpu)
     return cpu->mtimecmp;
 }
 
+static void hart_if_set_pending(void *opaque, uint64_t mask, bool level)
+{
+    rv_cpu_set_mip(opaque, mask, level);
+}
+
+static uint64_t hart_if_get_timecmp(void *opaque)
+{
+    return rv_cpu_get_mtimecmp(opaque);
+}
+
+static void hart_if_set_timecmp(void *opaque, uint64_t value)
+{
+    rv_cpu_set_mtimecmp(opaque, value);
+    rv_cpu_update_timers(opaque, clock_mtime());
+}
+
+struct hart_if rv_cpu_hart_if(struct rv_cpu *cpu)
+{
+    return (struct hart_if){.opaque = cpu, .set_pending = hart_if_set_pending,
+                            .get_timecmp = hart_if_get_timecmp,
+                            .set_timecmp = hart_if_set_timecmp};
+}
+
 void rv_cpu_update_timers(struct rv_cpu *cpu, uint64_t mtime)
 {
     rv_cpu_set_mip(cpu, MIP_MTIP, mtime >= cpu->mtimecmp);

@@ -12,14 +12,7 @@
 #include <stdint.h>
 
 #include "core/mmio.h"
-
-/* mip/mie bits */
-#define MIP_SSIP (1ULL << 1)
-#define MIP_MSIP (1ULL << 3)
-#define MIP_STIP (1ULL << 5)
-#define MIP_MTIP (1ULL << 7)
-#define MIP_SEIP (1ULL << 9)
-#define MIP_MEIP (1ULL << 11)
+#include "hw/hart_if.h"     /* the mip bits, and how board devices reach a hart */
 
 #define RV_PRIV_U 0
 #define RV_PRIV_S 1
@@ -60,6 +53,8 @@ void rv_cpu_set_mip(struct rv_cpu *cpu, uint64_t mask, bool level);
 /* mtimecmp lives in the CLINT but the hart compares it against mtime. */
 void rv_cpu_set_mtimecmp(struct rv_cpu *cpu, uint64_t value);
 uint64_t rv_cpu_get_mtimecmp(const struct rv_cpu *cpu);
+/* The hart as board devices see it (set_timecmp also re-evaluates MTIP against mtime). */
+struct hart_if rv_cpu_hart_if(struct rv_cpu *cpu);
 /* Recomputes MTIP (mtimecmp) and STIP (Sstc stimecmp) from mtime. */
 void rv_cpu_update_timers(struct rv_cpu *cpu, uint64_t mtime);
 /* Earliest mtime at which a timer interrupt the hart could take fires (UINT64_MAX if none). */

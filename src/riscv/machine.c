@@ -329,8 +329,9 @@ static int create_virtio_devices(struct rv_machine *m)
 
 static int create_devices(struct rv_machine *m)
 {
-    m->plic = plic_new(&m->hart, 1);
-    m->clint = clint_new(&m->hart, 1);
+    struct hart_if hart = rv_cpu_hart_if(m->hart);
+    m->plic = plic_new(&hart, 1);
+    m->clint = clint_new(&hart, 1);
     struct irq_line uart_irq = {.set = plic_set_irq, .opaque = m->plic, .line = VIRT_IRQ_UART0};
     struct irq_line rtc_irq = {.set = plic_set_irq, .opaque = m->plic, .line = VIRT_IRQ_RTC};
     m->uart = uart16550_new(uart_irq, stdio_console_backend(m->console));

@@ -48,7 +48,10 @@ static int setup(void **state)
         assert_non_null(f->harts[h]);
         rv_cpu_reset(f->harts[h], RAM_BASE, 0);
     }
-    f->c = clint_new(f->harts, NHARTS);
+    struct hart_if his[NHARTS];
+    for (int h = 0; h < NHARTS; h++)
+        his[h] = rv_cpu_hart_if(f->harts[h]);
+    f->c = clint_new(his, NHARTS);
     assert_non_null(f->c);
     f->r = clint_region(f->c, 0x02000000);
     *state = f;
@@ -193,7 +196,7 @@ static void test_hostile_accesses(void **state)
 static void test_bad_construction(void **state)
 {
     (void)state;
-    struct rv_cpu *none[1] = {NULL};
+    struct hart_if none[1] = {{0}};
     assert_null(clint_new(none, 1));
     assert_null(clint_new(none, 0));
     assert_null(clint_new(NULL, 1));

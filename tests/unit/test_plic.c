@@ -48,7 +48,10 @@ static int setup(void **state)
         assert_non_null(f->harts[h]);
         rv_cpu_reset(f->harts[h], RAM_BASE, 0);
     }
-    f->p = plic_new(f->harts, NHARTS);
+    struct hart_if his[NHARTS];
+    for (int h = 0; h < NHARTS; h++)
+        his[h] = rv_cpu_hart_if(f->harts[h]);
+    f->p = plic_new(his, NHARTS);
     assert_non_null(f->p);
     f->r = plic_region(f->p, 0x0c000000);
     *state = f;
@@ -272,7 +275,7 @@ static void test_hostile_writes(void **state)
 static void test_bad_construction(void **state)
 {
     (void)state;
-    struct rv_cpu *none[2] = {NULL, NULL};
+    struct hart_if none[2] = {{0}, {0}};
     assert_null(plic_new(none, 2));
     assert_null(plic_new(none, 0));
     assert_null(plic_new(none, -1));
