@@ -33,14 +33,15 @@ fi
 
 srcs="src/core/guest_mem.c src/core/log.c src/core/clock.c src/core/event_loop.c
       src/virtio/queue.c src/virtio/device.c src/virtio/mmio.c src/virtio/rng.c
-      src/virtio/rate_limit.c"
+      src/virtio/rate_limit.c src/core/device_registry.c src/backend/entropy.c"
 blk_srcs="src/core/guest_mem.c src/core/log.c src/core/clock.c src/core/event_loop.c
       src/virtio/queue.c src/virtio/device.c src/virtio/mmio.c src/virtio/blk.c
       src/backend/block_file.c src/backend/block_uring.c src/backend/block_thread.c
-      src/backend/block_overlay.c"
+      src/backend/block_overlay.c src/core/device_registry.c"
 
 console_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
-      src/virtio/mmio.c src/virtio/console.c"
+      src/virtio/mmio.c src/virtio/console.c src/core/device_registry.c src/core/clock.c
+      src/core/event_loop.c src/backend/char_stdio.c src/backend/char_stream.c"
 
 # fuzz_target NAME SECONDS SOURCES LIBS: builds tests/fuzz/fuzz_NAME.c and runs it.
 fuzz_target() {
