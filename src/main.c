@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control/qmp_client.h"
 #include "core/device_registry.h"
 #include "core/log.h"
 #include "riscv/machine.h"
@@ -28,7 +29,8 @@ static void usage_main(FILE *out)
             "kite is a small, fast virtual machine monitor.\n"
             "\n"
             "commands:\n"
-            "  run      boot a virtual machine (kite run --help for its options)\n");
+            "  run      boot a virtual machine (kite run --help for its options)\n"
+            "  qmp      run a QMP command on a running one (kite qmp --help)\n");
 }
 
 /* Prints a device type's help lines indented under its option. */
@@ -67,6 +69,8 @@ static void usage_run(FILE *out)
             "  --transport mmio|pci\n"
             "                  the transport of VirtIO devices that do not name one (default\n"
             "                  mmio)\n"
+            "  --qmp PATH      listen on a unix socket for QMP (QEMU's machine protocol):\n"
+            "                  stop, cont, system_reset, quit, input-send-event, queries\n"
             "  -v, --verbose   more log output (repeat for debug)\n"
             "  -h, --help      this help\n"
             "\n"
@@ -126,7 +130,7 @@ static int add_device(struct device_list *devices, const struct device_type *typ
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_CONSOLE, OPT_TRANSPORT, OPT_DEVICE = 1024 };
+           OPT_CONSOLE, OPT_TRANSPORT, OPT_QMP, OPT_DEVICE = 1024 };
     static const struct option base_opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -136,6 +140,7 @@ static int cmd_run(int argc, char **argv)
         {"no-reboot", no_argument, NULL, OPT_NO_REBOOT},
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"transport", required_argument, NULL, OPT_TRANSPORT},
+        {"qmp", required_argument, NULL, OPT_QMP},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
     };
@@ -177,6 +182,7 @@ static int cmd_run(int argc, char **argv)
                                   optarg);
             break;
         case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+        case OPT_QMP: cfg.qmp_path = optarg; break;
         case OPT_CONSOLE:
             if (!strcmp(optarg, "virtio"))
                 virtio_console = true;
@@ -271,6 +277,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "qmp"))
+        return qmp_client_main(argc - 1, argv + 1);
     fprintf(stderr, "kite: unknown command '%s' (try 'kite --help')\n", argv[1]);
     return KITE_EXIT_USAGE;
 }

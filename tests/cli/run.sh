@@ -20,6 +20,20 @@ expect_usage() {
     fi
 }
 
+# expect_usage_msg NAME TEXT ARGS...: as expect_usage, and the line says TEXT.
+expect_usage_msg() {
+    local name=$1 text=$2; shift 2
+    "$KITE" "$@" > "$tmp/out" 2> "$tmp/err" < /dev/null
+    local rc=$? lines
+    lines=$(wc -l < "$tmp/err")
+    if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -q '^kite: ' "$tmp/err" &&
+            grep -qF -- "$text" "$tmp/err"; then
+        echo "PASS cli.$name"
+    else
+        echo "FAIL cli.$name (exit $rc, $lines stderr lines, want '$text': $(head -c 300 "$tmp/err"))"
+    fi
+}
+
 printf 'not a kernel at all\n' > "$tmp/text"
 head -c 4096 /dev/zero > "$tmp/fw.bin"
 # A RISC-V Image header that claims to need 1 TiB of memory.
@@ -157,6 +171,56 @@ for engine in io_uring thread; do
 done
 KITE_BLOCK_BACKEND=magic expect_usage disk-bad-engine run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
 
+# virtio-input and the QMP socket.
+expect_usage_msg input-unknown-kind "unknown kind: use keyboard, mouse or tablet" \
+    run --bios "$tmp/poweroff.bin" --input joystick
+expect_usage_msg input-no-kind "say which kind" run --bios "$tmp/poweroff.bin" --input id=k
+expect_usage_msg input-bad-id "id= is 1 to 31" run --bios "$tmp/poweroff.bin" --input "mouse,id=a/b"
+expect_usage_msg input-unknown-option "unknown option 'rate'" \
+    run --bios "$tmp/poweroff.bin" --input mouse,rate=3
+expect_usage_msg input-same-id "same id" \
+    run --bios "$tmp/poweroff.bin" --input mouse,id=p --input tablet,id=p
+expect_usage_msg qmp-path-is-a-file "exists and is not a socket" \
+    run --bios "$tmp/poweroff.bin" --qmp "$tmp/text"
+expect_usage_msg qmp-path-in-missing-dir "cannot listen on" \
+    run --bios "$tmp/poweroff.bin" --qmp "$tmp/no/such/dir/q.sock"
+expect_usage_msg qmp-client-no-args "usage: kite qmp" qmp
+expect_usage_msg qmp-client-bad-json "must be a JSON object" qmp "$tmp/q.sock" stop '[1'
+expect_runs input-all-kinds run --bios "$tmp/poweroff.bin" --input keyboard --input mouse \
+    --input tablet,id=tab,serial=T1
+# A socket left behind by an earlier run is taken over; one another process listens on is not.
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/stale.sock"
+expect_runs qmp-stale-socket-replaced run --bios "$tmp/poweroff.bin" --qmp "$tmp/stale.sock"
+if [ ! -e "$tmp/stale.sock" ]; then
+    echo "PASS cli.qmp-socket-removed-at-exit"
+else
+    echo "FAIL cli.qmp-socket-removed-at-exit"
+fi
+"$KITE" run --bios "$tmp/fw.bin" --qmp "$tmp/live.sock" > /dev/null 2>&1 < /dev/null &
+holder=$!
+for _ in $(seq 600); do
+    [ -S "$tmp/live.sock" ] && break
+    kill -0 "$holder" 2>/dev/null || break
+    sleep 0.1
+done
+expect_usage_msg qmp-socket-in-use "is in use" run --bios "$tmp/poweroff.bin" --qmp "$tmp/live.sock"
+if out=$("$KITE" qmp "$tmp/live.sock" query-status) && [ "$out" = '{"status":"running","singlestep":false,"running":true}' ] &&
+        "$KITE" qmp "$tmp/live.sock" quit > /dev/null; then
+    echo "PASS cli.qmp-client-status-and-quit"
+else
+    echo "FAIL cli.qmp-client-status-and-quit (${out:-no reply})"
+fi
+wait "$holder" 2>/dev/null
+rc=$?
+[ $rc -eq 0 ] && echo "PASS cli.qmp-quit-exits-0" || echo "FAIL cli.qmp-quit-exits-0 (exit $rc)"
+if "$KITE" qmp "$tmp/live.sock" query-status 2> "$tmp/err"; then
+    echo "FAIL cli.qmp-client-no-server (a reply from nobody)"
+elif [ $? -eq 1 ] && grep -q "cannot connect" "$tmp/err"; then
+    echo "PASS cli.qmp-client-no-server"
+else
+    echo "FAIL cli.qmp-client-no-server ($(cat "$tmp/err"))"
+fi
+
 # Another kite holding the image (its firmware spins forever) keeps a second one out,
 # writable or read-only; both work again once it is gone.
 "$KITE" run --bios "$tmp/fw.bin" --disk "$tmp/disk.img" > /dev/null 2>&1 < /dev/null &
@@ -174,7 +238,7 @@ wait "$holder" 2>/dev/null
 expect_runs disk-unlocked-after-exit run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
 
 for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
-    --disk --verbose --help; do
+    --disk --input --qmp --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"
     else
