@@ -16,6 +16,7 @@
 #define RTC_CLEAR_INTERRUPT 0x1c
 
 struct goldfish_rtc {
+    struct log_limit log;        /* log-once state of this instance */
     struct irq_line irq;
     uint64_t offset;        /* guest time - host realtime, modulo 2^64 */
     uint32_t time_high;     /* latched by reading TIME_LOW so the pair is consistent */
@@ -78,8 +79,8 @@ static uint64_t rtc_read(void *opaque, uint64_t offset, unsigned size)
     uint64_t v = 0;
 
     if (size != 4 || (offset & 3)) {
-        log_once(LOG_WARN, "rtc", "ignoring %u-byte read at offset %#llx", size,
-                 (unsigned long long)offset);
+        log_once_in(&r->log, LOG_WARN, "rtc", "ignoring %u-byte read at offset %#llx", size,
+                    (unsigned long long)offset);
         return 0;
     }
     switch (offset) {
@@ -106,7 +107,8 @@ static uint64_t rtc_read(void *opaque, uint64_t offset, unsigned size)
         v = r->alarm_armed;
         break;
     default:
-        log_once(LOG_DEBUG, "rtc", "read of unknown offset %#llx", (unsigned long long)offset);
+        log_once_in(&r->log, LOG_DEBUG, "rtc",
+                    "read of unknown offset %#llx", (unsigned long long)offset);
         break;
     }
     goldfish_rtc_poll(r);
@@ -119,8 +121,8 @@ static void rtc_write(void *opaque, uint64_t offset, uint64_t value, unsigned si
     uint32_t v = (uint32_t)value;
 
     if (size != 4 || (offset & 3)) {
-        log_once(LOG_WARN, "rtc", "ignoring %u-byte write at offset %#llx", size,
-                 (unsigned long long)offset);
+        log_once_in(&r->log, LOG_WARN, "rtc", "ignoring %u-byte write at offset %#llx", size,
+                    (unsigned long long)offset);
         return;
     }
     switch (offset) {
@@ -148,7 +150,8 @@ static void rtc_write(void *opaque, uint64_t offset, uint64_t value, unsigned si
         r->irq_pending = false;
         break;
     default:
-        log_once(LOG_DEBUG, "rtc", "write of unknown offset %#llx", (unsigned long long)offset);
+        log_once_in(&r->log, LOG_DEBUG, "rtc",
+                    "write of unknown offset %#llx", (unsigned long long)offset);
         break;
     }
     goldfish_rtc_poll(r);

@@ -329,6 +329,46 @@ static void test_malformed_requests_complete(void **state)
     assert_int_equal(virtio_blk_device(f->blk)->queues[0].inflight, 0);
 }
 
+static unsigned count_lines(const char *log, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = log; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+/* A complaint is logged once per disk: the second disk's identical one is logged too. */
+static void test_log_once_per_disk(void **state)
+{
+    struct fix *f = *state;
+    struct sim_capture c;
+    sim_capture_start(&c);
+    assert_int_equal(do_request(f, 99, 0, 512, true), VIRTIO_BLK_S_UNSUPP);
+    assert_int_equal(do_request(f, 99, 0, 512, true), VIRTIO_BLK_S_UNSUPP);
+    char *log = sim_capture_end(&c);
+    assert_int_equal(count_lines(log, "request type 99 unsupported"), 1);
+    free(log);
+
+    /* A second disk on the same image, driven the same way. */
+    struct virtio_blk *first = f->blk;
+    virtio_mmio_free(f->d.t);
+    struct virtio_blk_config cfg = {.serial = "second"};
+    f->blk = virtio_blk_new(&f->ram.mem, f->bd, &cfg);
+    assert_non_null(f->blk);
+    sim_attach(&f->d, &f->ram, virtio_blk_device(f->blk));
+    assert_true(sim_negotiate(&f->d, sim_offered(&f->d)));
+    memset(sim_host(&f->ram, Q0), 0, HDR - Q0);     /* a fresh ring, as a new driver's */
+    assert_int_equal(sim_queue_setup(&f->d, 0, QSIZE, Q0), 1);
+    assert_true(sim_driver_ok(&f->d));
+    sim_capture_start(&c);
+    assert_int_equal(do_request(f, 99, 0, 512, true), VIRTIO_BLK_S_UNSUPP);
+    assert_int_equal(do_request(f, 99, 0, 512, true), VIRTIO_BLK_S_UNSUPP);
+    log = sim_capture_end(&c);
+    assert_int_equal(count_lines(log, "request type 99 unsupported"), 1);
+    free(log);
+    virtio_blk_free(first);
+}
+
 static void test_bad_header_and_status(void **state)
 {
     struct fix *f = *state;
@@ -750,6 +790,7 @@ int main(void)
         T(test_write_flush_read_back),
         T(test_header_split_across_buffers),
         T(test_malformed_requests_complete),
+        T(test_log_once_per_disk),
         T(test_bad_header_and_status),
         T(test_get_id),
         R(test_get_id_full_length_serial),
