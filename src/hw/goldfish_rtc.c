@@ -2,8 +2,8 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 #define RTC_TIME_LOW        0x00
@@ -26,16 +26,9 @@ struct goldfish_rtc {
     bool irq_pending;
 };
 
-static uint64_t host_realtime_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t guest_now(const struct goldfish_rtc *r)
 {
-    return host_realtime_ns() + r->offset;
+    return clock_wall_ns() + r->offset;
 }
 
 static void update_irq(struct goldfish_rtc *r)
