@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control/config.h"
 #include "control/qmp_client.h"
 #include "core/device_registry.h"
 #include "core/log.h"
@@ -71,6 +72,9 @@ static void usage_run(FILE *out)
             "                  mmio)\n"
             "  --qmp PATH      listen on a unix socket for QMP (QEMU's machine protocol):\n"
             "                  stop, cont, system_reset, quit, input-send-event, queries\n"
+            "  --config FILE   read options from a JSON file (keys are these long options;\n"
+            "                  see the README); the command line applies after it\n"
+            "  --print-config  print the effective configuration as such a file and exit\n"
             "  -v, --verbose   more log output (repeat for debug)\n"
             "  -h, --help      this help\n"
             "\n"
@@ -130,7 +134,7 @@ static int add_device(struct device_list *devices, const struct device_type *typ
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_CONSOLE, OPT_TRANSPORT, OPT_QMP, OPT_DEVICE = 1024 };
+           OPT_CONSOLE, OPT_TRANSPORT, OPT_QMP, OPT_PRINT_CONFIG, OPT_DEVICE = 1024 };
     static const struct option base_opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -141,6 +145,7 @@ static int cmd_run(int argc, char **argv)
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"transport", required_argument, NULL, OPT_TRANSPORT},
         {"qmp", required_argument, NULL, OPT_QMP},
+        {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
     };
@@ -163,7 +168,13 @@ static int cmd_run(int argc, char **argv)
     static struct device_list devices;
     struct rv_machine_config cfg = {.ram_size = DEFAULT_RAM, .devices = &devices,
                                     .default_transport = TRANSPORT_MMIO};
-    bool virtio_console = false;
+    bool virtio_console = false, print_config = false;
+    /* A --config file becomes options in front of the command line's. */
+    char cfg_err[512];
+    if (config_expand_argv(argc, argv, &argc, &argv, cfg_err, sizeof(cfg_err)) < 0) {
+        fprintf(stderr, "kite: %s\n", cfg_err);
+        return KITE_EXIT_USAGE;
+    }
     opterr = 0;
     optind = 1;
     int c, ret;
@@ -183,6 +194,7 @@ static int cmd_run(int argc, char **argv)
             break;
         case OPT_NO_REBOOT: cfg.no_reboot = true; break;
         case OPT_QMP: cfg.qmp_path = optarg; break;
+        case OPT_PRINT_CONFIG: print_config = true; break;
         case OPT_CONSOLE:
             if (!strcmp(optarg, "virtio"))
                 virtio_console = true;
@@ -234,6 +246,10 @@ static int cmd_run(int argc, char **argv)
         return fail_usage("%s", device_error);
     if (rv_machine_place_devices(&cfg, &device_error) < 0)
         return fail_usage("%s", device_error);
+    if (print_config) {
+        config_print(stdout, &cfg, virtio_console);
+        return 0;
+    }
 
     static char kernel_buf[PATH_MAX], initrd_buf[PATH_MAX], bios_buf[PATH_MAX];
     bool bare_metal = cfg.bios && !cfg.kernel;

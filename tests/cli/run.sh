@@ -221,6 +221,63 @@ else
     echo "FAIL cli.qmp-client-no-server ($(cat "$tmp/err"))"
 fi
 
+# The JSON config file: errors name the file, line, column and key; a round trip through
+# --print-config gives the same configuration; the command line applies after the file.
+printf '{\n  "mem": "1G",\n  "frob": 3\n}\n' > "$tmp/unknown.json"
+printf '{\n  "mem": "1G",\n  "disk": [\n' > "$tmp/cut.json"
+printf '{"mem": [1]}' > "$tmp/type.json"
+printf '{"disk": [{"path": "a.img", "ro": [1]}]}' > "$tmp/member.json"
+printf '[1]' > "$tmp/array.json"
+printf '{"mem": "1G", "mem": "2G"}' > "$tmp/dup.json"
+printf '{"input": ["joystick"]}' > "$tmp/badinput.json"
+printf '{"no-reboot": "yes"}' > "$tmp/flag.json"
+expect_usage_msg config-unknown-key "unknown.json:3:3: key 'frob': unknown key" \
+    run --config "$tmp/unknown.json"
+expect_usage_msg config-malformed "cut.json:4:0: ']' expected" run --config "$tmp/cut.json"
+expect_usage_msg config-wrong-type "type.json:1:2: key 'mem': must be a size" \
+    run --config "$tmp/type.json"
+expect_usage_msg config-wrong-member-type "key 'disk': member 'ro' must be" \
+    run --config "$tmp/member.json"
+expect_usage_msg config-wrong-flag-type "key 'no-reboot': must be true or false" \
+    run --config "$tmp/flag.json"
+expect_usage_msg config-not-object "array.json:1:1: the config is one JSON object" \
+    run --config "$tmp/array.json"
+expect_usage_msg config-duplicate-key "dup.json:1:19: duplicate object key" \
+    run --config "$tmp/dup.json"
+expect_usage_msg config-bad-device-value "bad --input value 'joystick'" \
+    run --config "$tmp/badinput.json"
+expect_usage_msg config-unreadable "cannot read config $tmp/none.json: No such file" \
+    run --config "$tmp/none.json"
+expect_usage_msg config-directory "cannot read config $tmp/dir" run --config "$tmp/dir"
+expect_usage_msg config-twice "--config may be given once" \
+    run --config "$tmp/dup.json" --config "$tmp/dup.json"
+expect_usage_msg config-no-value "'--config' needs a value" run --config
+cat > "$tmp/vm.json" <<JSON
+{
+  "bios": "$tmp/poweroff.bin",
+  "mem": 67108864,
+  "disk": [{"path": "$tmp/my disk, with spaces.img", "ro": true, "serial": "s1"},
+           "$tmp/disk.img,snapshot"],
+  "input": ["keyboard", {"kind": "tablet", "id": "tab"}],
+  "rng": {"rate": "1K"},
+  "console": "virtio",
+  "no-reboot": true,
+  "verbose": false,
+  "qmp": "$tmp/vm.sock"
+}
+JSON
+if "$KITE" run --config "$tmp/vm.json" --mem 128M --input mouse --print-config \
+        > "$tmp/p1.json" 2> "$tmp/err" &&
+        "$KITE" run --config "$tmp/p1.json" --print-config > "$tmp/p2.json" 2>> "$tmp/err" &&
+        cmp -s "$tmp/p1.json" "$tmp/p2.json" && grep -q '"mem": "128M"' "$tmp/p1.json" &&
+        grep -q '"input": \["keyboard", "kind=tablet,id=tab", "mouse"\]' "$tmp/p1.json" &&
+        grep -q '"rng": \["rate=1K"\]' "$tmp/p1.json" && grep -q '"console": "virtio"' "$tmp/p1.json"; then
+    echo "PASS cli.config-round-trip"
+else
+    echo "FAIL cli.config-round-trip ($(cat "$tmp/err" "$tmp/p1.json" | head -c 400))"
+fi
+expect_runs config-runs run --config "$tmp/p1.json"
+
 # Another kite holding the image (its firmware spins forever) keeps a second one out,
 # writable or read-only; both work again once it is gone.
 "$KITE" run --bios "$tmp/fw.bin" --disk "$tmp/disk.img" > /dev/null 2>&1 < /dev/null &
