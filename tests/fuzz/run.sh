@@ -8,9 +8,10 @@
 #
 # Targets: fuzz_virtio.c (core, transport, rng, walker), fuzz_virtio_blk.c (virtio-blk
 # and the raw-file backend on a temporary image) and fuzz_virtio_console.c (both console
-# shapes with host ends that come and go), which get half the time each, and fuzz_qmp.c
-# (a hostile QMP client against the session parser), a quarter; seeded from
-# tests/fuzz/seeds/mk_NAME.py.
+# shapes with host ends that come and go), which get half the time each, and
+# fuzz_virtio_input.c (keyboard, mouse or tablet while the host floods events) and
+# fuzz_qmp.c (a hostile QMP client against the session parser), a quarter each; seeded
+# from tests/fuzz/seeds/mk_NAME.py.
 # Prints "PASS fuzz.NAME", "FAIL fuzz.NAME (...)" or "SKIP fuzz.virtio: why".
 # The corpora are kept in build/fuzz/corpus-NAME; crashes go to build/fuzz/NAME-*.
 set -u
@@ -44,6 +45,8 @@ console_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/
       src/virtio/mmio.c src/virtio/console.c src/core/device_registry.c src/core/clock.c
       src/core/event_loop.c src/backend/char_stdio.c src/backend/char_stream.c"
 
+input_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
+      src/virtio/mmio.c src/virtio/input.c src/core/input.c src/core/device_registry.c"
 qmp_srcs="src/control/qmp.c src/control/qcode.c src/core/input.c src/core/log.c
       src/core/device_registry.c"
 
@@ -82,4 +85,5 @@ fuzz_target virtio "$secs" "$srcs" ""
 # virtio-blk reaches a real file through io_uring: fewer runs per second, a shorter share.
 fuzz_target virtio_blk $(( (secs + 1) / 2 )) "$blk_srcs" "-luring -lpthread"
 fuzz_target virtio_console $(( (secs + 1) / 2 )) "$console_srcs" ""
+fuzz_target virtio_input $(( (secs + 3) / 4 )) "$input_srcs" ""
 fuzz_target qmp $(( (secs + 3) / 4 )) "$qmp_srcs" "-ljansson"
