@@ -99,6 +99,13 @@ static void client_send(void *opaque, const char *text, size_t len)
     c->out_len += len + 2;
 }
 
+/* Sends what it can; closes the client if it is gone or was told to go and has all of it. */
+static void client_settle(struct qmp_client *c)
+{
+    if (c->fd >= 0 && (!client_flush(c) || (c->closing && !c->out_len)))
+        client_close(c);
+}
+
 static short client_events(void *opaque)
 {
     struct qmp_client *c = opaque;
@@ -146,8 +153,7 @@ static void client_ready(void *opaque, short revents)
         client_close(c);
         return;
     }
-    if (!client_flush(c) || (c->closing && !c->out_len))
-        client_close(c);
+    client_settle(c);
 }
 
 static void listen_ready(void *opaque, short revents)
@@ -177,8 +183,7 @@ static void listen_ready(void *opaque, short revents)
         client_close(c);
         return;
     }
-    if (!client_flush(c))
-        client_close(c);
+    client_settle(c);
 }
 
 static void broadcast(struct qmp_server *srv, const char *name, const char *data)
@@ -191,8 +196,7 @@ static void broadcast(struct qmp_server *srv, const char *name, const char *data
         if (c->fd < 0 || !qmp_session_negotiated(c->session))
             continue;
         client_send(c, text, strlen(text));
-        if (!client_flush(c))
-            client_close(c);
+        client_settle(c);
     }
     free(text);
 }
