@@ -72,6 +72,9 @@ static void usage_run(FILE *out)
             "                  writes go to a temporary overlay that vanishes on exit.\n"
             "                  A comma in PATH is written twice (,,). Writable images are\n"
             "                  locked: a second kite cannot open them.\n"
+            "  --transport mmio|pci\n"
+            "                  pci adds a PCIe host bridge (ECAM at 0x30000000, as QEMU's\n"
+            "                  virt board); VirtIO devices stay on virtio-mmio for now\n"
             "  -v, --verbose   more log output (repeat for debug)\n"
             "  -h, --help      this help\n"
             "\n"
@@ -276,7 +279,7 @@ static int fail_usage(const char *fmt, const char *arg)
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_RNG, OPT_CONSOLE, OPT_PORT, OPT_DISK };
+           OPT_RNG, OPT_CONSOLE, OPT_PORT, OPT_DISK, OPT_TRANSPORT };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -288,6 +291,7 @@ static int cmd_run(int argc, char **argv)
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"port", required_argument, NULL, OPT_PORT},
         {"disk", required_argument, NULL, OPT_DISK},
+        {"transport", required_argument, NULL, OPT_TRANSPORT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -331,6 +335,14 @@ static int cmd_run(int argc, char **argv)
                 cfg.virtio_console = false;
             else
                 return fail_usage("bad --console value '%s': use uart or virtio", optarg);
+            break;
+        case OPT_TRANSPORT:
+            if (!strcmp(optarg, "pci"))
+                cfg.pci = true;
+            else if (!strcmp(optarg, "mmio"))
+                cfg.pci = false;
+            else
+                return fail_usage("bad --transport value '%s': use mmio or pci", optarg);
             break;
         case OPT_PORT:
             if (cfg.num_ports == RV_MAX_PORTS)

@@ -24,6 +24,7 @@
 #include "core/mmio.h"
 #include "hw/clint.h"
 #include "hw/goldfish_rtc.h"
+#include "hw/pci_host.h"
 #include "hw/plic.h"
 #include "hw/syscon.h"
 #include "hw/uart16550.h"
@@ -72,6 +73,7 @@ struct rv_machine {
     struct uart16550 *uart;
     struct syscon *syscon;
     struct goldfish_rtc *rtc;
+    struct pci_host *pci;            /* NULL without --transport pci */
     struct guest_mem mem;            /* RAM as VirtIO devices see it */
     struct machine_virtio virtio[VIRT_VIRTIO_SLOTS];
     int virtio_count;
@@ -201,6 +203,13 @@ static int add_region(struct rv_machine *m, struct mmio_region r)
     return ret;
 }
 
+static int add_region_ret(int ret, const char *what)
+{
+    if (ret < 0)
+        log_error("machine", "cannot map %s: %s", what, strerror(-ret));
+    return ret;
+}
+
 /* Devices write guest RAM behind the hart's back: drop any code it decoded from there. */
 static void on_device_write(void *opaque, uint64_t gpa, uint64_t len)
 {
@@ -327,6 +336,33 @@ static int create_virtio_devices(struct rv_machine *m)
     return 0;
 }
 
+/* The PCIe host bridge as on QEMU's virt board; m->plic may still be NULL (the fdt only
+ * needs the source numbers). */
+static struct pci_host_config pci_layout(const struct rv_machine *m)
+{
+    uint64_t ram_end = m->ram.base + m->ram.size;
+    uint64_t high = (ram_end + VIRT_PCIE_MMIO64_SIZE - 1) & ~(VIRT_PCIE_MMIO64_SIZE - 1);
+    struct pci_host_config pc = {
+        .ecam_base = VIRT_PCIE_ECAM_BASE,
+        .io_base = VIRT_PCIE_PIO_BASE, .io_size = VIRT_PCIE_PIO_SIZE,
+        .mmio32_base = VIRT_PCIE_MMIO_BASE, .mmio32_size = VIRT_PCIE_MMIO_SIZE,
+        .mmio64_base = high, .mmio64_size = VIRT_PCIE_MMIO64_SIZE,
+    };
+    for (int i = 0; i < 4; i++)
+        pc.intx[i] = (struct irq_line){.set = plic_set_irq, .opaque = m->plic,
+                                       .line = VIRT_IRQ_PCIE_FIRST + i};
+    return pc;
+}
+
+static int create_pci(struct rv_machine *m)
+{
+    struct pci_host_config pc = pci_layout(m);
+    m->pci = pci_host_new(&pc);
+    if (!m->pci)
+        return -ENOMEM;
+    return add_region_ret(pci_host_map(m->pci, &m->bus), "the PCIe host bridge");
+}
+
 static int create_devices(struct rv_machine *m)
 {
     struct hart_if hart = rv_cpu_hart_if(m->hart);
@@ -345,6 +381,8 @@ static int create_devices(struct rv_machine *m)
         add_region(m, uart16550_region(m->uart, VIRT_UART0_BASE)) < 0 ||
         add_region(m, syscon_region(m->syscon, VIRT_TEST_BASE)) < 0 ||
         add_region(m, goldfish_rtc_region(m->rtc, VIRT_RTC_BASE)) < 0)
+        return -EINVAL;
+    if (m->cfg->pci && create_pci(m) < 0)
         return -EINVAL;
     return create_virtio_devices(m);
 }
@@ -475,6 +513,9 @@ static int load_images(struct rv_machine *m, uint64_t *entry, uint64_t *fdt_addr
         .initrd_end = initrd_end,
         .virtio_slots = rv_machine_virtio_slots(cfg),
     };
+    struct pci_host_config pc = pci_layout(m);
+    if (cfg->pci)
+        fc.pci = &pc;
     size_t fdt_size;
     void *fdt = rv_fdt_build(&fc, &fdt_size);
     if (!fdt)
@@ -510,6 +551,7 @@ static void machine_destroy(struct rv_machine *m)
         m->virtio[i].free(m->virtio[i].device);
     }
     m->virtio_count = 0;
+    pci_host_free(m->pci);
     if (m->hart)
         rv_cpu_free(m->hart);
     if (m->plic)

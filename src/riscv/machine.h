@@ -54,6 +54,7 @@ struct rv_machine_config {
     unsigned num_ports;
     struct rv_disk_config disks[RV_MAX_DISKS];  /* /dev/vda, /dev/vdb, ... in this order */
     int ndisks;
+    bool pci;               /* --transport pci: a PCIe host bridge (ECAM) and its fdt node */
 };
 
 /* How many virtio-mmio slots the configuration fills (at most RV_VIRTIO_SLOTS fit). */
