@@ -142,11 +142,14 @@ uint8_t pci_device_irq_pin(const struct pci_device *d)
     return d->info.interrupt_pin;
 }
 
-void pci_device_link(struct pci_device *d, const struct pci_bus_link *link)
+int pci_device_link(struct pci_device *d, const struct pci_bus_link *link)
 {
+    if (d->linked)
+        return -EBUSY;
     d->link = *link;
     d->linked = true;
     d->intx_out = 0;
+    return 0;
 }
 
 void pci_device_unlink(struct pci_device *d)

@@ -237,7 +237,8 @@ struct pci_bus_link {
     void (*unplug)(void *opaque, struct pci_device *d);
     struct msi_sink msi;
 };
-void pci_device_link(struct pci_device *d, const struct pci_bus_link *link);
+/* Returns 0, or -EBUSY when the device is already plugged somewhere. */
+int pci_device_link(struct pci_device *d, const struct pci_bus_link *link);
 void pci_device_unlink(struct pci_device *d);
 uint8_t pci_device_irq_pin(const struct pci_device *d);
 

@@ -295,10 +295,11 @@ static void unplug(void *opaque, struct pci_device *d)
 
 static int link_device(struct pci_host *h, struct pci_device *d, int slot)
 {
-    h->slots[slot] = d;
     struct pci_bus_link link = {.opaque = h, .remap = remap, .set_intx = set_intx,
                                 .unplug = unplug, .msi = h->cfg.msi};
-    pci_device_link(d, &link);
+    if (pci_device_link(d, &link) < 0)
+        return -EBUSY;
+    h->slots[slot] = d;
     remap(h);
     return slot;
 }
@@ -326,7 +327,7 @@ struct pci_host *pci_host_new(const struct pci_host_config *cfg)
         free(h);
         return NULL;
     }
-    link_device(h, h->bridge, 0);
+    (void)link_device(h, h->bridge, 0);    /* a new device is never linked */
     h->win[WIN_IO] = (struct window){.host = h, .io = true, .cpu_base = cfg->io_base,
                                      .size = cfg->io_size, .bus_base = 0};
     h->win[WIN_MMIO32] = (struct window){.host = h, .cpu_base = cfg->mmio32_base,

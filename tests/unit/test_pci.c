@@ -357,7 +357,8 @@ static void test_intx(void **state)
     struct fixture *f = *state;
     struct intx_log l = {0};
     struct pci_bus_link link = {.opaque = &l, .set_intx = record_intx};
-    pci_device_link(f->t.d, &link);
+    assert_int_equal(pci_device_link(f->t.d, &link), 0);
+    assert_int_equal(pci_device_link(f->t.d, &link), -EBUSY);
     pci_set_irq(f->t.d, 1);
     assert_int_equal(l.level, 1);
     assert_true(rd(f, PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
@@ -385,7 +386,7 @@ static void test_remap_notifications(void **state)
 {
     struct fixture *f = *state;
     struct pci_bus_link link = {.remap = count_remap};
-    pci_device_link(f->t.d, &link);
+    assert_int_equal(pci_device_link(f->t.d, &link), 0);
     remaps = 0;
     wr(f, PCI_BAR0, 0x40000000, 4);
     assert_int_equal(remaps, 1);
@@ -402,7 +403,7 @@ static void test_remap_notifications(void **state)
 static void msix_setup(struct fixture *f)
 {
     struct pci_bus_link link = {.msi = {.opaque = &f->msi, .send = record_msi}};
-    pci_device_link(f->t.d, &link);
+    assert_int_equal(pci_device_link(f->t.d, &link), 0);
     for (unsigned v = 0; v < TDEV_MSIX_VECTORS; v++) {
         uint64_t e = TDEV_TABLE_OFF + 16 * v;
         pci_bar_write(f->t.d, 2, e, 0x24000000 + 0x1000 * v, 4);

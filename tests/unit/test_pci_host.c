@@ -245,6 +245,16 @@ static void test_slots(void **state)
     assert_int_equal(pci_host_plug(f->h, again.d, 8), 8);
     assert_int_equal(rd(f, CFG(8, 0), 2), TDEV_VENDOR);
     pci_device_free(again.d);
+    /* A device plugged into one host cannot be plugged into a second. */
+    struct msi_log msi = {0};
+    struct pci_host_config cfg = virt_config(&msi);
+    struct pci_host *other = pci_host_new(&cfg);
+    assert_non_null(other);
+    assert_int_equal(pci_host_plug(other, f->t[0].d, 3), -EBUSY);
+    assert_int_equal(pci_host_plug(other, f->t[0].d, -1), -EBUSY);
+    assert_null(pci_host_device(other, 1));
+    pci_host_free(other);
+    assert_ptr_equal(pci_host_device(f->h, 1), f->t[0].d);
     for (int i = 0; i < plugged; i++)
         pci_device_free(extra[i].d);
 }
