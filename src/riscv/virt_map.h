@@ -18,12 +18,21 @@
 #define VIRT_VIRTIO_BASE    0x10001000ULL   /* virtio-mmio slot i at BASE + i * SIZE */
 #define VIRT_VIRTIO_SIZE    0x1000ULL
 #define VIRT_VIRTIO_SLOTS   8               /* sources 1..8; 10 is the UART */
+#define VIRT_PCIE_PIO_BASE  0x03000000ULL   /* PCI I/O ports 0..0xffff */
+#define VIRT_PCIE_PIO_SIZE  0x10000ULL
+#define VIRT_PCIE_ECAM_BASE 0x30000000ULL   /* 256 buses x 1 MiB */
+#define VIRT_PCIE_MMIO_BASE 0x40000000ULL   /* 32-bit PCI memory window, up to RAM */
+#define VIRT_PCIE_MMIO_SIZE 0x40000000ULL
+/* The 64-bit window sits above RAM, aligned to its size (as QEMU places it): at
+ * 0x400000000 unless RAM reaches past it. */
+#define VIRT_PCIE_MMIO64_SIZE 0x400000000ULL
 #define VIRT_DRAM_BASE      0x80000000ULL
 
 /* PLIC sources */
 #define VIRT_IRQ_VIRTIO_FIRST 1             /* slot i uses source 1 + i */
 #define VIRT_IRQ_UART0      10
 #define VIRT_IRQ_RTC        11
+#define VIRT_IRQ_PCIE_FIRST 32              /* INTA..INTD at slot 0: sources 32..35 */
 #define VIRT_PLIC_SOURCES   95              /* sources 1..95 */
 
 /* Where the boot images go */
