@@ -7,9 +7,10 @@
  *
  * Life of a device:
  *     struct pci_device *d = pci_device_new(&info);
- *     pci_device_add_bar(d, 0, PCI_BAR_MEM64, 16384);          BARs before capabilities
+ *     pci_device_add_bar(d, 1, PCI_BAR_MEM32, 4096);           BARs before pci_msix_init
+ *     pci_device_add_bar(d, 4, PCI_BAR_MEM64, 16384);
  *     off = pci_add_capability(d, PCI_CAP_ID_VNDR, bytes, len);  as many as fit in 256 bytes
- *     pci_msix_init(d, nvec, 2, 0, 2, 0x800);                   table and PBA in BAR 2
+ *     pci_msix_init(d, nvec, 1, 0, 1, 0x800);                   table and PBA in BAR 1 (MEM32)
  *     pci_host_plug(host, d, slot);                             see hw/pci_host.h
  *     ... pci_set_irq(d, 1) / pci_msix_notify(d, v) while running ...
  *     pci_device_free(d);                                       unplugs it too
