@@ -50,6 +50,9 @@ static void usage_run(FILE *out)
             "                  (HTIF): 1 exits 0, an odd value v exits with status v>>1.\n"
             "  --mem SIZE      guest RAM, e.g. 512M or 2G (default 512M; K, M, G, T suffixes)\n"
             "  --no-reboot     exit (status 3) when the guest reboots instead of restarting\n"
+            "  --irqchip plic|aia\n"
+            "                  the interrupt controller: the PLIC (default), or the RISC-V AIA\n"
+            "                  (an APLIC delivering wired interrupts as MSIs to an IMSIC)\n"
             "  --rng [rate=BYTES_PER_SEC[,burst=BYTES]]\n"
             "                  add a virtio-rng device fed by the host's getrandom(); with\n"
             "                  rate=, a token bucket limits it (burst defaults to the rate;\n"
@@ -276,7 +279,7 @@ static int fail_usage(const char *fmt, const char *arg)
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_RNG, OPT_CONSOLE, OPT_PORT, OPT_DISK };
+           OPT_RNG, OPT_CONSOLE, OPT_PORT, OPT_DISK, OPT_IRQCHIP };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -288,6 +291,7 @@ static int cmd_run(int argc, char **argv)
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"port", required_argument, NULL, OPT_PORT},
         {"disk", required_argument, NULL, OPT_DISK},
+        {"irqchip", required_argument, NULL, OPT_IRQCHIP},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -331,6 +335,14 @@ static int cmd_run(int argc, char **argv)
                 cfg.virtio_console = false;
             else
                 return fail_usage("bad --console value '%s': use uart or virtio", optarg);
+            break;
+        case OPT_IRQCHIP:
+            if (!strcmp(optarg, "aia"))
+                cfg.aia = true;
+            else if (!strcmp(optarg, "plic"))
+                cfg.aia = false;
+            else
+                return fail_usage("bad --irqchip value '%s': use plic or aia", optarg);
             break;
         case OPT_PORT:
             if (cfg.num_ports == RV_MAX_PORTS)

@@ -24,11 +24,11 @@
 #include "core/mmio.h"
 #include "hw/clint.h"
 #include "hw/goldfish_rtc.h"
-#include "hw/plic.h"
 #include "hw/syscon.h"
 #include "hw/uart16550.h"
 #include "riscv/cpu.h"
 #include "riscv/fdt.h"
+#include "riscv/irqchip.h"
 #include "riscv/virt_map.h"
 #include "virtio/console.h"
 #include "virtio/blk.h"
@@ -36,6 +36,7 @@
 #include "virtio/rng.h"
 
 #define RV_ISA_STRING "rv64imafdc_zicntr_zicsr_zifencei_sstc"
+#define RV_ISA_STRING_AIA "rv64imafdc_zicntr_zicsr_zifencei_smaia_ssaia_sstc"
 /* Instructions per CPU slice: between slices, timers are updated and host fds polled. */
 #define SLICE_INSNS 65536
 #define PAGE_SIZE_4K 4096ULL
@@ -67,7 +68,7 @@ struct rv_machine {
     struct mmio_bus bus;
     struct rv_phys phys;
     struct rv_cpu *hart;
-    struct plic *plic;
+    struct rv_irqchip irqchip;
     struct clint *clint;
     struct uart16550 *uart;
     struct syscon *syscon;
@@ -225,8 +226,7 @@ static int add_virtio(struct rv_machine *m, struct virtio_device *dev, void *dev
         return -ENOSPC;
     }
     int slot = m->virtio_count;
-    struct irq_line irq = {.set = plic_set_irq, .opaque = m->plic,
-                           .line = VIRT_IRQ_VIRTIO_FIRST + slot};
+    struct irq_line irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_VIRTIO_FIRST + slot);
     struct virtio_mmio *t = virtio_mmio_new(dev, irq);
     if (!t) {
         free_device(device);
@@ -330,18 +330,20 @@ static int create_virtio_devices(struct rv_machine *m)
 static int create_devices(struct rv_machine *m)
 {
     struct hart_if hart = rv_cpu_hart_if(m->hart);
-    m->plic = plic_new(&hart, 1);
+    int ret = rv_irqchip_create(&m->irqchip, m->cfg->aia ? RV_IRQCHIP_AIA : RV_IRQCHIP_PLIC,
+                                m->hart, &m->bus);
+    if (ret < 0)
+        return ret;
     m->clint = clint_new(&hart, 1);
-    struct irq_line uart_irq = {.set = plic_set_irq, .opaque = m->plic, .line = VIRT_IRQ_UART0};
-    struct irq_line rtc_irq = {.set = plic_set_irq, .opaque = m->plic, .line = VIRT_IRQ_RTC};
+    struct irq_line uart_irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_UART0);
+    struct irq_line rtc_irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_RTC);
     m->uart = uart16550_new(uart_irq, stdio_console_backend(m->console));
     m->syscon = syscon_new(on_syscon, m);
     m->rtc = goldfish_rtc_new(rtc_irq);
-    if (!m->plic || !m->clint || !m->uart || !m->syscon || !m->rtc)
+    if (!m->clint || !m->uart || !m->syscon || !m->rtc)
         return -ENOMEM;
     stdio_console_attach(m->console, uart16550_frontend(m->uart));
-    if (add_region(m, plic_region(m->plic, VIRT_PLIC_BASE)) < 0 ||
-        add_region(m, clint_region(m->clint, VIRT_CLINT_BASE)) < 0 ||
+    if (add_region(m, clint_region(m->clint, VIRT_CLINT_BASE)) < 0 ||
         add_region(m, uart16550_region(m->uart, VIRT_UART0_BASE)) < 0 ||
         add_region(m, syscon_region(m->syscon, VIRT_TEST_BASE)) < 0 ||
         add_region(m, goldfish_rtc_region(m->rtc, VIRT_RTC_BASE)) < 0)
@@ -469,11 +471,12 @@ static int load_images(struct rv_machine *m, uint64_t *entry, uint64_t *fdt_addr
         .ram_base = m->ram.base,
         .ram_size = m->ram.size,
         .nharts = 1,
-        .isa = RV_ISA_STRING,
+        .isa = cfg->aia ? RV_ISA_STRING_AIA : RV_ISA_STRING,
         .bootargs = cfg->append ? cfg->append : "",
         .initrd_start = initrd_start,
         .initrd_end = initrd_end,
         .virtio_slots = rv_machine_virtio_slots(cfg),
+        .aia = cfg->aia,
     };
     size_t fdt_size;
     void *fdt = rv_fdt_build(&fc, &fdt_size);
@@ -512,8 +515,7 @@ static void machine_destroy(struct rv_machine *m)
     m->virtio_count = 0;
     if (m->hart)
         rv_cpu_free(m->hart);
-    if (m->plic)
-        plic_free(m->plic);
+    rv_irqchip_destroy(&m->irqchip);
     if (m->clint)
         clint_free(m->clint);
     if (m->uart)
