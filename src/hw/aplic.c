@@ -263,6 +263,7 @@ static void write_sourcecfg(struct aplic *a, enum aplic_domain_id d, unsigned i,
         /* The source changes hands: the child starts from an inactive, untargeted source. */
         a->dom[APLIC_DOMAIN_S].sourcecfg[i] = 0;
         a->dom[APLIC_DOMAIN_S].target[i] = 0;
+        bit_set(a->enabled, i, false);
     }
     if (!active_in(a, d, i)) {
         a->dom[d].target[i] = 0;
