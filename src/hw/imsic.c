@@ -30,8 +30,6 @@ struct imsic_file {
 };
 
 struct imsic_hart {
-    struct imsic *owner;
-    int index;
     struct hart_if hart;
     struct imsic_file file[2];   /* HART_FILE_M, HART_FILE_S */
 };
@@ -284,7 +282,7 @@ struct imsic *imsic_new(const struct hart_if *harts, int nharts, uint64_t m_base
             imsic_free(s);
             return NULL;
         }
-        s->harts[i] = (struct imsic_hart){.owner = s, .index = i, .hart = harts[i]};
+        s->harts[i] = (struct imsic_hart){.hart = harts[i]};
     }
     return s;
 }
