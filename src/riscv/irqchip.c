@@ -67,3 +67,10 @@ struct irq_line rv_irqchip_line(const struct rv_irqchip *ic, int source)
         return (struct irq_line){.set = aplic_set_irq, .opaque = ic->aplic, .line = source};
     return (struct irq_line){.set = plic_set_irq, .opaque = ic->plic, .line = source};
 }
+
+struct msi_sink rv_irqchip_msi_sink(const struct rv_irqchip *ic)
+{
+    if (ic->kind == RV_IRQCHIP_AIA && ic->imsic)
+        return imsic_msi_sink(ic->imsic);
+    return (struct msi_sink){0};
+}

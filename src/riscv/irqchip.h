@@ -8,6 +8,7 @@
 
 #include "core/irq.h"
 #include "core/mmio.h"
+#include "core/msi.h"
 #include "riscv/cpu.h"
 
 enum rv_irqchip_kind { RV_IRQCHIP_PLIC = 0, RV_IRQCHIP_AIA };
@@ -29,5 +30,11 @@ int rv_irqchip_create(struct rv_irqchip *ic, enum rv_irqchip_kind kind, struct r
 void rv_irqchip_destroy(struct rv_irqchip *ic);
 /* The wired interrupt `source` (the PLIC/APLIC source number, 1..95). */
 struct irq_line rv_irqchip_line(const struct rv_irqchip *ic, int source);
+
+/*
+ * Where MSIs go (PCI MSI-X will take it): the IMSICs under AIA. Under the PLIC there is
+ * nothing to receive them: the sink's send is NULL and a device falls back to INTx.
+ */
+struct msi_sink rv_irqchip_msi_sink(const struct rv_irqchip *ic);
 
 #endif

@@ -6,6 +6,7 @@
 #include "test_cpu_harness.h"
 
 #include "hw/imsic.h"
+#include "riscv/irqchip.h"
 
 #define M_BASE 0x24000000ULL
 #define S_BASE 0x28000000ULL
@@ -291,6 +292,40 @@ static void test_hart_without_imsic_has_no_aia_csrs(void **state)
     harness_free(h);
 }
 
+/* The board's builder: under aia, MSIs sent to its sink reach the hart's stopei. */
+static void test_board_irqchip_msi_sink(void **state)
+{
+    (void)state;
+    struct harness *h = harness_new();
+    struct rv_irqchip ic;
+    assert_int_equal(rv_irqchip_create(&ic, RV_IRQCHIP_PLIC, h->cpu, &h->bus), 0);
+    assert_null(rv_irqchip_msi_sink(&ic).send);
+    rv_irqchip_destroy(&ic);
+    harness_free(h);
+
+    h = harness_new();
+    assert_int_equal(rv_irqchip_create(&ic, RV_IRQCHIP_AIA, h->cpu, &h->bus), 0);
+    struct msi_sink sink = rv_irqchip_msi_sink(&ic);
+    assert_non_null(sink.send);
+    msi_send(&sink, S_BASE, 77);
+    struct prog p = prog_begin(h);
+    op(&p, CSRR(10, C_STOPEI));             /* not enabled: nothing to report */
+    li(&p, 5, IMSIC_ISEL_EIE0 + 2);
+    op(&p, CSRW(C_SISELECT, 5));
+    li(&p, 6, 1ULL << (77 - 64));
+    op(&p, CSRW(C_SIREG, 6));
+    op(&p, CSRR(11, C_STOPEI));
+    li(&p, 7, 0x0c000000);                  /* the APLIC's root domain is on the bus */
+    op(&p, LW(12, 7, 0));
+    op(&p, WFI);
+    run(h);
+    assert_int_equal(X(h, 10), 0);
+    assert_int_equal(X(h, 11), 77u << 16 | 77);
+    assert_int_equal(X(h, 12), 0xffffffff80000004ULL);  /* domaincfg (lw sign-extends) */
+    rv_irqchip_destroy(&ic);
+    harness_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_bad_construction),
         cmocka_unit_test(test_hart_csrs_reach_the_files),
         cmocka_unit_test(test_hart_without_imsic_has_no_aia_csrs),
+        cmocka_unit_test(test_board_irqchip_msi_sink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
