@@ -10,6 +10,12 @@
 #include "hw/plic.h"
 #include "riscv/virt_map.h"
 
+/* The device tree describes the devices with virt_map.h's numbers: they must agree. */
+_Static_assert(VIRT_IMSIC_IDS == IMSIC_NUM_IDS, "IMSIC identities differ from the tree");
+_Static_assert(VIRT_APLIC_SOURCES == APLIC_NUM_SOURCES, "APLIC sources differ from the tree");
+_Static_assert(VIRT_APLIC_SIZE == APLIC_DOMAIN_SIZE, "APLIC window differs from the tree");
+_Static_assert(VIRT_IMSIC_FILE_SIZE == IMSIC_FILE_SIZE, "IMSIC file size differs");
+
 static int map(struct mmio_bus *bus, struct mmio_region r)
 {
     int ret = mmio_bus_add(bus, &r);
