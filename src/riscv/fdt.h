@@ -5,6 +5,7 @@
 #ifndef KITE_RISCV_FDT_H
 #define KITE_RISCV_FDT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,7 @@ struct rv_fdt_config {
     uint64_t initrd_start, initrd_end;      /* 0,0 = none */
     int virtio_slots;                       /* describe virtio-mmio slots 0..n-1 */
     const struct pci_host_config *pci;      /* NULL = no PCIe host bridge */
+    bool aia;                               /* APLIC + IMSICs instead of the PLIC */
 };
 
 #define RV_FDT_MAX_HARTS 64

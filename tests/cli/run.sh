@@ -81,6 +81,8 @@ expect_usage rng-rate-overflow run --rng rate=99999999999999999999
 expect_usage console-bad-value run --console hvc
 expect_usage transport-bad-value run --transport virtio
 expect_usage transport-missing-value run --transport
+expect_usage irqchip-bad-value run --irqchip apic
+expect_usage irqchip-missing-value run --irqchip
 expect_usage port-no-equals run --port foo
 expect_usage port-bad-name run --port 'bad name=pty'
 expect_usage port-path-in-name run --port ../x=pty
@@ -180,7 +182,7 @@ wait "$holder" 2>/dev/null
 expect_runs disk-unlocked-after-exit run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
 
 for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
-    --disk --transport --verbose --help; do
+    --disk --transport --irqchip --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"
     else
