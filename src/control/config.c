@@ -23,7 +23,7 @@ static const struct {
 } base_keys[] = {
     {"kernel", K_STRING}, {"initrd", K_STRING}, {"append", K_STRING}, {"bios", K_STRING},
     {"mem", K_SIZE}, {"no-reboot", K_FLAG}, {"console", K_STRING}, {"transport", K_STRING},
-    {"qmp", K_STRING}, {"verbose", K_COUNT},
+    {"qmp", K_STRING}, {"irqchip", K_STRING}, {"verbose", K_COUNT},
 };
 
 struct builder {
@@ -404,6 +404,8 @@ void config_print(FILE *out, const struct rv_machine_config *cfg, bool virtio_co
         fprintf(out, "%s  \"console\": \"virtio\"", sep);
     if (cfg->default_transport == TRANSPORT_PCI)
         fprintf(out, "%s  \"transport\": \"pci\"", sep);
+    if (cfg->aia)
+        fprintf(out, "%s  \"irqchip\": \"aia\"", sep);
     const struct device_list *l = cfg->devices;
     for (unsigned t = 0; l && device_type_at(t); t++) {
         const struct device_type *type = device_type_at(t);

@@ -61,4 +61,5 @@ while [ $i -lt 20 ]; do
     while [ $j -lt 1500 ]; do j=$((j + 1)); done
 done
 check ticks-done "ticked $i times" eq "$i" 20
+transport_checks
 echo "TESTS DONE"
