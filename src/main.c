@@ -115,7 +115,7 @@ static const char *default_guest_file(const char *name, char *buf, size_t len)
 
 static int fail_usage(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "kite: ");
+    fprintf(stderr, "kite: %s", config_origin(arg));
     fprintf(stderr, fmt, arg);
     fprintf(stderr, " (try 'kite run --help')\n");
     return KITE_EXIT_USAGE;
@@ -127,8 +127,8 @@ static int add_device(struct device_list *devices, const struct device_type *typ
 {
     char why[200];
     if (device_list_add(devices, type, value, why, sizeof(why)) < 0) {
-        fprintf(stderr, "kite: bad --%s value '%s': %s (try 'kite run --help')\n", type->name,
-                value ? value : "", why);
+        fprintf(stderr, "kite: %sbad --%s value '%s': %s (try 'kite run --help')\n",
+                config_origin(value), type->name, value ? value : "", why);
         return KITE_EXIT_USAGE;
     }
     return 0;

@@ -30,10 +30,19 @@ struct builder {
     const char *path;
     const char *text;           /* the file, to find where a key is */
     char **args;
+    const char **keys;          /* the key each argument came from */
     int count;
     char *err;
     size_t err_len;
 };
+
+/* Where each option made from the file came from, for config_origin(). */
+#define ORIGIN_LEN 320
+static struct {
+    const char *arg;
+    char where[ORIGIN_LEN];
+} origins[CONFIG_MAX_ARGS];
+static int norigins;
 
 /* Line and column (1-based) of the first "key" followed by ':' in the file. */
 static void key_position(const char *text, const char *key, int *line, int *col)
@@ -92,6 +101,7 @@ static int push(struct builder *b, const char *key, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return -ENOMEM;
+    b->keys[b->count] = key;
     b->args[b->count++] = s;
     return 0;
 }
@@ -249,6 +259,7 @@ static int file_to_args(const char *path, struct builder *b)
     json_error_t je;
     json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
     int ret = 0;
+    norigins = 0;
     if (!root) {
         snprintf(b->err, b->err_len, "%s:%d:%d: %s", path, je.line, je.column, je.text);
         ret = -EINVAL;
@@ -273,6 +284,14 @@ static int file_to_args(const char *path, struct builder *b)
             if (ret)
                 break;
         }
+    }
+    for (int i = 0; !ret && i < b->count; i++) {
+        int line, col;
+        key_position(text, b->keys[i], &line, &col);
+        origins[i].arg = b->args[i];
+        snprintf(origins[i].where, ORIGIN_LEN, "%s:%d:%d: key '%s': ", path, line, col,
+                 b->keys[i]);
+        norigins = i + 1;
     }
     json_decref(root);
     free(text);
@@ -311,8 +330,9 @@ int config_expand_argv(int argc, char **argv, int *out_argc, char ***out_argv, c
     }
     if (!path)
         return 0;
+    const char *keys[CONFIG_MAX_ARGS];
     struct builder b = {.path = path, .args = calloc(CONFIG_MAX_ARGS, sizeof(char *)),
-                        .err = err, .err_len = err_len};
+                        .keys = keys, .err = err, .err_len = err_len};
     if (!b.args) {
         snprintf(err, err_len, "out of memory");
         return -ENOMEM;
@@ -343,10 +363,19 @@ int config_expand_argv(int argc, char **argv, int *out_argc, char ***out_argv, c
     return 0;
 }
 
+const char *config_origin(const char *p)
+{
+    for (int i = 0; p && i < norigins; i++)
+        if (p >= origins[i].arg && p <= origins[i].arg + strlen(origins[i].arg))
+            return origins[i].where;
+    return "";
+}
+
 void config_argv_free(int argc, char **argv, char **orig)
 {
     if (argv == orig)
         return;
+    norigins = 0;
     /* What is not one of the original arguments came from the file. */
     for (int i = 1; i < argc; i++) {
         bool mine = true;

@@ -32,6 +32,9 @@ struct rv_machine_config;
 int config_expand_argv(int argc, char **argv, int *out_argc, char ***out_argv, char *err,
                        size_t err_len);
 void config_argv_free(int argc, char **argv, char **orig);
+/* For a message about an option's value `p` (a pointer into an argument): "FILE:LINE:COL:
+ * key 'KEY': " if the file gave it, else "". */
+const char *config_origin(const char *p);
 
 /* Writes the configuration as a --config file (what was set, and the memory size). */
 void config_print(FILE *out, const struct rv_machine_config *cfg, bool virtio_console);

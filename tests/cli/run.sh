@@ -264,8 +264,11 @@ expect_usage_msg config-not-object "array.json:1:1: the config is one JSON objec
     run --config "$tmp/array.json"
 expect_usage_msg config-duplicate-key "dup.json:1:19: duplicate object key" \
     run --config "$tmp/dup.json"
-expect_usage_msg config-bad-device-value "bad --input value 'joystick'" \
+expect_usage_msg config-bad-device-value "badinput.json:1:2: key 'input': bad --input value 'joystick'" \
     run --config "$tmp/badinput.json"
+printf '{\n  "kernel": "k",\n  "mem": "12Q"\n}' > "$tmp/badmem.json"
+expect_usage_msg config-bad-value "badmem.json:3:3: key 'mem': bad memory size '12Q'" \
+    run --config "$tmp/badmem.json"
 expect_usage_msg config-unreadable "cannot read config $tmp/none.json: No such file" \
     run --config "$tmp/none.json"
 expect_usage_msg config-directory "cannot read config $tmp/dir" run --config "$tmp/dir"
