@@ -15,7 +15,14 @@ import sys
 import tempfile
 import time
 
+def KEY(qcode, down):
+    return {"type": "key", "data": {"down": down, "key": {"type": "qcode", "data": qcode}}}
+
+
+ABS = {"type": "abs", "data": {"axis": "x", "value": 1000}}
+
 # (step, what to send, the event it must bring, if any). Raw strings are sent as they are.
+# Both machines have a keyboard and a tablet, and no mouse.
 CONVERSATION = [
     ("before-negotiation", {"execute": "query-status"}, None),
     ("capabilities", {"execute": "qmp_capabilities", "id": 1}, None),
@@ -23,7 +30,18 @@ CONVERSATION = [
     ("status-running", {"execute": "query-status"}, None),
     ("stop", {"execute": "stop"}, "STOP"),
     ("status-paused", {"execute": "query-status", "id": "abc"}, None),
+    ("input-while-stopped", {"execute": "input-send-event", "arguments": {"events": [ABS]}},
+     None),
     ("cont", {"execute": "cont"}, "RESUME"),
+    ("input-keys", {"execute": "input-send-event",
+                    "arguments": {"events": [KEY("a", True), KEY("a", False)]}}, None),
+    ("input-abs", {"execute": "input-send-event", "arguments": {"events": [ABS]}}, None),
+    ("input-unknown-device", {"execute": "input-send-event",
+                              "arguments": {"device": "nosuch", "events": [ABS]}}, None),
+    ("input-no-handler", {"execute": "input-send-event", "arguments": {"events": [
+        {"type": "rel", "data": {"axis": "x", "value": 3}}]}}, None),
+    ("input-bad-qcode", {"execute": "input-send-event",
+                         "arguments": {"events": [KEY("no_such_key", True)]}}, None),
     ("version", {"execute": "query-version"}, None),
     ("unknown-command", {"execute": "frobnicate"}, None),
     ("unexpected-argument", {"execute": "stop", "arguments": {"now": True}}, None),

@@ -20,6 +20,8 @@ if ! command -v "$QEMU" > /dev/null 2>&1; then
     exit 0
 fi
 python3 tests/qmp/oracle.py \
-    "$KITE" run --bios "$tmp/spin.bin" --qmp @SOCK@ -- \
+    "$KITE" run --bios "$tmp/spin.bin" --input keyboard --input tablet --qmp @SOCK@ -- \
     "$QEMU" -M virt -m 64M -nodefaults -display none -serial none -monitor none -nic none \
-    -bios "$tmp/spin.bin" -qmp unix:@SOCK@,server=on,wait=off
+    -bios "$tmp/spin.bin" -global virtio-mmio.force-legacy=false \
+    -device virtio-keyboard-device -device virtio-tablet-device \
+    -qmp unix:@SOCK@,server=on,wait=off
