@@ -11,6 +11,7 @@
 
 #include "backend/block.h"
 #include "core/log.h"
+#include "riscv/cpu.h"
 #include "riscv/machine.h"
 #include "virtio/console.h"
 
@@ -72,6 +73,10 @@ static void usage_run(FILE *out)
             "                  writes go to a temporary overlay that vanishes on exit.\n"
             "                  A comma in PATH is written twice (,,). Writable images are\n"
             "                  locked: a second kite cannot open them.\n"
+            "  --engine jit|interp\n"
+            "                  how the hart runs guest code: translated to host code (jit, the\n"
+            "                  default on x86-64 hosts) or by the interpreter (interp, the\n"
+            "                  default elsewhere). KITE_JIT_DUMP=1 prints each translation\n"
             "  -v, --verbose   more log output (repeat for debug)\n"
             "  -h, --help      this help\n"
             "\n"
@@ -276,7 +281,7 @@ static int fail_usage(const char *fmt, const char *arg)
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_RNG, OPT_CONSOLE, OPT_PORT, OPT_DISK };
+           OPT_RNG, OPT_CONSOLE, OPT_PORT, OPT_DISK, OPT_ENGINE };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -288,6 +293,7 @@ static int cmd_run(int argc, char **argv)
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"port", required_argument, NULL, OPT_PORT},
         {"disk", required_argument, NULL, OPT_DISK},
+        {"engine", required_argument, NULL, OPT_ENGINE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -303,6 +309,14 @@ static int cmd_run(int argc, char **argv)
         case OPT_INITRD: cfg.initrd = optarg; break;
         case OPT_APPEND: cfg.append = optarg; break;
         case OPT_BIOS: cfg.bios = optarg; break;
+        case OPT_ENGINE:
+            if (!strcmp(optarg, "jit"))
+                cfg.engine = RV_ENGINE_JIT;
+            else if (!strcmp(optarg, "interp"))
+                cfg.engine = RV_ENGINE_INTERP;
+            else
+                return fail_usage("--engine: '%s' is neither jit nor interp", optarg);
+            break;
         case OPT_MEM:
             if (parse_size(optarg, &cfg.ram_size) < 0)
                 return fail_usage("bad memory size '%s': use a number with K, M or G", optarg);

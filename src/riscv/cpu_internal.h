@@ -138,6 +138,7 @@ struct rv_drec {
 
 struct rv_dpage {
     uint32_t ram_page; /* index of the RAM page it decodes, UINT32_MAX when free */
+    uint32_t gen;      /* bumped each time the page is forgotten (the JIT checks it) */
     struct rv_drec rec[RV_DPAGE_SLOTS + 2];
 };
 
@@ -219,6 +220,8 @@ struct rv_cpu {
     struct rv_drec tmp[3];
 
     struct rv_dcache dc;
+
+    struct rv_jit *jit;    /* the JIT engine, NULL when the interpreter runs alone */
 };
 
 /* --- mmu.c --- */
@@ -282,6 +285,20 @@ static inline void rv_cpu_kick(struct rv_cpu *cpu)
     cpu->irq_check = true;
     cpu->limit = 0;
 }
+
+/* --- cpu.c --- */
+/* The interpreter: runs until instret reaches limit or something zeroes limit. */
+void rv_cpu_interp(struct rv_cpu *cpu);
+/*
+ * SYSTEM, A, F and D instructions as the interpreter runs them: 0 (continue at npc), 1 (pc
+ * already set) or -1 with the exception set. May write x[0]; the caller re-zeroes it.
+ */
+int rv_cpu_exec_generic(struct rv_cpu *cpu, uint32_t insn, uint32_t raw, uint64_t npc);
+/*
+ * Decodes one instruction like the interpreter's decode cache does, but with r->h holding
+ * the enum rv_op (as an integer) rather than a handler address.
+ */
+void rv_decode_insn(struct rv_drec *r, uint32_t lo, uint32_t hi);
 
 /* --- decode.c --- */
 /* 32-bit equivalent of each 16-bit instruction, 0 for reserved/illegal encodings. */

@@ -7,6 +7,8 @@
  *     every store to it takes the slow path, which drops the decoded page first;
  *   - anything else writing RAM (device DMA) calls rv_cpu_invalidate_code();
  *   - fence.i and reset forget everything.
+ * The JIT's blocks hang off these pages: forgetting a page (which bumps its `gen`) retires
+ * every block translated from it.
  * Memory is bounded: at most RV_DCACHE_PAGES pages exist; beyond that the oldest slot in
  * round-robin order is reused, whatever the guest does.
  */
@@ -42,6 +44,7 @@ static void release(struct rv_dcache *dc, uint32_t idx)
         return;
     dc->map[p->ram_page] = 0;
     p->ram_page = DPAGE_FREE;
+    p->gen++; /* translated blocks of this page are stale from now on */
     dc->free_stack[dc->free_top++] = idx;
 }
 

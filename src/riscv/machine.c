@@ -547,6 +547,10 @@ static int machine_build(struct rv_machine *m)
     m->hart = rv_cpu_new(&m->phys, 0);
     if (!m->hart)
         return -ENOMEM;
+    if ((ret = rv_cpu_set_engine(m->hart, (enum rv_engine)m->cfg->engine)) < 0) {
+        log_error("machine", "cannot start the JIT engine: %s", strerror(-ret));
+        return ret;
+    }
     if ((ret = create_devices(m)) < 0)
         return ret;
     rv_cpu_reset(m->hart, entry, fdt_addr);

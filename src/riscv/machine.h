@@ -48,6 +48,7 @@ struct rv_machine_config {
     const char *initrd;
     const char *append;     /* kernel command line */
     bool no_reboot;
+    int engine;             /* enum rv_engine: 0 = the JIT where the host has one */
     struct rv_rng_config rng;
     bool virtio_console;    /* --console virtio: the guest console is hvc0, not the UART */
     struct rv_port_config ports[RV_MAX_PORTS];

@@ -1,0 +1,70 @@
+/*
+ * Between the guest side of the JIT (jit.c: finding, decoding and caching blocks, and the
+ * helpers generated code calls) and a host backend (x86_64_backend.c) that turns a decoded
+ * block into machine code. A second host architecture implements jit_backend_emit().
+ */
+#ifndef KITE_RISCV_JIT_BACKEND_H
+#define KITE_RISCV_JIT_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "riscv/cpu_internal.h"
+
+/* A block is at most this many guest instructions, so interrupts wait at most that long. */
+#define JIT_MAX_INSNS 64
+
+/* One decoded guest instruction (fields as in struct rv_drec; op is an enum rv_op). */
+struct jit_insn {
+    uint64_t pc;
+    int32_t imm;
+    uint32_t insn;     /* RV_OP_GENERIC: the 32-bit instruction */
+    uint32_t raw;      /* RV_OP_GENERIC: what tval reports (the 16-bit form if compressed) */
+    uint8_t op, rd, rs1, rs2, len;
+};
+
+/*
+ * A straight run of instructions in one guest page. Only the last may transfer control
+ * (a branch, jal, jalr) or be a SYSTEM instruction; otherwise the block falls through to
+ * the instruction after the last.
+ */
+struct jit_block_src {
+    unsigned n;
+    struct jit_insn in[JIT_MAX_INSNS];
+};
+
+/* True for the SYSTEM instructions (CSRs, ecall, xRET, wfi, sfence.vma) that end a block. */
+static inline bool jit_insn_is_system(const struct jit_insn *i)
+{
+    return i->op == RV_OP_GENERIC && (i->insn & 0x7f) == 0x73;
+}
+
+/*
+ * Host code for `b`, a function void f(struct rv_cpu *) that runs the block and leaves pc
+ * and instret for the next one. Returns its size, or -ENOSPC if `cap` bytes do not suffice.
+ */
+long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap);
+/* Whether this build has a backend for the host it runs on. */
+bool jit_backend_available(void);
+
+/*
+ * Helpers the generated code calls. `info` packs the instruction's index k in its block
+ * (bits 0-7), length (8-15), rd (16-23), rs2 (24-31) and op (32-39). While a helper runs,
+ * cpu->pc and cpu->instret are those of instruction k, as in the interpreter. A nonzero
+ * return means the block must end now: pc and instret are already set for what follows
+ * (a trap was taken, an interrupt or stop is due, or code the block came from changed).
+ */
+#define JIT_INFO(k, len, rd, rs2, op)                                                     \
+    ((uint64_t)(k) | (uint64_t)(len) << 8 | (uint64_t)(rd) << 16 | (uint64_t)(rs2) << 24 | \
+     (uint64_t)(op) << 32)
+int rv_jit_load_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info);
+int rv_jit_store_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info);
+/* F/D, A: what the interpreter does, as a call. insn_raw = insn | raw << 32. */
+int rv_jit_generic(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn_raw);
+/* SYSTEM: always ends the block. */
+int rv_jit_system(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn_raw);
+/* Division and the rarer multiplications, with RISC-V's results for x/0 and overflow. */
+uint64_t rv_jit_muldiv(uint64_t a, uint64_t b, uint64_t op);
+
+#endif
