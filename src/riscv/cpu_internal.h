@@ -222,6 +222,7 @@ struct rv_cpu {
     struct rv_dcache dc;
 
     struct rv_jit *jit;    /* the JIT engine, NULL when the interpreter runs alone */
+    uintptr_t jit_exit;    /* set by translated code: the chainable exit it left by */
 };
 
 /* --- mmu.c --- */

@@ -31,6 +31,7 @@ struct jit_block {
     uint32_t dslot;                /* (index and generation) that must still hold it */
     uint32_t gen;
     uint32_t n;                    /* guest instructions */
+    uintptr_t chain;               /* where chained blocks jump in (execute view) */
 };
 
 struct rv_jit {
@@ -90,9 +91,10 @@ void rv_jit_get_stats(const struct rv_jit *jit, struct rv_jit_stats *st)
 void rv_jit_log_stats(const struct rv_jit *jit)
 {
     log_info("jit", "%llu blocks translated (%llu guest instructions, %llu KiB host code), "
-             "%llu cache flushes, %llu interpreter steps",
+             "%llu chained, %llu cache flushes, %llu interpreter steps",
              (unsigned long long)jit->st.blocks, (unsigned long long)jit->st.guest_insns,
              (unsigned long long)(jit->st.code_bytes >> 10),
+             (unsigned long long)jit->st.chains,
              (unsigned long long)jit->st.flushes, (unsigned long long)jit->st.interp_steps);
 }
 
@@ -335,11 +337,14 @@ static bool emit(struct rv_jit *jit, struct jit_block *b)
     if (start >= jit->cb.size)
         return false;
     uint8_t *rw = jit->cb.rw + start;
-    long size = jit_backend_emit(&jit->src, rw, jit->cb.size - start);
+    uintptr_t exec = (uintptr_t)jit_codebuf_exec_addr(&jit->cb, rw);
+    size_t chain = 0;
+    long size = jit_backend_emit(&jit->src, rw, jit->cb.size - start, exec, &chain);
     if (size < 0)
         return false;
     jit->cb.used = start + (size_t)size;
-    b->code = (void (*)(struct rv_cpu *))(uintptr_t)jit_codebuf_exec_addr(&jit->cb, rw);
+    b->code = (void (*)(struct rv_cpu *))exec;
+    b->chain = exec + chain;
     jit->st.code_bytes += (uint64_t)size;
     if (jit->dump)
         dump_block(&jit->src, rw, size);
@@ -395,13 +400,35 @@ static struct jit_block *find_block(struct rv_cpu *cpu, struct rv_jit *jit)
     return translate(cpu, jit, pc, ram_page, host);
 }
 
+/*
+ * Links the exit the last block left by (`site`, an execute-view address) straight to `b`.
+ * Only within one page and generation: then both blocks are retired together, so a jump
+ * between them never outlives either.
+ */
+static void chain(struct rv_jit *jit, uintptr_t site, const struct jit_block *from,
+                  const struct jit_block *b)
+{
+    if (b->ram_page != from->ram_page || b->dslot != from->dslot || b->gen != from->gen)
+        return;
+    uint8_t *rw = jit->cb.rw + (site - (uintptr_t)jit->cb.rx);
+    jit_backend_chain(rw, site, b->chain);
+    jit->st.chains++;
+}
+
 void rv_jit_exec(struct rv_cpu *cpu)
 {
     struct rv_jit *jit = cpu->jit;
     const uint64_t end = cpu->limit;
+    cpu->jit_exit = 0;
     while (cpu->instret < end && cpu->limit == end) {
+        uintptr_t site = cpu->jit_exit;
+        struct jit_block *from = jit->cur;
+        uint64_t flushes = jit->st.flushes;
+        cpu->jit_exit = 0;
         struct jit_block *b = find_block(cpu, jit);
         if (rv_likely(b && b->code && b->n <= end - cpu->instret)) {
+            if (site && from && jit->st.flushes == flushes)
+                chain(jit, site, from, b);
             jit->cur = b;
             b->code(cpu);
             continue;

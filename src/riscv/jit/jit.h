@@ -29,6 +29,7 @@ struct rv_jit_stats {
     uint64_t blocks;        /* translations made */
     uint64_t guest_insns;   /* guest instructions in them */
     uint64_t code_bytes;    /* host code generated, in total */
+    uint64_t chains;        /* exits linked straight to the next block */
     uint64_t flushes;       /* times the whole cache was dropped (full) */
     uint64_t interp_steps;  /* times the interpreter ran in between */
 };

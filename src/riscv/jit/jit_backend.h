@@ -42,9 +42,21 @@ static inline bool jit_insn_is_system(const struct jit_insn *i)
 
 /*
  * Host code for `b`, a function void f(struct rv_cpu *) that runs the block and leaves pc
- * and instret for the next one. Returns its size, or -ENOSPC if `cap` bytes do not suffice.
+ * and instret for the next one. `exec` is the address `buf` will run at. Returns its size,
+ * or -ENOSPC if `cap` bytes do not suffice; *chain_entry is the offset where other blocks
+ * may jump in (see below).
+ *
+ * Chaining: an exit to a constant guest address in the block's own page stores the
+ * execute-view address of a patchable jump in cpu->jit_exit before it returns. The front
+ * end may point that jump (jit_backend_chain) at the chain entry of the block for that
+ * address, if it comes from the same page and generation. A chain entry returns to the
+ * front end, pc and instret already set, unless the whole block fits under cpu->limit
+ * (which a kick sets to 0), so budgets and interrupts work as without chaining.
  */
-long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap);
+long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap,
+                      uintptr_t exec, size_t *chain_entry);
+/* Points the jump at `site` (write view; `site_exec` is where it runs) to `target`. */
+void jit_backend_chain(uint8_t *site, uintptr_t site_exec, uintptr_t target);
 /* Whether this build has a backend for the host it runs on. */
 bool jit_backend_available(void);
 

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
 
 #if defined(__x86_64__)
 
@@ -33,13 +34,38 @@ static void epilogue(struct xe *e)
     xe_ret(e);
 }
 
-/* Leaves the block for guest address `next` after `n` instructions. */
+/* Where the block being emitted lives: its guest page and its host execute address. */
+struct emit_ctx {
+    uint64_t vpage;
+    uintptr_t exec;
+};
+static struct emit_ctx ctx;
+
+/*
+ * Leaves the block for guest address `next` after `n` instructions. Within the page, the
+ * exit is a jump that may later be chained straight to the next block; until then it
+ * falls through to recording itself in cpu->jit_exit and returning.
+ */
 static void exit_to(struct xe *e, uint64_t next, unsigned n)
 {
     xe_mov_ri(e, XE_RAX, next);
     xe_mov_mr(e, CPU, OFF(pc), XE_RAX, true);
     xe_alu_mi(e, XE_ADD, CPU, OFF(instret), (int32_t)n, true);
+    if ((next & RV_PAGE_MASK) == ctx.vpage) {
+        uint8_t *site = xe_jmp(e);
+        xe_patch(e, site); /* falls through until chained */
+        if (site) {
+            xe_mov_ri(e, XE_RAX, ctx.exec + (uintptr_t)(site - e->start));
+            xe_mov_mr(e, CPU, OFF(jit_exit), XE_RAX, true);
+        }
+    }
     epilogue(e);
+}
+
+void jit_backend_chain(uint8_t *site, uintptr_t site_exec, uintptr_t target)
+{
+    int32_t rel = (int32_t)((intptr_t)target - (intptr_t)(site_exec + 4));
+    memcpy(site, &rel, 4);
 }
 
 /* After a helper call: a nonzero return ends the block at once (the helper set pc). */
@@ -306,12 +332,23 @@ static bool emit_insn(struct xe *e, const struct jit_insn *i, unsigned k, unsign
     }
 }
 
-long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap)
+long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap,
+                      uintptr_t exec, size_t *chain_entry)
 {
     struct xe e;
     xe_init(&e, buf, cap);
+    ctx = (struct emit_ctx){.vpage = b->in[0].pc & RV_PAGE_MASK, .exec = exec};
     xe_push(&e, XE_RBX);
     xe_mov_rr(&e, XE_RBX, XE_RDI, true);
+    uint8_t *body = xe_jmp(&e);
+    /* Chain entry: RBX is set and saved already; run only if the block fits the budget. */
+    *chain_entry = xe_size(&e);
+    xe_mov_rm(&e, XE_RAX, CPU, OFF(instret), true);
+    xe_alu_ri(&e, XE_ADD, XE_RAX, (int32_t)b->n, true);
+    xe_alu_rm(&e, XE_CMP, XE_RAX, CPU, OFF(limit), true);
+    xe_jcc8(&e, XE_CC_BE, 2);
+    epilogue(&e);
+    xe_patch(&e, body);
     bool ended = false;
     for (unsigned k = 0; k < b->n && !ended; k++)
         ended = emit_insn(&e, &b->in[k], k, b->n);
@@ -331,12 +368,22 @@ bool jit_backend_available(void)
     return false;
 }
 
-long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap)
+long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap,
+                      uintptr_t exec, size_t *chain_entry)
 {
     (void)b;
     (void)buf;
     (void)cap;
+    (void)exec;
+    (void)chain_entry;
     return -ENOTSUP;
+}
+
+void jit_backend_chain(uint8_t *site, uintptr_t site_exec, uintptr_t target)
+{
+    (void)site;
+    (void)site_exec;
+    (void)target;
 }
 
 #endif
