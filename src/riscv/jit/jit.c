@@ -294,10 +294,9 @@ static void decode_block(struct jit_block_src *src, uint64_t pc, const uint8_t *
         struct jit_insn *i = &src->in[src->n++];
         *i = (struct jit_insn){.pc = vpage + off, .imm = r.imm, .op = (uint8_t)op,
                                .rd = r.rd, .rs1 = r.rs1, .rs2 = r.rs2, .len = r.len};
-        if (op == RV_OP_GENERIC) {
+        i->raw = r.len == 2 ? lo : (uint32_t)lo | (uint32_t)hi << 16;
+        if (op == RV_OP_GENERIC)
             i->insn = (uint32_t)r.imm;
-            i->raw = r.len == 2 ? ((uint32_t)r.rd | (uint32_t)r.rs1 << 8) : i->insn;
-        }
         off += r.len;
         if (ends_block(i))
             break;
@@ -313,14 +312,16 @@ static void flush_all(struct rv_jit *jit)
     jit->st.flushes++;
 }
 
-static void dump_block(const struct jit_block_src *src, const uint8_t *code, long size)
+static void dump_block(const struct jit_block_src *src, const uint8_t *code, long size,
+                       size_t offset)
 {
-    fprintf(stderr, "jit: block at %016llx, %u guest instructions, %ld bytes of host code\n",
-            (unsigned long long)src->in[0].pc, src->n, size);
+    fprintf(stderr, "jit: block at %016llx, %u guest instructions, %ld bytes of host code at "
+            "buffer offset 0x%zx\n", (unsigned long long)src->in[0].pc, src->n, size, offset);
     for (unsigned k = 0; k < src->n; k++) {
         const struct jit_insn *i = &src->in[k];
-        fprintf(stderr, "  guest %016llx: op %u rd %u rs1 %u rs2 %u imm %d len %u\n",
-                (unsigned long long)i->pc, i->op, i->rd, i->rs1, i->rs2, i->imm, i->len);
+        fprintf(stderr, "  guest %016llx: %0*x  (op %u rd %u rs1 %u rs2 %u imm %d)\n",
+                (unsigned long long)i->pc, i->len * 2, i->raw, i->op, i->rd, i->rs1, i->rs2,
+                i->imm);
     }
     for (long o = 0; o < size; o += 16) {
         fprintf(stderr, "  host +%04lx:", o);
@@ -347,7 +348,7 @@ static bool emit(struct rv_jit *jit, struct jit_block *b)
     b->chain = exec + chain;
     jit->st.code_bytes += (uint64_t)size;
     if (jit->dump)
-        dump_block(&jit->src, rw, size);
+        dump_block(&jit->src, rw, size, start);
     return true;
 }
 

@@ -19,8 +19,8 @@
 struct jit_insn {
     uint64_t pc;
     int32_t imm;
-    uint32_t insn;     /* RV_OP_GENERIC: the 32-bit instruction */
-    uint32_t raw;      /* RV_OP_GENERIC: what tval reports (the 16-bit form if compressed) */
+    uint32_t insn;     /* RV_OP_GENERIC: the 32-bit instruction (expanded if compressed) */
+    uint32_t raw;      /* as in memory (16 bits if compressed): what tval reports */
     uint8_t op, rd, rs1, rs2, len;
 };
 

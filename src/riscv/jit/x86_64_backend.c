@@ -2,10 +2,10 @@
  * x86-64 backend: a decoded guest block becomes one host function.
  *
  * Conventions inside generated code: RBX holds the struct rv_cpu pointer (saved in the
- * prologue, so calls to helpers keep it); guest registers stay in cpu->x[] and every
- * instruction loads and stores them, so nothing needs flushing before a helper call or an
- * exit. RAX, RCX, RDX, RSI, RDI are scratch. After the one push the stack is 16-byte
- * aligned, as the SysV ABI wants at a call.
+ * prologue, so calls to helpers keep it). Guest registers live in cpu->x[]; within a block
+ * some are also cached in R8-R11, write-through (see struct be), so nothing needs flushing
+ * before a helper call or an exit. RAX, RCX, RDX, RSI, RDI are scratch. After the one push
+ * the stack is 16-byte aligned, as the SysV ABI wants at a call.
  */
 #include "riscv/jit/jit_backend.h"
 
@@ -28,38 +28,128 @@ bool jit_backend_available(void)
     return true;
 }
 
-static void epilogue(struct xe *e)
+/*
+ * Guest registers cached in host registers, write-through: every write also goes to
+ * cpu->x, so exits and helper calls need no flush. The cache registers are caller-saved,
+ * so after any call the cache is reloaded from cpu->x (which also picks up what the helper
+ * wrote). The cache starts empty at both entries of a block.
+ */
+#define NCACHE 4
+static const enum xe_reg cache_reg[NCACHE] = {XE_R8, XE_R9, XE_R10, XE_R11};
+
+struct be {
+    struct xe e;
+    uint64_t vpage;            /* the block's guest page */
+    uintptr_t exec;            /* host address the code will run at */
+    int8_t guest[NCACHE];      /* guest register held, -1 if none */
+    uint32_t used[NCACHE];     /* for least-recently-used replacement */
+    uint32_t clock;
+};
+
+static int cache_find(struct be *b, unsigned g)
 {
-    xe_pop(e, XE_RBX);
-    xe_ret(e);
+    for (int i = 0; i < NCACHE; i++) {
+        if (b->guest[i] == (int8_t)g) {
+            b->used[i] = ++b->clock;
+            return i;
+        }
+    }
+    return -1;
 }
 
-/* Where the block being emitted lives: its guest page and its host execute address. */
-struct emit_ctx {
-    uint64_t vpage;
-    uintptr_t exec;
-};
-static struct emit_ctx ctx;
+/* A slot for guest register g (not cached yet), evicting the least recently used. */
+static int cache_slot(struct be *b, unsigned g)
+{
+    int best = 0;
+    for (int i = 0; i < NCACHE; i++) {
+        if (b->guest[i] < 0) {
+            best = i;
+            break;
+        }
+        if (b->used[i] < b->used[best])
+            best = i;
+    }
+    b->guest[best] = (int8_t)g;
+    b->used[best] = ++b->clock;
+    return best;
+}
+
+static void cache_clear(struct be *b)
+{
+    for (int i = 0; i < NCACHE; i++)
+        b->guest[i] = -1;
+}
+
+/* After a call: the cache registers are gone; load them again from cpu->x. */
+static void cache_reload(struct be *b)
+{
+    for (int i = 0; i < NCACHE; i++) {
+        if (b->guest[i] >= 0)
+            xe_mov_rm(&b->e, cache_reg[i], CPU, XOFF(b->guest[i]), true);
+    }
+}
+
+/* The host register holding guest register g, loading it into the cache if needed. */
+static enum xe_reg greg(struct be *b, unsigned g)
+{
+    int i = cache_find(b, g);
+    if (i < 0) {
+        i = cache_slot(b, g);
+        xe_mov_rm(&b->e, cache_reg[i], CPU, XOFF(g), true);
+    }
+    return cache_reg[i];
+}
+
+/* dst = guest register g (the low 32 bits, zero-extended, when !w64). */
+static void ld(struct be *b, enum xe_reg dst, unsigned g, bool w64)
+{
+    xe_mov_rr(&b->e, dst, greg(b, g), w64);
+}
+
+/* dst = dst OP guest register g. */
+static void alu_g(struct be *b, enum xe_alu op, enum xe_reg dst, unsigned g, bool w64)
+{
+    xe_alu_rr(&b->e, op, dst, greg(b, g), w64);
+}
+
+/* Guest register g = src (all 64 bits), in cpu->x and in the cache. */
+static void st(struct be *b, unsigned g, enum xe_reg src)
+{
+    xe_mov_mr(&b->e, CPU, XOFF(g), src, true);
+    if (g == 0 || g >= 32)
+        return; /* x0's sink is never read */
+    int i = cache_find(b, g);
+    if (i < 0)
+        i = cache_slot(b, g);
+    xe_mov_rr(&b->e, cache_reg[i], src, true);
+}
+
+static void epilogue(struct be *b)
+{
+    xe_pop(&b->e, XE_RBX);
+    xe_ret(&b->e);
+}
 
 /*
  * Leaves the block for guest address `next` after `n` instructions. Within the page, the
  * exit is a jump that may later be chained straight to the next block; until then it
  * falls through to recording itself in cpu->jit_exit and returning.
  */
-static void exit_to(struct xe *e, uint64_t next, unsigned n)
+static void exit_to(struct be *b, uint64_t next, unsigned n)
 {
+    struct xe *e = &b->e;
     xe_mov_ri(e, XE_RAX, next);
     xe_mov_mr(e, CPU, OFF(pc), XE_RAX, true);
     xe_alu_mi(e, XE_ADD, CPU, OFF(instret), (int32_t)n, true);
-    if ((next & RV_PAGE_MASK) == ctx.vpage) {
+    if ((next & RV_PAGE_MASK) == b->vpage) {
         uint8_t *site = xe_jmp(e);
         xe_patch(e, site); /* falls through until chained */
         if (site) {
-            xe_mov_ri(e, XE_RAX, ctx.exec + (uintptr_t)(site - e->start));
+            xe_mov_ri(e, XE_RAX, b->exec + (uintptr_t)(site - e->start));
             xe_mov_mr(e, CPU, OFF(jit_exit), XE_RAX, true);
         }
     }
-    epilogue(e);
+    epilogue(b);
 }
 
 void jit_backend_chain(uint8_t *site, uintptr_t site_exec, uintptr_t target)
@@ -69,19 +159,19 @@ void jit_backend_chain(uint8_t *site, uintptr_t site_exec, uintptr_t target)
 }
 
 /* After a helper call: a nonzero return ends the block at once (the helper set pc). */
-static void exit_if_helper_says(struct xe *e)
+static void exit_if_helper_says(struct be *b)
 {
-    xe_test_rr(e, XE_RAX, XE_RAX, false);
-    xe_jcc8(e, XE_CC_E, 2);
-    epilogue(e); /* pop rbx; ret: exactly two bytes */
+    xe_test_rr(&b->e, XE_RAX, XE_RAX, false);
+    xe_jcc8(&b->e, XE_CC_E, 2);
+    epilogue(b); /* pop rbx; ret: exactly two bytes */
 }
 
-static void call_helper(struct xe *e, const void *fn, uint64_t pc, uint64_t info)
+static void call_helper(struct be *b, const void *fn, uint64_t pc, uint64_t info)
 {
-    xe_mov_rr(e, XE_RDI, CPU, true);
-    xe_mov_ri(e, XE_RDX, pc);
-    xe_mov_ri(e, XE_RCX, info);
-    xe_call(e, fn);
+    xe_mov_rr(&b->e, XE_RDI, CPU, true);
+    xe_mov_ri(&b->e, XE_RDX, pc);
+    xe_mov_ri(&b->e, XE_RCX, info);
+    xe_call(&b->e, fn);
 }
 
 static uint64_t info_of(const struct jit_insn *i, unsigned k)
@@ -90,9 +180,10 @@ static uint64_t info_of(const struct jit_insn *i, unsigned k)
 }
 
 /* RSI = effective address; RAX = its TLB entry (through cpu->dtlb); RCX = page | low bits. */
-static void tlb_probe(struct xe *e, const struct jit_insn *i, unsigned size)
+static void tlb_probe(struct be *b, const struct jit_insn *i, unsigned size)
 {
-    xe_mov_rm(e, XE_RSI, CPU, XOFF(i->rs1), true);
+    struct xe *e = &b->e;
+    ld(b, XE_RSI, i->rs1, true);
     if (i->imm)
         xe_lea(e, XE_RSI, XE_RSI, i->imm);
     xe_mov_rr(e, XE_RAX, XE_RSI, true);
@@ -105,210 +196,226 @@ static void tlb_probe(struct xe *e, const struct jit_insn *i, unsigned size)
     xe_alu_ri(e, XE_AND, XE_RCX, (int32_t)(0xfffff000u | (size - 1)), true);
 }
 
-static void emit_load(struct xe *e, const struct jit_insn *i, unsigned k, unsigned size,
+/*
+ * Fast path inline, slow path (a helper) after it. Both leave the cache the same: the slow
+ * path reloads whatever the fast path ends with, from cpu->x where the helper wrote.
+ */
+static void emit_load(struct be *b, const struct jit_insn *i, unsigned k, unsigned size,
                       bool sign)
 {
-    tlb_probe(e, i, size);
+    struct xe *e = &b->e;
+    tlb_probe(b, i, size);
     xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, tag_r), true);
     uint8_t *slow = xe_jcc(e, XE_CC_NE);
     xe_alu_rm(e, XE_ADD, XE_RSI, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, addend), true);
     xe_load(e, XE_RAX, XE_RSI, 0, size, sign);
-    xe_mov_mr(e, CPU, XOFF(i->rd), XE_RAX, true);
+    st(b, i->rd, XE_RAX);
     uint8_t *done = xe_jmp(e);
     xe_patch(e, slow);
-    call_helper(e, (const void *)rv_jit_load_slow, i->pc, info_of(i, k));
-    exit_if_helper_says(e);
+    call_helper(b, (const void *)rv_jit_load_slow, i->pc, info_of(i, k));
+    exit_if_helper_says(b);
+    cache_reload(b);
     xe_patch(e, done);
 }
 
-static void emit_store(struct xe *e, const struct jit_insn *i, unsigned k, unsigned size)
+static void emit_store(struct be *b, const struct jit_insn *i, unsigned k, unsigned size)
 {
-    tlb_probe(e, i, size);
+    struct xe *e = &b->e;
+    greg(b, i->rs2); /* cached before the branch, so both paths end with the same cache */
+    tlb_probe(b, i, size);
     xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, tag_w), true);
     uint8_t *slow = xe_jcc(e, XE_CC_NE);
     xe_alu_rm(e, XE_ADD, XE_RSI, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, addend), true);
-    xe_mov_rm(e, XE_RAX, CPU, XOFF(i->rs2), true);
+    ld(b, XE_RAX, i->rs2, true);
     xe_store(e, XE_RSI, 0, XE_RAX, size);
     uint8_t *done = xe_jmp(e);
     xe_patch(e, slow);
-    call_helper(e, (const void *)rv_jit_store_slow, i->pc, info_of(i, k));
-    exit_if_helper_says(e);
+    call_helper(b, (const void *)rv_jit_store_slow, i->pc, info_of(i, k));
+    exit_if_helper_says(b);
+    cache_reload(b);
     xe_patch(e, done);
 }
 
 /* rd = rs1 OP rs2 for a two-operand x86 ALU instruction. */
-static void alu_rr(struct xe *e, const struct jit_insn *i, enum xe_alu op, bool w64)
+static void alu_rr(struct be *b, const struct jit_insn *i, enum xe_alu op, bool w64)
 {
-    xe_mov_rm(e, XE_RAX, CPU, XOFF(i->rs1), w64);
-    xe_alu_rm(e, op, XE_RAX, CPU, XOFF(i->rs2), w64);
+    ld(b, XE_RAX, i->rs1, w64);
+    alu_g(b, op, XE_RAX, i->rs2, w64);
     if (!w64)
-        xe_movsxd(e, XE_RAX, XE_RAX);
-    xe_mov_mr(e, CPU, XOFF(i->rd), XE_RAX, true);
+        xe_movsxd(&b->e, XE_RAX, XE_RAX);
+    st(b, i->rd, XE_RAX);
 }
 
-static void alu_ri(struct xe *e, const struct jit_insn *i, enum xe_alu op, bool w64)
+static void alu_ri(struct be *b, const struct jit_insn *i, enum xe_alu op, bool w64)
 {
-    xe_mov_rm(e, XE_RAX, CPU, XOFF(i->rs1), w64);
-    xe_alu_ri(e, op, XE_RAX, i->imm, w64);
+    ld(b, XE_RAX, i->rs1, w64);
+    xe_alu_ri(&b->e, op, XE_RAX, i->imm, w64);
     if (!w64)
-        xe_movsxd(e, XE_RAX, XE_RAX);
-    xe_mov_mr(e, CPU, XOFF(i->rd), XE_RAX, true);
+        xe_movsxd(&b->e, XE_RAX, XE_RAX);
+    st(b, i->rd, XE_RAX);
 }
 
-static void shift_ri(struct xe *e, const struct jit_insn *i, enum xe_shift op, bool w64)
+static void shift_ri(struct be *b, const struct jit_insn *i, enum xe_shift op, bool w64)
 {
-    xe_mov_rm(e, XE_RAX, CPU, XOFF(i->rs1), w64);
-    xe_shift_ri(e, op, XE_RAX, (uint8_t)i->imm, w64);
+    ld(b, XE_RAX, i->rs1, w64);
+    xe_shift_ri(&b->e, op, XE_RAX, (uint8_t)i->imm, w64);
     if (!w64)
-        xe_movsxd(e, XE_RAX, XE_RAX);
-    xe_mov_mr(e, CPU, XOFF(i->rd), XE_RAX, true);
+        xe_movsxd(&b->e, XE_RAX, XE_RAX);
+    st(b, i->rd, XE_RAX);
 }
 
 /* x86 masks the count in CL to 63 (64-bit) or 31 (32-bit), as RISC-V does. */
-static void shift_rr(struct xe *e, const struct jit_insn *i, enum xe_shift op, bool w64)
+static void shift_rr(struct be *b, const struct jit_insn *i, enum xe_shift op, bool w64)
 {
-    xe_mov_rm(e, XE_RCX, CPU, XOFF(i->rs2), false);
-    xe_mov_rm(e, XE_RAX, CPU, XOFF(i->rs1), w64);
-    xe_shift_rcl(e, op, XE_RAX, w64);
+    ld(b, XE_RCX, i->rs2, false);
+    ld(b, XE_RAX, i->rs1, w64);
+    xe_shift_rcl(&b->e, op, XE_RAX, w64);
     if (!w64)
-        xe_movsxd(e, XE_RAX, XE_RAX);
-    xe_mov_mr(e, CPU, XOFF(i->rd), XE_RAX, true);
+        xe_movsxd(&b->e, XE_RAX, XE_RAX);
+    st(b, i->rd, XE_RAX);
 }
 
 /* rd = (rs1 <cc> rs2 or imm) ? 1 : 0. */
-static void set_cc(struct xe *e, const struct jit_insn *i, enum xe_cc cc, bool imm)
+static void set_cc(struct be *b, const struct jit_insn *i, enum xe_cc cc, bool imm)
 {
-    xe_alu_rr(e, XE_XOR, XE_RCX, XE_RCX, false);
-    xe_mov_rm(e, XE_RAX, CPU, XOFF(i->rs1), true);
+    struct xe *e = &b->e;
+    ld(b, XE_RAX, i->rs1, true);
+    if (!imm)
+        ld(b, XE_RDX, i->rs2, true);
+    xe_alu_rr(e, XE_XOR, XE_RCX, XE_RCX, false); /* before the compare: it sets flags */
     if (imm)
         xe_alu_ri(e, XE_CMP, XE_RAX, i->imm, true);
     else
-        xe_alu_rm(e, XE_CMP, XE_RAX, CPU, XOFF(i->rs2), true);
+        xe_alu_rr(e, XE_CMP, XE_RAX, XE_RDX, true);
     xe_setcc(e, cc, XE_RCX);
-    xe_mov_mr(e, CPU, XOFF(i->rd), XE_RCX, true);
+    st(b, i->rd, XE_RCX);
 }
 
-static void muldiv_call(struct xe *e, const struct jit_insn *i)
+static void muldiv_call(struct be *b, const struct jit_insn *i)
 {
-    xe_mov_rm(e, XE_RDI, CPU, XOFF(i->rs1), true);
-    xe_mov_rm(e, XE_RSI, CPU, XOFF(i->rs2), true);
-    xe_mov_ri(e, XE_RDX, i->op);
-    xe_call(e, (const void *)rv_jit_muldiv);
-    xe_mov_mr(e, CPU, XOFF(i->rd), XE_RAX, true);
+    ld(b, XE_RDI, i->rs1, true);
+    ld(b, XE_RSI, i->rs2, true);
+    xe_mov_ri(&b->e, XE_RDX, i->op);
+    xe_call(&b->e, (const void *)rv_jit_muldiv);
+    cache_reload(b);
+    st(b, i->rd, XE_RAX);
 }
 
-static void emit_branch(struct xe *e, const struct jit_insn *i, unsigned n, enum xe_cc cc)
+static void emit_branch(struct be *b, const struct jit_insn *i, unsigned n, enum xe_cc cc)
 {
-    xe_mov_rm(e, XE_RAX, CPU, XOFF(i->rs1), true);
-    xe_alu_rm(e, XE_CMP, XE_RAX, CPU, XOFF(i->rs2), true);
-    uint8_t *taken = xe_jcc(e, cc);
-    exit_to(e, i->pc + i->len, n);
-    xe_patch(e, taken);
-    exit_to(e, i->pc + (uint64_t)(int64_t)i->imm, n);
+    ld(b, XE_RAX, i->rs1, true);
+    alu_g(b, XE_CMP, XE_RAX, i->rs2, true);
+    uint8_t *taken = xe_jcc(&b->e, cc);
+    exit_to(b, i->pc + i->len, n);
+    xe_patch(&b->e, taken);
+    exit_to(b, i->pc + (uint64_t)(int64_t)i->imm, n);
 }
 
 /* Emits instruction k of n; returns true if it ended the block. */
-static bool emit_insn(struct xe *e, const struct jit_insn *i, unsigned k, unsigned n)
+static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsigned n)
 {
+    struct xe *e = &b->e;
     switch (i->op) {
     case RV_OP_NOP:
     case RV_OP_FENCE_I: /* stores into code already end the block that holds it */
         return false;
     case RV_OP_LUI:
-        xe_mov_mi(e, CPU, XOFF(i->rd), i->imm);
+        xe_mov_ri(e, XE_RAX, (uint64_t)(int64_t)i->imm);
+        st(b, i->rd, XE_RAX);
         return false;
     case RV_OP_AUIPC:
         xe_mov_ri(e, XE_RAX, i->pc + (uint64_t)(int64_t)i->imm);
-        xe_mov_mr(e, CPU, XOFF(i->rd), XE_RAX, true);
+        st(b, i->rd, XE_RAX);
         return false;
     case RV_OP_JAL:
         xe_mov_ri(e, XE_RAX, i->pc + i->len);
-        xe_mov_mr(e, CPU, XOFF(i->rd), XE_RAX, true);
-        exit_to(e, i->pc + (uint64_t)(int64_t)i->imm, n);
+        st(b, i->rd, XE_RAX);
+        exit_to(b, i->pc + (uint64_t)(int64_t)i->imm, n);
         return true;
     case RV_OP_JALR:
         /* The target first: rd may be rs1. */
-        xe_mov_rm(e, XE_RCX, CPU, XOFF(i->rs1), true);
+        ld(b, XE_RCX, i->rs1, true);
         if (i->imm)
             xe_lea(e, XE_RCX, XE_RCX, i->imm);
         xe_alu_ri(e, XE_AND, XE_RCX, -2, true);
         xe_mov_ri(e, XE_RAX, i->pc + i->len);
-        xe_mov_mr(e, CPU, XOFF(i->rd), XE_RAX, true);
+        st(b, i->rd, XE_RAX);
         xe_mov_mr(e, CPU, OFF(pc), XE_RCX, true);
         xe_alu_mi(e, XE_ADD, CPU, OFF(instret), (int32_t)n, true);
-        epilogue(e);
+        epilogue(b);
         return true;
-    case RV_OP_BEQ: emit_branch(e, i, n, XE_CC_E); return true;
-    case RV_OP_BNE: emit_branch(e, i, n, XE_CC_NE); return true;
-    case RV_OP_BLT: emit_branch(e, i, n, XE_CC_L); return true;
-    case RV_OP_BGE: emit_branch(e, i, n, XE_CC_GE); return true;
-    case RV_OP_BLTU: emit_branch(e, i, n, XE_CC_B); return true;
-    case RV_OP_BGEU: emit_branch(e, i, n, XE_CC_AE); return true;
-    case RV_OP_LB: emit_load(e, i, k, 1, true); return false;
-    case RV_OP_LH: emit_load(e, i, k, 2, true); return false;
-    case RV_OP_LW: emit_load(e, i, k, 4, true); return false;
-    case RV_OP_LD: emit_load(e, i, k, 8, false); return false;
-    case RV_OP_LBU: emit_load(e, i, k, 1, false); return false;
-    case RV_OP_LHU: emit_load(e, i, k, 2, false); return false;
-    case RV_OP_LWU: emit_load(e, i, k, 4, false); return false;
-    case RV_OP_SB: emit_store(e, i, k, 1); return false;
-    case RV_OP_SH: emit_store(e, i, k, 2); return false;
-    case RV_OP_SW: emit_store(e, i, k, 4); return false;
-    case RV_OP_SD: emit_store(e, i, k, 8); return false;
+    case RV_OP_BEQ: emit_branch(b, i, n, XE_CC_E); return true;
+    case RV_OP_BNE: emit_branch(b, i, n, XE_CC_NE); return true;
+    case RV_OP_BLT: emit_branch(b, i, n, XE_CC_L); return true;
+    case RV_OP_BGE: emit_branch(b, i, n, XE_CC_GE); return true;
+    case RV_OP_BLTU: emit_branch(b, i, n, XE_CC_B); return true;
+    case RV_OP_BGEU: emit_branch(b, i, n, XE_CC_AE); return true;
+    case RV_OP_LB: emit_load(b, i, k, 1, true); return false;
+    case RV_OP_LH: emit_load(b, i, k, 2, true); return false;
+    case RV_OP_LW: emit_load(b, i, k, 4, true); return false;
+    case RV_OP_LD: emit_load(b, i, k, 8, false); return false;
+    case RV_OP_LBU: emit_load(b, i, k, 1, false); return false;
+    case RV_OP_LHU: emit_load(b, i, k, 2, false); return false;
+    case RV_OP_LWU: emit_load(b, i, k, 4, false); return false;
+    case RV_OP_SB: emit_store(b, i, k, 1); return false;
+    case RV_OP_SH: emit_store(b, i, k, 2); return false;
+    case RV_OP_SW: emit_store(b, i, k, 4); return false;
+    case RV_OP_SD: emit_store(b, i, k, 8); return false;
     case RV_OP_ADDI:
         if (i->rs1 == 0) {
-            xe_mov_mi(e, CPU, XOFF(i->rd), i->imm);
+            xe_mov_ri(e, XE_RAX, (uint64_t)(int64_t)i->imm);
+            st(b, i->rd, XE_RAX);
             return false;
         }
-        alu_ri(e, i, XE_ADD, true);
+        alu_ri(b, i, XE_ADD, true);
         return false;
-    case RV_OP_SLTI: set_cc(e, i, XE_CC_L, true); return false;
-    case RV_OP_SLTIU: set_cc(e, i, XE_CC_B, true); return false;
-    case RV_OP_XORI: alu_ri(e, i, XE_XOR, true); return false;
-    case RV_OP_ORI: alu_ri(e, i, XE_OR, true); return false;
-    case RV_OP_ANDI: alu_ri(e, i, XE_AND, true); return false;
-    case RV_OP_SLLI: shift_ri(e, i, XE_SHL, true); return false;
-    case RV_OP_SRLI: shift_ri(e, i, XE_SHR, true); return false;
-    case RV_OP_SRAI: shift_ri(e, i, XE_SAR, true); return false;
-    case RV_OP_ADDIW: alu_ri(e, i, XE_ADD, false); return false;
-    case RV_OP_SLLIW: shift_ri(e, i, XE_SHL, false); return false;
-    case RV_OP_SRLIW: shift_ri(e, i, XE_SHR, false); return false;
-    case RV_OP_SRAIW: shift_ri(e, i, XE_SAR, false); return false;
-    case RV_OP_ADD: alu_rr(e, i, XE_ADD, true); return false;
-    case RV_OP_SUB: alu_rr(e, i, XE_SUB, true); return false;
-    case RV_OP_SLL: shift_rr(e, i, XE_SHL, true); return false;
-    case RV_OP_SLT: set_cc(e, i, XE_CC_L, false); return false;
-    case RV_OP_SLTU: set_cc(e, i, XE_CC_B, false); return false;
-    case RV_OP_XOR: alu_rr(e, i, XE_XOR, true); return false;
-    case RV_OP_SRL: shift_rr(e, i, XE_SHR, true); return false;
-    case RV_OP_SRA: shift_rr(e, i, XE_SAR, true); return false;
-    case RV_OP_OR: alu_rr(e, i, XE_OR, true); return false;
-    case RV_OP_AND: alu_rr(e, i, XE_AND, true); return false;
-    case RV_OP_ADDW: alu_rr(e, i, XE_ADD, false); return false;
-    case RV_OP_SUBW: alu_rr(e, i, XE_SUB, false); return false;
-    case RV_OP_SLLW: shift_rr(e, i, XE_SHL, false); return false;
-    case RV_OP_SRLW: shift_rr(e, i, XE_SHR, false); return false;
-    case RV_OP_SRAW: shift_rr(e, i, XE_SAR, false); return false;
+    case RV_OP_SLTI: set_cc(b, i, XE_CC_L, true); return false;
+    case RV_OP_SLTIU: set_cc(b, i, XE_CC_B, true); return false;
+    case RV_OP_XORI: alu_ri(b, i, XE_XOR, true); return false;
+    case RV_OP_ORI: alu_ri(b, i, XE_OR, true); return false;
+    case RV_OP_ANDI: alu_ri(b, i, XE_AND, true); return false;
+    case RV_OP_SLLI: shift_ri(b, i, XE_SHL, true); return false;
+    case RV_OP_SRLI: shift_ri(b, i, XE_SHR, true); return false;
+    case RV_OP_SRAI: shift_ri(b, i, XE_SAR, true); return false;
+    case RV_OP_ADDIW: alu_ri(b, i, XE_ADD, false); return false;
+    case RV_OP_SLLIW: shift_ri(b, i, XE_SHL, false); return false;
+    case RV_OP_SRLIW: shift_ri(b, i, XE_SHR, false); return false;
+    case RV_OP_SRAIW: shift_ri(b, i, XE_SAR, false); return false;
+    case RV_OP_ADD: alu_rr(b, i, XE_ADD, true); return false;
+    case RV_OP_SUB: alu_rr(b, i, XE_SUB, true); return false;
+    case RV_OP_SLL: shift_rr(b, i, XE_SHL, true); return false;
+    case RV_OP_SLT: set_cc(b, i, XE_CC_L, false); return false;
+    case RV_OP_SLTU: set_cc(b, i, XE_CC_B, false); return false;
+    case RV_OP_XOR: alu_rr(b, i, XE_XOR, true); return false;
+    case RV_OP_SRL: shift_rr(b, i, XE_SHR, true); return false;
+    case RV_OP_SRA: shift_rr(b, i, XE_SAR, true); return false;
+    case RV_OP_OR: alu_rr(b, i, XE_OR, true); return false;
+    case RV_OP_AND: alu_rr(b, i, XE_AND, true); return false;
+    case RV_OP_ADDW: alu_rr(b, i, XE_ADD, false); return false;
+    case RV_OP_SUBW: alu_rr(b, i, XE_SUB, false); return false;
+    case RV_OP_SLLW: shift_rr(b, i, XE_SHL, false); return false;
+    case RV_OP_SRLW: shift_rr(b, i, XE_SHR, false); return false;
+    case RV_OP_SRAW: shift_rr(b, i, XE_SAR, false); return false;
     case RV_OP_MUL:
     case RV_OP_MULW: {
         bool w64 = i->op == RV_OP_MUL;
-        xe_mov_rm(e, XE_RAX, CPU, XOFF(i->rs1), w64);
-        xe_imul_rm(e, XE_RAX, CPU, XOFF(i->rs2), w64);
+        ld(b, XE_RAX, i->rs1, w64);
+        xe_imul_rr(e, XE_RAX, greg(b, i->rs2), w64);
         if (!w64)
             xe_movsxd(e, XE_RAX, XE_RAX);
-        xe_mov_mr(e, CPU, XOFF(i->rd), XE_RAX, true);
+        st(b, i->rd, XE_RAX);
         return false;
     }
     case RV_OP_MULH:
     case RV_OP_MULHU:
-        xe_mov_rm(e, XE_RAX, CPU, XOFF(i->rs1), true);
-        xe_mul_m(e, i->op == RV_OP_MULH, CPU, XOFF(i->rs2));
-        xe_mov_mr(e, CPU, XOFF(i->rd), XE_RDX, true);
+        ld(b, XE_RAX, i->rs1, true);
+        xe_mul_r(e, i->op == RV_OP_MULH, greg(b, i->rs2));
+        st(b, i->rd, XE_RDX);
         return false;
     case RV_OP_MULHSU:
     case RV_OP_DIV: case RV_OP_DIVU: case RV_OP_REM: case RV_OP_REMU:
     case RV_OP_DIVW: case RV_OP_DIVUW: case RV_OP_REMW: case RV_OP_REMUW:
-        muldiv_call(e, i);
+        muldiv_call(b, i);
         return false;
     case RV_OP_GENERIC: {
         uint64_t ir = i->insn | (uint64_t)i->raw << 32;
@@ -319,10 +426,11 @@ static bool emit_insn(struct xe *e, const struct jit_insn *i, unsigned k, unsign
         xe_mov_ri(e, XE_RCX, ir);
         xe_call(e, sys ? (const void *)rv_jit_system : (const void *)rv_jit_generic);
         if (sys) {
-            epilogue(e);
+            epilogue(b);
             return true;
         }
-        exit_if_helper_says(e);
+        exit_if_helper_says(b);
+        cache_reload(b); /* the instruction may have written any register */
         return false;
     }
     default:
@@ -332,33 +440,34 @@ static bool emit_insn(struct xe *e, const struct jit_insn *i, unsigned k, unsign
     }
 }
 
-long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap,
+long jit_backend_emit(const struct jit_block_src *src, uint8_t *buf, size_t cap,
                       uintptr_t exec, size_t *chain_entry)
 {
-    struct xe e;
-    xe_init(&e, buf, cap);
-    ctx = (struct emit_ctx){.vpage = b->in[0].pc & RV_PAGE_MASK, .exec = exec};
-    xe_push(&e, XE_RBX);
-    xe_mov_rr(&e, XE_RBX, XE_RDI, true);
-    uint8_t *body = xe_jmp(&e);
+    struct be b = {.vpage = src->in[0].pc & RV_PAGE_MASK, .exec = exec};
+    struct xe *e = &b.e;
+    xe_init(e, buf, cap);
+    cache_clear(&b);
+    xe_push(e, XE_RBX);
+    xe_mov_rr(e, XE_RBX, XE_RDI, true);
+    uint8_t *body = xe_jmp(e);
     /* Chain entry: RBX is set and saved already; run only if the block fits the budget. */
-    *chain_entry = xe_size(&e);
-    xe_mov_rm(&e, XE_RAX, CPU, OFF(instret), true);
-    xe_alu_ri(&e, XE_ADD, XE_RAX, (int32_t)b->n, true);
-    xe_alu_rm(&e, XE_CMP, XE_RAX, CPU, OFF(limit), true);
-    xe_jcc8(&e, XE_CC_BE, 2);
-    epilogue(&e);
-    xe_patch(&e, body);
+    *chain_entry = xe_size(e);
+    xe_mov_rm(e, XE_RAX, CPU, OFF(instret), true);
+    xe_alu_ri(e, XE_ADD, XE_RAX, (int32_t)src->n, true);
+    xe_alu_rm(e, XE_CMP, XE_RAX, CPU, OFF(limit), true);
+    xe_jcc8(e, XE_CC_BE, 2);
+    epilogue(&b);
+    xe_patch(e, body);
     bool ended = false;
-    for (unsigned k = 0; k < b->n && !ended; k++)
-        ended = emit_insn(&e, &b->in[k], k, b->n);
+    for (unsigned k = 0; k < src->n && !ended; k++)
+        ended = emit_insn(&b, &src->in[k], k, src->n);
     if (!ended) {
-        const struct jit_insn *last = &b->in[b->n - 1];
-        exit_to(&e, last->pc + last->len, b->n);
+        const struct jit_insn *last = &src->in[src->n - 1];
+        exit_to(&b, last->pc + last->len, src->n);
     }
-    if (e.overflow)
+    if (e->overflow)
         return -ENOSPC;
-    return (long)xe_size(&e);
+    return (long)xe_size(e);
 }
 
 #else /* no backend for this host */

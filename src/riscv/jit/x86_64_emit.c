@@ -212,6 +212,21 @@ void xe_imul_rm(struct xe *e, enum xe_reg dst, enum xe_reg base, int32_t disp, b
     modrm_mem(e, dst, base, disp);
 }
 
+void xe_imul_rr(struct xe *e, enum xe_reg dst, enum xe_reg src, bool w64)
+{
+    rex(e, w64, dst, src, false);
+    xe_byte(e, 0x0f);
+    xe_byte(e, 0xaf);
+    modrm_reg(e, dst, src);
+}
+
+void xe_mul_r(struct xe *e, bool sign, enum xe_reg src)
+{
+    rex(e, true, 0, src, false);
+    xe_byte(e, 0xf7);
+    modrm_reg(e, sign ? 5 : 4, src);
+}
+
 void xe_mul_m(struct xe *e, bool sign, enum xe_reg base, int32_t disp)
 {
     rex(e, true, 0, base, false);

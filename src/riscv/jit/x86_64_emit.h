@@ -73,8 +73,10 @@ void xe_movsxd(struct xe *e, enum xe_reg dst, enum xe_reg src);
 void xe_lea(struct xe *e, enum xe_reg dst, enum xe_reg base, int32_t disp);
 /* dst *= [base+disp] (low half of the product). */
 void xe_imul_rm(struct xe *e, enum xe_reg dst, enum xe_reg base, int32_t disp, bool w64);
-/* RDX:RAX = RAX * [base+disp], unsigned (mul) or signed (imul), 64-bit. */
+void xe_imul_rr(struct xe *e, enum xe_reg dst, enum xe_reg src, bool w64);
+/* RDX:RAX = RAX * [base+disp] (or * src), unsigned (mul) or signed (imul), 64-bit. */
 void xe_mul_m(struct xe *e, bool sign, enum xe_reg base, int32_t disp);
+void xe_mul_r(struct xe *e, bool sign, enum xe_reg src);
 /* dst (RAX..RBX) low byte = condition. */
 void xe_setcc(struct xe *e, enum xe_cc cc, enum xe_reg dst);
 void xe_test_rr(struct xe *e, enum xe_reg a, enum xe_reg b, bool w64);
