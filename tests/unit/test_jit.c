@@ -68,6 +68,14 @@ static void test_encoder(void **state)
     EXPECT(xe_mov_rr(e, XE_R8, XE_RAX, true), 0x49, 0x89, 0xc0);
     EXPECT(xe_alu_rr(e, XE_XOR, XE_RAX, XE_R11, false), 0x44, 0x31, 0xd8);
     EXPECT(xe_alu_rr(e, XE_CMP, XE_RAX, XE_R8, true), 0x4c, 0x39, 0xc0);
+    EXPECT(xe_sign_extend_ax(e, true), 0x48, 0x99);
+    EXPECT(xe_sign_extend_ax(e, false), 0x99);
+    EXPECT(xe_div_r(e, true, XE_RCX, true), 0x48, 0xf7, 0xf9);
+    EXPECT(xe_div_r(e, false, XE_RCX, true), 0x48, 0xf7, 0xf1);
+    EXPECT(xe_div_r(e, true, XE_RCX, false), 0xf7, 0xf9);
+    EXPECT(xe_div_r(e, false, XE_RCX, false), 0xf7, 0xf1);
+    EXPECT(xe_neg(e, XE_RAX, true), 0x48, 0xf7, 0xd8);
+    EXPECT(xe_neg(e, XE_RAX, false), 0xf7, 0xd8);
     EXPECT(xe_mov_ri(e, XE_RAX, 0x12345678), 0xb8, 0x78, 0x56, 0x34, 0x12);
     EXPECT(xe_mov_ri(e, XE_RDX, UINT64_MAX), 0x48, 0xc7, 0xc2, 0xff, 0xff, 0xff, 0xff);
     EXPECT(xe_mov_ri(e, XE_RCX, 0x123456789aULL), 0x48, 0xb9, 0x9a, 0x78, 0x56, 0x34, 0x12,

@@ -301,6 +301,54 @@ static void muldiv_call(struct be *b, const struct jit_insn *i)
     st(b, i->rd, XE_RAX);
 }
 
+/*
+ * Division inline. x86 faults where RISC-V defines results: x/0 gives all ones (quotient)
+ * or x (remainder); x/-1 is done as a negation (so MIN/-1 wraps to MIN) with remainder 0.
+ * The W forms work on 32 bits and sign-extend the result.
+ */
+static void emit_divrem(struct be *b, const struct jit_insn *i)
+{
+    struct xe *e = &b->e;
+    unsigned op = i->op;
+    bool w64 = op == RV_OP_DIV || op == RV_OP_DIVU || op == RV_OP_REM || op == RV_OP_REMU;
+    bool sign = op == RV_OP_DIV || op == RV_OP_REM || op == RV_OP_DIVW || op == RV_OP_REMW;
+    bool rem = op == RV_OP_REM || op == RV_OP_REMU || op == RV_OP_REMW || op == RV_OP_REMUW;
+    ld(b, XE_RAX, i->rs1, w64);
+    ld(b, XE_RCX, i->rs2, w64);
+    xe_test_rr(e, XE_RCX, XE_RCX, w64);
+    uint8_t *zero = xe_jcc(e, XE_CC_E);
+    uint8_t *minus1 = NULL;
+    if (sign) {
+        xe_alu_ri(e, XE_CMP, XE_RCX, -1, w64);
+        minus1 = xe_jcc(e, XE_CC_E);
+        xe_sign_extend_ax(e, w64);
+    } else {
+        xe_alu_rr(e, XE_XOR, XE_RDX, XE_RDX, false);
+    }
+    xe_div_r(e, sign, XE_RCX, w64);
+    if (rem)
+        xe_mov_rr(e, XE_RAX, XE_RDX, w64);
+    uint8_t *done1 = xe_jmp(e);
+    xe_patch(e, zero);
+    if (!rem)
+        xe_mov_ri(e, XE_RAX, UINT64_MAX); /* the remainder is the dividend, in RAX already */
+    uint8_t *done2 = NULL;
+    if (sign) {
+        done2 = xe_jmp(e);
+        xe_patch(e, minus1);
+        if (rem)
+            xe_alu_rr(e, XE_XOR, XE_RAX, XE_RAX, false);
+        else
+            xe_neg(e, XE_RAX, w64);
+    }
+    xe_patch(e, done1);
+    if (done2)
+        xe_patch(e, done2);
+    if (!w64)
+        xe_movsxd(e, XE_RAX, XE_RAX);
+    st(b, i->rd, XE_RAX);
+}
+
 static void emit_branch(struct be *b, const struct jit_insn *i, unsigned n, enum xe_cc cc)
 {
     ld(b, XE_RAX, i->rs1, true);
@@ -413,9 +461,11 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
         st(b, i->rd, XE_RDX);
         return false;
     case RV_OP_MULHSU:
+        muldiv_call(b, i);
+        return false;
     case RV_OP_DIV: case RV_OP_DIVU: case RV_OP_REM: case RV_OP_REMU:
     case RV_OP_DIVW: case RV_OP_DIVUW: case RV_OP_REMW: case RV_OP_REMUW:
-        muldiv_call(b, i);
+        emit_divrem(b, i);
         return false;
     case RV_OP_GENERIC: {
         uint64_t ir = i->insn | (uint64_t)i->raw << 32;

@@ -227,6 +227,26 @@ void xe_mul_r(struct xe *e, bool sign, enum xe_reg src)
     modrm_reg(e, sign ? 5 : 4, src);
 }
 
+void xe_div_r(struct xe *e, bool sign, enum xe_reg src, bool w64)
+{
+    rex(e, w64, 0, src, false);
+    xe_byte(e, 0xf7);
+    modrm_reg(e, sign ? 7 : 6, src);
+}
+
+void xe_sign_extend_ax(struct xe *e, bool w64)
+{
+    rex(e, w64, 0, 0, false);
+    xe_byte(e, 0x99);
+}
+
+void xe_neg(struct xe *e, enum xe_reg r, bool w64)
+{
+    rex(e, w64, 0, r, false);
+    xe_byte(e, 0xf7);
+    modrm_reg(e, 3, r);
+}
+
 void xe_mul_m(struct xe *e, bool sign, enum xe_reg base, int32_t disp)
 {
     rex(e, true, 0, base, false);

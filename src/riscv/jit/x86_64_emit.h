@@ -77,6 +77,11 @@ void xe_imul_rr(struct xe *e, enum xe_reg dst, enum xe_reg src, bool w64);
 /* RDX:RAX = RAX * [base+disp] (or * src), unsigned (mul) or signed (imul), 64-bit. */
 void xe_mul_m(struct xe *e, bool sign, enum xe_reg base, int32_t disp);
 void xe_mul_r(struct xe *e, bool sign, enum xe_reg src);
+/* RDX:RAX (EDX:EAX) / src: quotient in RAX, remainder in RDX; faults on /0 and overflow. */
+void xe_div_r(struct xe *e, bool sign, enum xe_reg src, bool w64);
+/* RDX (EDX) = sign of RAX (EAX): cqo / cdq. */
+void xe_sign_extend_ax(struct xe *e, bool w64);
+void xe_neg(struct xe *e, enum xe_reg r, bool w64);
 /* dst (RAX..RBX) low byte = condition. */
 void xe_setcc(struct xe *e, enum xe_cc cc, enum xe_reg dst);
 void xe_test_rr(struct xe *e, enum xe_reg a, enum xe_reg b, bool w64);
