@@ -128,6 +128,43 @@ static void test_muldiv(void **state)
     assert_int_equal(X(h, 26), UINT64_MAX / 7);
 }
 
+/* Division by -1 (a negation) and 32-bit forms ignoring the upper halves of their inputs. */
+static void test_div_minus_one_and_w(void **state)
+{
+    struct harness *h = *state;
+    struct prog p = prog_begin(h);
+    rv_cpu_set_xreg(h->cpu, 1, 7);
+    rv_cpu_set_xreg(h->cpu, 2, (uint64_t)-1);
+    rv_cpu_set_xreg(h->cpu, 3, 0x1234567800000007ULL);
+    rv_cpu_set_xreg(h->cpu, 4, 0xffffffff0000000aULL);
+    rv_cpu_set_xreg(h->cpu, 5, 0x100000003ULL);
+    rv_cpu_set_xreg(h->cpu, 6, (uint64_t)-7);
+    op(&p, DIV(10, 1, 2));
+    op(&p, REM(11, 1, 2));
+    op(&p, DIVW(12, 3, 2));
+    op(&p, REMW(13, 3, 2));
+    op(&p, DIV(14, 6, 2));
+    op(&p, DIVUW(15, 4, 5));
+    op(&p, REMUW(16, 4, 5));
+    op(&p, DIVW(17, 4, 5));
+    op(&p, REMW(18, 6, 5));
+    op(&p, DIVU(19, 1, 2));
+    op(&p, REMU(20, 1, 2));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 10), (uint64_t)-7);
+    assert_int_equal(X(h, 11), 0);
+    assert_int_equal(X(h, 12), (uint64_t)-7);
+    assert_int_equal(X(h, 13), 0);
+    assert_int_equal(X(h, 14), 7);
+    assert_int_equal(X(h, 15), 3);
+    assert_int_equal(X(h, 16), 1);
+    assert_int_equal(X(h, 17), 3);
+    assert_int_equal(X(h, 18), (uint64_t)-1);
+    assert_int_equal(X(h, 19), 0);
+    assert_int_equal(X(h, 20), 7);
+}
+
 static void test_load_store(void **state)
 {
     struct harness *h = *state;
@@ -977,6 +1014,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_alu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_muldiv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_div_minus_one_and_w, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_branches_jumps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rvc_expansion, setup, teardown),

@@ -222,9 +222,17 @@ static void build(struct machine_pair *m, struct rng *r)
         op(&hp, MRET);
     }
 
+    /* Random, small, or the edge values of division and shifts. */
+    static const uint64_t edges[] = {0, 1, UINT64_MAX, 1ULL << 63, 0x80000000ULL,
+                                     0xffffffff80000000ULL, 0x7fffffffffffffffULL,
+                                     0xffffffffULL, 63, 64};
     uint64_t regs[32];
-    for (int i = 1; i < 32; i++)
-        regs[i] = below(r, 4) ? rnd(r) : (uint64_t)simm(r, 8);
+    for (int i = 1; i < 32; i++) {
+        unsigned kind = below(r, 8);
+        regs[i] = kind < 5 ? rnd(r)
+                  : kind < 7 ? (uint64_t)simm(r, 8)
+                             : edges[below(r, sizeof(edges) / sizeof(edges[0]))];
+    }
     regs[2] = DATA_AREA + 0x8000 + (uint64_t)(simm(r, 12) & ~7);
     regs[3] = DATA_AREA + 0x4000 + (uint64_t)simm(r, 12);
     regs[4] = code_start + (uint64_t)below(r, nslots) * 2; /* stores here rewrite code */
