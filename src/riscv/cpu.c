@@ -42,6 +42,11 @@ void rv_cpu_free(struct rv_cpu *cpu)
 {
     if (!cpu)
         return;
+    log_info("riscv", "decode cache: %llu pages decoded, %llu evicted, %llu invalidated, "
+             "%llu flushes", (unsigned long long)cpu->dc.stat_decoded_pages,
+             (unsigned long long)cpu->dc.stat_evictions,
+             (unsigned long long)cpu->dc.stat_invalidations,
+             (unsigned long long)cpu->dc.stat_flushes);
     if (cpu->jit) {
         rv_jit_log_stats(cpu->jit);
         rv_jit_free(cpu->jit);

@@ -21,7 +21,7 @@
 
 #define JIT_CODE_SIZE (32u << 20)  /* bytes of host code before everything is flushed */
 #define JIT_MAX_BLOCKS 65536u      /* block records before everything is flushed */
-#define JIT_HASH_BITS 15
+#define JIT_HASH_BITS 16
 #define JIT_HASH_SIZE (1u << JIT_HASH_BITS)
 
 struct jit_block {
@@ -32,6 +32,7 @@ struct jit_block {
     uint32_t gen;
     uint32_t n;                    /* guest instructions */
     uintptr_t chain;               /* where chained blocks jump in (execute view) */
+    struct jit_block *next;        /* in its hash bucket */
 };
 
 struct rv_jit {
@@ -39,7 +40,7 @@ struct rv_jit {
     struct jit_block *pool;
     uint32_t used;
     struct jit_block *cur;         /* the block running now (helpers check it is valid) */
-    struct jit_block *hash[JIT_HASH_SIZE]; /* direct mapped on (vpc, ram page) */
+    struct jit_block *hash[JIT_HASH_SIZE]; /* buckets on (vpc, ram page), newest first */
     struct jit_block_src src;      /* scratch for the translator */
     struct rv_jit_stats st;
     bool dump;
@@ -110,7 +111,9 @@ static bool block_valid(const struct rv_cpu *cpu, const struct jit_block *b)
 
 static unsigned hash_of(uint64_t vpc, uint64_t ram_page)
 {
-    return (unsigned)(((vpc >> 1) ^ (ram_page * 0x9e3779b1u)) & (JIT_HASH_SIZE - 1));
+    /* Multiplicative hashing, top bits: vpc and page are often linearly related. */
+    uint64_t k = (vpc >> 1) ^ (ram_page << 40);
+    return (unsigned)((k * 0x9e3779b97f4a7c15ULL) >> (64 - JIT_HASH_BITS));
 }
 
 /* ---- helpers called from generated code ---- */
@@ -377,7 +380,9 @@ static struct jit_block *translate(struct rv_cpu *cpu, struct rv_jit *jit, uint6
         jit->st.blocks++;
         jit->st.guest_insns += jit->src.n;
     }
-    jit->hash[hash_of(pc, ram_page)] = b;
+    struct jit_block **bucket = &jit->hash[hash_of(pc, ram_page)];
+    b->next = *bucket;
+    *bucket = b;
     return b;
 }
 
@@ -395,9 +400,17 @@ static struct jit_block *find_block(struct rv_cpu *cpu, struct rv_jit *jit)
     }
     const uint8_t *host = (const uint8_t *)(uintptr_t)(vpage + e->addend);
     uint64_t ram_page = (uint64_t)(host - cpu->phys.ram) >> RV_PAGE_SHIFT;
-    struct jit_block *b = jit->hash[hash_of(pc, ram_page)];
-    if (rv_likely(b && b->vpc == pc && b->ram_page == ram_page && block_valid(cpu, b)))
-        return b;
+    /*
+     * The newest block for (pc, page) comes first; an older one for the same key is stale.
+     * Stale blocks stay in their bucket until the next flush (the pool bounds them).
+     */
+    for (struct jit_block *b = jit->hash[hash_of(pc, ram_page)]; b; b = b->next) {
+        if (b->vpc == pc && b->ram_page == ram_page) {
+            if (rv_likely(block_valid(cpu, b)))
+                return b;
+            break;
+        }
+    }
     return translate(cpu, jit, pc, ram_page, host);
 }
 
