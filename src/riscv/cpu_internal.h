@@ -223,7 +223,28 @@ struct rv_cpu {
 
     struct rv_jit *jit;    /* the JIT engine, NULL when the interpreter runs alone */
     uintptr_t jit_exit;    /* set by translated code: the chainable exit it left by */
+    uintptr_t jit_block;   /* set by translated code: the block running (struct jit_block) */
+    /*
+     * Bumped whenever what a virtual pc fetches may have changed: a TLB flush or a decoded
+     * page forgotten. code_key = code_epoch << 2 | priv (fetches differ per privilege): the
+     * JIT's jump cache entries are good while it is unchanged.
+     */
+    uint64_t code_epoch;
+    uint64_t code_key;
 };
+
+static inline void rv_code_key_update(struct rv_cpu *cpu)
+{
+    cpu->code_key = cpu->code_epoch << 2 | (uint64_t)cpu->priv;
+}
+
+/* The code at some virtual address may now be different or mapped elsewhere. */
+static inline void rv_code_changed(struct rv_cpu *cpu)
+{
+    cpu->fetch_vpage = RV_TLB_NONE;
+    cpu->code_epoch++;
+    rv_code_key_update(cpu);
+}
 
 /* --- mmu.c --- */
 void rv_mmu_flush_all(struct rv_cpu *cpu);

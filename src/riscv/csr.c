@@ -48,7 +48,9 @@ uint64_t rv_csr_mip(const struct rv_cpu *cpu)
 void rv_csr_mode_changed(struct rv_cpu *cpu)
 {
     cpu->dtlb = cpu->tlb[rv_tlb_set_index(rv_data_priv(cpu))];
+    /* The fetch TLB set follows priv; what each set maps has not changed. */
     cpu->fetch_vpage = RV_TLB_NONE;
+    rv_code_key_update(cpu);
 }
 
 void rv_csr_update_stip(struct rv_cpu *cpu, uint64_t mtime)

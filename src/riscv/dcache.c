@@ -54,7 +54,7 @@ void rv_dcache_flush(struct rv_cpu *cpu)
     for (uint32_t i = 0; i < dc->allocated; i++)
         release(dc, i);
     dc->stat_flushes++;
-    cpu->fetch_vpage = RV_TLB_NONE;
+    rv_code_changed(cpu);
 }
 
 void rv_dcache_drop(struct rv_cpu *cpu, uint64_t ram_page)
@@ -65,7 +65,7 @@ void rv_dcache_drop(struct rv_cpu *cpu, uint64_t ram_page)
     release(dc, dc->map[ram_page] - 1);
     dc->stat_invalidations++;
     /* The interpreter may hold this page as its current one: make it look again. */
-    cpu->fetch_vpage = RV_TLB_NONE;
+    rv_code_changed(cpu);
 }
 
 /*
@@ -109,6 +109,7 @@ struct rv_drec *rv_dcache_page(struct rv_cpu *cpu, uint64_t ram_page)
         release(dc, idx);
         dc->free_top--; /* release() pushed idx; we take it straight back */
         dc->stat_evictions++;
+        rv_code_changed(cpu);
     }
     p = dc->pages[idx];
     const void *decode = cpu->ops[RV_OP_DECODE * 2];

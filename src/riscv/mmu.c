@@ -25,7 +25,7 @@ static const uint64_t access_fault_cause[3] = {RV_EXC_LOAD_ACCESS, RV_EXC_STORE_
 void rv_mmu_flush_all(struct rv_cpu *cpu)
 {
     memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
-    cpu->fetch_vpage = RV_TLB_NONE;
+    rv_code_changed(cpu);
     cpu->super_lo = UINT64_MAX;
     cpu->super_hi = 0;
 }
@@ -43,7 +43,7 @@ void rv_mmu_flush_page(struct rv_cpu *cpu, uint64_t va)
     unsigned idx = (va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1);
     for (int s = 0; s < RV_TLB_SETS; s++)
         memset(&cpu->tlb[s][idx], 0xff, sizeof(cpu->tlb[s][idx]));
-    cpu->fetch_vpage = RV_TLB_NONE;
+    rv_code_changed(cpu);
 }
 
 /* Host pointer for [pa, pa+size) if it is plain RAM (not the slow page), else NULL. */

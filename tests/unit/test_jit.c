@@ -68,6 +68,7 @@ static void test_encoder(void **state)
     EXPECT(xe_mov_rr(e, XE_R8, XE_RAX, true), 0x49, 0x89, 0xc0);
     EXPECT(xe_alu_rr(e, XE_XOR, XE_RAX, XE_R11, false), 0x44, 0x31, 0xd8);
     EXPECT(xe_alu_rr(e, XE_CMP, XE_RAX, XE_R8, true), 0x4c, 0x39, 0xc0);
+    EXPECT(xe_jmp_m(e, XE_RAX, 16), 0xff, 0x60, 0x10);
     EXPECT(xe_sign_extend_ax(e, true), 0x48, 0x99);
     EXPECT(xe_sign_extend_ax(e, false), 0x99);
     EXPECT(xe_div_r(e, true, XE_RCX, true), 0x48, 0xf7, 0xf9);

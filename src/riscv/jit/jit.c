@@ -39,7 +39,7 @@ struct rv_jit {
     struct jit_codebuf cb;
     struct jit_block *pool;
     uint32_t used;
-    struct jit_block *cur;         /* the block running now (helpers check it is valid) */
+    struct jit_jc_entry jc[JIT_JC_SIZE]; /* the jump cache (see jit_backend.h) */
     struct jit_block *hash[JIT_HASH_SIZE]; /* buckets on (vpc, ram page), newest first */
     struct jit_block_src src;      /* scratch for the translator */
     struct rv_jit_stats st;
@@ -70,6 +70,8 @@ struct rv_jit *rv_jit_new(int *err)
         *err = r;
         return NULL;
     }
+    for (unsigned i = 0; i < JIT_JC_SIZE; i++)
+        jit->jc[i].vpc = UINT64_MAX; /* odd: never a pc */
     const char *d = getenv("KITE_JIT_DUMP");
     jit->dump = d && *d && *d != '0';
     return jit;
@@ -92,16 +94,13 @@ void rv_jit_get_stats(const struct rv_jit *jit, struct rv_jit_stats *st)
 void rv_jit_log_stats(const struct rv_jit *jit)
 {
     log_info("jit", "%llu blocks translated (%llu guest instructions, %llu KiB host code), "
-             "%llu chained, %llu cache flushes, %llu interpreter steps",
+             "%llu chained, %llu cache flushes, %llu interpreter steps, "
+             "%llu dispatches (%llu from the jump cache)",
              (unsigned long long)jit->st.blocks, (unsigned long long)jit->st.guest_insns,
              (unsigned long long)(jit->st.code_bytes >> 10),
              (unsigned long long)jit->st.chains,
-             (unsigned long long)jit->st.flushes, (unsigned long long)jit->st.interp_steps);
-}
-
-static inline struct rv_jit *jit_of(struct rv_cpu *cpu)
-{
-    return cpu->jit;
+             (unsigned long long)jit->st.flushes, (unsigned long long)jit->st.interp_steps,
+             (unsigned long long)jit->st.dispatches, (unsigned long long)jit->st.jc_hits);
 }
 
 static bool block_valid(const struct rv_cpu *cpu, const struct jit_block *b)
@@ -128,7 +127,8 @@ static int take_trap(struct rv_cpu *cpu)
 /* Instruction k finished without trapping: go on in the block, or leave it at npc. */
 static int after(struct rv_cpu *cpu, uint64_t npc, unsigned k)
 {
-    if (rv_unlikely(cpu->limit == 0 || !block_valid(cpu, jit_of(cpu)->cur))) {
+    if (rv_unlikely(cpu->limit == 0 ||
+                    !block_valid(cpu, (const struct jit_block *)cpu->jit_block))) {
         cpu->pc = npc;
         cpu->instret++;
         return 1;
@@ -306,13 +306,14 @@ static void decode_block(struct jit_block_src *src, uint64_t pc, const uint8_t *
     }
 }
 
-static void flush_all(struct rv_jit *jit)
+static void flush_all(struct rv_cpu *cpu, struct rv_jit *jit)
 {
     memset(jit->hash, 0, sizeof(jit->hash));
     jit->used = 0;
-    jit->cur = NULL;
     jit_codebuf_reset(&jit->cb);
     jit->st.flushes++;
+    rv_code_changed(cpu); /* the jump cache points into the old code */
+    cpu->jit_block = 0;
 }
 
 static void dump_block(const struct jit_block_src *src, const uint8_t *code, long size,
@@ -337,6 +338,8 @@ static void dump_block(const struct jit_block_src *src, const uint8_t *code, lon
 /* Emits the block's code; false if the buffer is full. */
 static bool emit(struct rv_jit *jit, struct jit_block *b)
 {
+    jit->src.tag = (uintptr_t)b;
+    jit->src.jump_cache = (uintptr_t)jit->jc;
     size_t start = (jit->cb.used + 15) & ~(size_t)15;
     if (start >= jit->cb.size)
         return false;
@@ -363,13 +366,13 @@ static struct jit_block *translate(struct rv_cpu *cpu, struct rv_jit *jit, uint6
     uint32_t dslot = cpu->dc.map[ram_page] - 1;
     decode_block(&jit->src, pc, host);
     if (jit->used == JIT_MAX_BLOCKS)
-        flush_all(jit);
+        flush_all(cpu, jit);
     struct jit_block *b = &jit->pool[jit->used++];
     *b = (struct jit_block){.vpc = pc, .ram_page = (uint32_t)ram_page, .dslot = dslot,
                             .gen = cpu->dc.pages[dslot]->gen, .n = jit->src.n};
     if (jit->src.n) {
         if (!emit(jit, b)) {
-            flush_all(jit);
+            flush_all(cpu, jit);
             b = &jit->pool[jit->used++];
             *b = (struct jit_block){.vpc = pc, .ram_page = (uint32_t)ram_page,
                                     .dslot = dslot, .gen = cpu->dc.pages[dslot]->gen,
@@ -436,14 +439,25 @@ void rv_jit_exec(struct rv_cpu *cpu)
     cpu->jit_exit = 0;
     while (cpu->instret < end && cpu->limit == end) {
         uintptr_t site = cpu->jit_exit;
-        struct jit_block *from = jit->cur;
+        const struct jit_block *from = (const struct jit_block *)cpu->jit_block;
         uint64_t flushes = jit->st.flushes;
         cpu->jit_exit = 0;
-        struct jit_block *b = find_block(cpu, jit);
+        /* The jump cache first: a hit is a block still valid for this pc. */
+        struct jit_jc_entry *j = &jit->jc[(cpu->pc >> 1) & (JIT_JC_SIZE - 1)];
+        struct jit_block *b;
+        jit->st.dispatches++;
+        if (j->vpc == cpu->pc && j->key == cpu->code_key) {
+            b = (struct jit_block *)j->block;
+            jit->st.jc_hits++;
+        } else {
+            b = find_block(cpu, jit);
+            if (b && b->code)
+                *j = (struct jit_jc_entry){.vpc = cpu->pc, .key = cpu->code_key,
+                                           .entry = b->chain, .block = (uintptr_t)b};
+        }
         if (rv_likely(b && b->code && b->n <= end - cpu->instret)) {
             if (site && from && jit->st.flushes == flushes)
                 chain(jit, site, from, b);
-            jit->cur = b;
             b->code(cpu);
             continue;
         }

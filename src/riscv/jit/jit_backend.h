@@ -31,7 +31,23 @@ struct jit_insn {
  */
 struct jit_block_src {
     unsigned n;
+    uintptr_t tag;             /* stored in cpu->jit_block whenever the block starts */
+    uintptr_t jump_cache;      /* the JIT's struct jit_jc_entry[JIT_JC_SIZE] */
     struct jit_insn in[JIT_MAX_INSNS];
+};
+
+/*
+ * The jump cache: guest pc -> chain entry of its block, for exits whose target is not
+ * known when the block is translated (jalr) or lies in another page. An entry is good
+ * while cpu->code_key still has the value it was filled with.
+ */
+#define JIT_JC_BITS 12
+#define JIT_JC_SIZE (1u << JIT_JC_BITS)
+struct jit_jc_entry {
+    uint64_t vpc;
+    uint64_t key;
+    uintptr_t entry;
+    uintptr_t block;           /* the front end's struct jit_block */
 };
 
 /* True for the SYSTEM instructions (CSRs, ecall, xRET, wfi, sfence.vma) that end a block. */
@@ -49,9 +65,10 @@ static inline bool jit_insn_is_system(const struct jit_insn *i)
  * Chaining: an exit to a constant guest address in the block's own page stores the
  * execute-view address of a patchable jump in cpu->jit_exit before it returns. The front
  * end may point that jump (jit_backend_chain) at the chain entry of the block for that
- * address, if it comes from the same page and generation. A chain entry returns to the
- * front end, pc and instret already set, unless the whole block fits under cpu->limit
- * (which a kick sets to 0), so budgets and interrupts work as without chaining.
+ * address, if it comes from the same page and generation. Other exits look their target
+ * up in the jump cache and jump there if it hits. A chain entry returns to the front end,
+ * pc and instret already set, unless the whole block fits under cpu->limit (which a kick
+ * sets to 0), so budgets and interrupts work as without chaining.
  */
 long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap,
                       uintptr_t exec, size_t *chain_entry);

@@ -37,10 +37,13 @@ bool jit_backend_available(void)
 #define NCACHE 4
 static const enum xe_reg cache_reg[NCACHE] = {XE_R8, XE_R9, XE_R10, XE_R11};
 
+_Static_assert(sizeof(struct jit_jc_entry) == 32, "jump cache index is scaled by 32");
+
 struct be {
     struct xe e;
     uint64_t vpage;            /* the block's guest page */
     uintptr_t exec;            /* host address the code will run at */
+    uintptr_t jump_cache;
     int8_t guest[NCACHE];      /* guest register held, -1 if none */
     uint32_t used[NCACHE];     /* for least-recently-used replacement */
     uint32_t clock;
@@ -131,23 +134,50 @@ static void epilogue(struct be *b)
 }
 
 /*
+ * With the target pc in RCX (and in cpu->pc, instret counted): jumps to the target's
+ * block if the jump cache has it for the current code key, else returns.
+ */
+static void jump_cached(struct be *b)
+{
+    struct xe *e = &b->e;
+    xe_mov_rr(e, XE_RAX, XE_RCX, true);
+    xe_shift_ri(e, XE_SHR, XE_RAX, 1, true);
+    xe_alu_ri(e, XE_AND, XE_RAX, JIT_JC_SIZE - 1, false);
+    xe_shift_ri(e, XE_SHL, XE_RAX, 5, false);
+    xe_mov_ri(e, XE_RDX, b->jump_cache);
+    xe_alu_rr(e, XE_ADD, XE_RAX, XE_RDX, true);
+    xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct jit_jc_entry, vpc), true);
+    uint8_t *miss1 = xe_jcc(e, XE_CC_NE);
+    xe_mov_rm(e, XE_RCX, CPU, OFF(code_key), true);
+    xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct jit_jc_entry, key), true);
+    uint8_t *miss2 = xe_jcc(e, XE_CC_NE);
+    xe_jmp_m(e, XE_RAX, (int32_t)offsetof(struct jit_jc_entry, entry));
+    xe_patch(e, miss1);
+    xe_patch(e, miss2);
+    epilogue(b);
+}
+
+/*
  * Leaves the block for guest address `next` after `n` instructions. Within the page, the
  * exit is a jump that may later be chained straight to the next block; until then it
- * falls through to recording itself in cpu->jit_exit and returning.
+ * falls through to recording itself in cpu->jit_exit and returning. Out of the page, it
+ * goes through the jump cache.
  */
 static void exit_to(struct be *b, uint64_t next, unsigned n)
 {
     struct xe *e = &b->e;
-    xe_mov_ri(e, XE_RAX, next);
-    xe_mov_mr(e, CPU, OFF(pc), XE_RAX, true);
+    xe_mov_ri(e, XE_RCX, next);
+    xe_mov_mr(e, CPU, OFF(pc), XE_RCX, true);
     xe_alu_mi(e, XE_ADD, CPU, OFF(instret), (int32_t)n, true);
-    if ((next & RV_PAGE_MASK) == b->vpage) {
-        uint8_t *site = xe_jmp(e);
-        xe_patch(e, site); /* falls through until chained */
-        if (site) {
-            xe_mov_ri(e, XE_RAX, b->exec + (uintptr_t)(site - e->start));
-            xe_mov_mr(e, CPU, OFF(jit_exit), XE_RAX, true);
-        }
+    if ((next & RV_PAGE_MASK) != b->vpage) {
+        jump_cached(b);
+        return;
+    }
+    uint8_t *site = xe_jmp(e);
+    xe_patch(e, site); /* falls through until chained */
+    if (site) {
+        xe_mov_ri(e, XE_RAX, b->exec + (uintptr_t)(site - e->start));
+        xe_mov_mr(e, CPU, OFF(jit_exit), XE_RAX, true);
     }
     epilogue(b);
 }
@@ -390,7 +420,7 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
         st(b, i->rd, XE_RAX);
         xe_mov_mr(e, CPU, OFF(pc), XE_RCX, true);
         xe_alu_mi(e, XE_ADD, CPU, OFF(instret), (int32_t)n, true);
-        epilogue(b);
+        jump_cached(b);
         return true;
     case RV_OP_BEQ: emit_branch(b, i, n, XE_CC_E); return true;
     case RV_OP_BNE: emit_branch(b, i, n, XE_CC_NE); return true;
@@ -493,7 +523,8 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
 long jit_backend_emit(const struct jit_block_src *src, uint8_t *buf, size_t cap,
                       uintptr_t exec, size_t *chain_entry)
 {
-    struct be b = {.vpage = src->in[0].pc & RV_PAGE_MASK, .exec = exec};
+    struct be b = {.vpage = src->in[0].pc & RV_PAGE_MASK, .exec = exec,
+                   .jump_cache = src->jump_cache};
     struct xe *e = &b.e;
     xe_init(e, buf, cap);
     cache_clear(&b);
@@ -508,6 +539,9 @@ long jit_backend_emit(const struct jit_block_src *src, uint8_t *buf, size_t cap,
     xe_jcc8(e, XE_CC_BE, 2);
     epilogue(&b);
     xe_patch(e, body);
+    /* Whichever way it came in, the block says it is the one running (for the helpers). */
+    xe_mov_ri(e, XE_RAX, src->tag);
+    xe_mov_mr(e, CPU, OFF(jit_block), XE_RAX, true);
     bool ended = false;
     for (unsigned k = 0; k < src->n && !ended; k++)
         ended = emit_insn(&b, &src->in[k], k, src->n);

@@ -286,6 +286,13 @@ void xe_ret(struct xe *e)
     xe_byte(e, 0xc3);
 }
 
+void xe_jmp_m(struct xe *e, enum xe_reg base, int32_t disp)
+{
+    rex(e, false, 0, base, false);
+    xe_byte(e, 0xff);
+    modrm_mem(e, 4, base, disp);
+}
+
 void xe_call(struct xe *e, const void *fn)
 {
     xe_mov_ri(e, XE_RAX, (uint64_t)(uintptr_t)fn);

@@ -88,6 +88,8 @@ void xe_test_rr(struct xe *e, enum xe_reg a, enum xe_reg b, bool w64);
 void xe_push(struct xe *e, enum xe_reg r);
 void xe_pop(struct xe *e, enum xe_reg r);
 void xe_ret(struct xe *e);
+/* Jumps to the address stored at [base+disp]. */
+void xe_jmp_m(struct xe *e, enum xe_reg base, int32_t disp);
 /* Calls an absolute address through RAX. */
 void xe_call(struct xe *e, const void *fn);
 /* Forward jumps: return the position of the rel32 to patch with xe_patch (NULL on overflow). */
