@@ -248,6 +248,11 @@ static inline void rv_code_changed(struct rv_cpu *cpu)
 
 /* --- mmu.c --- */
 void rv_mmu_flush_all(struct rv_cpu *cpu);
+/*
+ * The same TLB flush after a change of SUM or MXR, which only alter load and store
+ * permissions: what each virtual address fetches is unchanged (the code epoch stays).
+ */
+void rv_mmu_flush_perms(struct rv_cpu *cpu);
 void rv_mmu_flush_page(struct rv_cpu *cpu, uint64_t va);
 /* These return 0, or -1 with cpu->exc_cause/exc_tval set. */
 int rv_mmu_load_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val);

@@ -362,10 +362,10 @@ static void test_code_remapped(void **state)
     op(&c, LI(5, 7));
     op(&c, JALR(0, 1, 0));
     pt_map(&t, 0x10000, code1, PTE_R | PTE_X | PTE_A, 0);
-    pt_map(&t, 0x20000, code1, PTE_R | PTE_X | PTE_A, 0);
+    pt_map(&t, 0x21000, code1, PTE_R | PTE_X | PTE_A, 0);
     struct prog p = begin_paged(h, &t, 8);
     li(&p, 10, 0x10000);
-    li(&p, 11, 0x20000);
+    li(&p, 11, 0x21000);
     op(&p, JALR(1, 10, 0));
     op(&p, ADD(12, 5, 0));
     op(&p, JALR(1, 11, 0));
@@ -377,7 +377,7 @@ static void test_code_remapped(void **state)
     op(&p, WFI);
     assert_int_equal(run(h), RV_RUN_WFI);
     assert_int_equal(X(h, 12), 0x10000);
-    assert_int_equal(X(h, 13), 0x20000);
+    assert_int_equal(X(h, 13), 0x21000);
     assert_int_equal(X(h, 6), 2);
     pt_map(&t, 0x10000, code2, PTE_R | PTE_X | PTE_A, 0);
     assert_int_equal(run(h), RV_RUN_WFI);
