@@ -187,6 +187,14 @@ if [ "$(uname -m)" = x86_64 ]; then
             echo "FAIL cli.engine-$engine-logs-translations (no 'blocks translated' line with -v)"
         fi
     done
+    # KITE_JIT_DUMP: each block's guest instructions and host bytes on stderr.
+    dump=$(KITE_JIT_DUMP=1 timeout 20 "$KITE" run --bios "$tmp/poweroff.bin" < /dev/null 2>&1)
+    if grep -q "^jit: block at " <<< "$dump" && grep -q "^  guest " <<< "$dump" &&
+            grep -q "^  host +0000: 53" <<< "$dump"; then
+        echo "PASS cli.jit-dump"
+    else
+        echo "FAIL cli.jit-dump (no block, guest or host lines with KITE_JIT_DUMP=1)"
+    fi
 fi
 if timeout 20 "$KITE" run -v --engine interp --bios "$tmp/poweroff.bin" < /dev/null 2>&1 |
         grep -q "blocks translated"; then
