@@ -37,6 +37,15 @@ int jit_codebuf_init(struct jit_codebuf *cb, size_t size)
     return 0;
 }
 
+void jit_codebuf_reset(struct jit_codebuf *cb)
+{
+    /* Frees the memfd's pages (both views see zeros again); failure only costs memory. */
+    size_t len = (cb->used + 4095) & ~(size_t)4095;
+    if (len)
+        (void)madvise(cb->rw, len < cb->size ? len : cb->size, MADV_REMOVE);
+    cb->used = 0;
+}
+
 void jit_codebuf_destroy(struct jit_codebuf *cb)
 {
     if (cb->rw)

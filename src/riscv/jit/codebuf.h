@@ -21,11 +21,11 @@ struct jit_codebuf {
 /* Returns 0 or a negative errno. */
 int jit_codebuf_init(struct jit_codebuf *cb, size_t size);
 void jit_codebuf_destroy(struct jit_codebuf *cb);
-/* Forgets everything written so far (the caller drops every pointer into it first). */
-static inline void jit_codebuf_reset(struct jit_codebuf *cb)
-{
-    cb->used = 0;
-}
+/*
+ * Forgets everything written so far (the caller drops every pointer into it first) and
+ * gives its memory back to the host until it is written again.
+ */
+void jit_codebuf_reset(struct jit_codebuf *cb);
 /* Execute-view address of a write-view pointer. */
 static inline const uint8_t *jit_codebuf_exec_addr(const struct jit_codebuf *cb,
                                                     const uint8_t *rw)
