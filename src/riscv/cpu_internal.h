@@ -160,6 +160,7 @@ struct rv_cpu {
     uint64_t instret;      /* instructions executed (also counts trapping ones) */
     uint64_t limit;        /* the inner loop runs while instret < limit; 0 forces an exit */
     struct rv_tlb_entry *dtlb; /* the set for loads/stores at the effective privilege */
+    struct rv_tlb_entry *itlb; /* the set for fetches at the current privilege */
     /*
      * The current code page: virtual page, its decoded records and host bytes. Any TLB
      * flush, mode change or decode-cache change resets fetch_vpage to RV_TLB_NONE.
@@ -225,34 +226,21 @@ struct rv_cpu {
     uintptr_t jit_exit;    /* set by translated code: the chainable exit it left by */
     uintptr_t jit_block;   /* set by translated code: the block running (struct jit_block) */
     /*
-     * Bumped whenever what a virtual pc fetches may have changed: a TLB flush or a decoded
-     * page forgotten. code_key = code_epoch << 2 | priv (fetches differ per privilege): the
-     * JIT's jump cache entries are good while it is unchanged.
+     * Bumped whenever decoded code is forgotten (a decode-cache page released, the JIT's
+     * cache flushed): the JIT's jump cache entries are good while it is unchanged.
      */
     uint64_t code_epoch;
-    uint64_t code_key;
 };
 
-static inline void rv_code_key_update(struct rv_cpu *cpu)
-{
-    cpu->code_key = cpu->code_epoch << 2 | (uint64_t)cpu->priv;
-}
-
-/* The code at some virtual address may now be different or mapped elsewhere. */
+/* Decoded code was forgotten: the current code page and the JIT's jump cache are stale. */
 static inline void rv_code_changed(struct rv_cpu *cpu)
 {
     cpu->fetch_vpage = RV_TLB_NONE;
     cpu->code_epoch++;
-    rv_code_key_update(cpu);
 }
 
 /* --- mmu.c --- */
 void rv_mmu_flush_all(struct rv_cpu *cpu);
-/*
- * The same TLB flush after a change of SUM or MXR, which only alter load and store
- * permissions: what each virtual address fetches is unchanged (the code epoch stays).
- */
-void rv_mmu_flush_perms(struct rv_cpu *cpu);
 void rv_mmu_flush_page(struct rv_cpu *cpu, uint64_t va);
 /* These return 0, or -1 with cpu->exc_cause/exc_tval set. */
 int rv_mmu_load_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val);

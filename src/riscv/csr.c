@@ -48,9 +48,8 @@ uint64_t rv_csr_mip(const struct rv_cpu *cpu)
 void rv_csr_mode_changed(struct rv_cpu *cpu)
 {
     cpu->dtlb = cpu->tlb[rv_tlb_set_index(rv_data_priv(cpu))];
-    /* The fetch TLB set follows priv; what each set maps has not changed. */
+    cpu->itlb = cpu->tlb[rv_tlb_set_index(cpu->priv)];
     cpu->fetch_vpage = RV_TLB_NONE;
-    rv_code_key_update(cpu);
 }
 
 void rv_csr_update_stip(struct rv_cpu *cpu, uint64_t mtime)
@@ -84,7 +83,7 @@ static void write_mstatus(struct rv_cpu *cpu, uint64_t val, uint64_t writable)
     s = sd_fixup(s);
     cpu->mstatus = s;
     if ((old ^ s) & (MSTATUS_SUM | MSTATUS_MXR))
-        rv_mmu_flush_perms(cpu);
+        rv_mmu_flush_all(cpu);
     if ((old ^ s) & (MSTATUS_MPRV | MSTATUS_MPP))
         rv_csr_mode_changed(cpu);
     if ((old ^ s) & (MSTATUS_MIE | MSTATUS_SIE))

@@ -22,18 +22,12 @@ static const uint64_t page_fault_cause[3] = {RV_EXC_LOAD_PAGE, RV_EXC_STORE_PAGE
 static const uint64_t access_fault_cause[3] = {RV_EXC_LOAD_ACCESS, RV_EXC_STORE_ACCESS,
                                                RV_EXC_INSN_ACCESS};
 
-void rv_mmu_flush_perms(struct rv_cpu *cpu)
+void rv_mmu_flush_all(struct rv_cpu *cpu)
 {
     memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
     cpu->fetch_vpage = RV_TLB_NONE;
     cpu->super_lo = UINT64_MAX;
     cpu->super_hi = 0;
-}
-
-void rv_mmu_flush_all(struct rv_cpu *cpu)
-{
-    rv_mmu_flush_perms(cpu);
-    rv_code_changed(cpu);
 }
 
 void rv_mmu_flush_page(struct rv_cpu *cpu, uint64_t va)
@@ -49,7 +43,7 @@ void rv_mmu_flush_page(struct rv_cpu *cpu, uint64_t va)
     unsigned idx = (va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1);
     for (int s = 0; s < RV_TLB_SETS; s++)
         memset(&cpu->tlb[s][idx], 0xff, sizeof(cpu->tlb[s][idx]));
-    rv_code_changed(cpu);
+    cpu->fetch_vpage = RV_TLB_NONE;
 }
 
 /* Host pointer for [pa, pa+size) if it is plain RAM (not the slow page), else NULL. */

@@ -394,8 +394,7 @@ static struct jit_block *find_block(struct rv_cpu *cpu, struct rv_jit *jit)
 {
     uint64_t pc = cpu->pc;
     uint64_t vpage = pc & RV_PAGE_MASK;
-    const struct rv_tlb_entry *e =
-        &cpu->tlb[rv_tlb_set_index(cpu->priv)][(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+    const struct rv_tlb_entry *e = &cpu->itlb[(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
     if (rv_unlikely(e->tag_x != vpage)) {
         /* Fills the TLB; a fault or a non-RAM page is left to the interpreter. */
         if (!rv_mmu_code_lookup(cpu, pc) || e->tag_x != vpage)
@@ -443,17 +442,22 @@ void rv_jit_exec(struct rv_cpu *cpu)
         uint64_t flushes = jit->st.flushes;
         cpu->jit_exit = 0;
         /* The jump cache first: a hit is a block still valid for this pc. */
-        struct jit_jc_entry *j = &jit->jc[(cpu->pc >> 1) & (JIT_JC_SIZE - 1)];
+        uint64_t pc = cpu->pc;
+        struct jit_jc_entry *j = &jit->jc[(pc >> 1) & (JIT_JC_SIZE - 1)];
+        const struct rv_tlb_entry *e = &cpu->itlb[(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
         struct jit_block *b;
         jit->st.dispatches++;
-        if (j->vpc == cpu->pc && j->key == cpu->code_key) {
+        if (j->vpc == pc && j->epoch == cpu->code_epoch &&
+            e->tag_x == (pc & RV_PAGE_MASK) && e->addend == j->addend) {
             b = (struct jit_block *)j->block;
             jit->st.jc_hits++;
         } else {
             b = find_block(cpu, jit);
-            if (b && b->code)
-                *j = (struct jit_jc_entry){.vpc = cpu->pc, .key = cpu->code_key,
-                                           .entry = b->chain, .block = (uintptr_t)b};
+            /* find_block filled the TLB entry for pc unless it returned NULL. */
+            if (b && b->code && e->tag_x == (pc & RV_PAGE_MASK))
+                *j = (struct jit_jc_entry){.vpc = pc, .epoch = cpu->code_epoch,
+                                           .addend = e->addend, .entry = b->chain,
+                                           .block = (uintptr_t)b};
         }
         if (rv_likely(b && b->code && b->n <= end - cpu->instret)) {
             if (site && from && jit->st.flushes == flushes)

@@ -39,15 +39,20 @@ struct jit_block_src {
 /*
  * The jump cache: guest pc -> chain entry of its block, for exits whose target is not
  * known when the block is translated (jalr) or lies in another page. An entry is good
- * while cpu->code_key still has the value it was filled with.
+ * while cpu->code_epoch still has the value it was filled with (no decoded code was
+ * forgotten since) and the fetch TLB (cpu->itlb) still maps the pc's page to the same
+ * host page: TLB flushes, sfence.vma and privilege changes need no epoch of their own.
  */
 #define JIT_JC_BITS 12
 #define JIT_JC_SIZE (1u << JIT_JC_BITS)
+#define JIT_JC_SHIFT 6         /* log2 of the entry size */
 struct jit_jc_entry {
     uint64_t vpc;
-    uint64_t key;
+    uint64_t epoch;
+    uint64_t addend;           /* of the fetch TLB entry it was filled under */
     uintptr_t entry;
     uintptr_t block;           /* the front end's struct jit_block */
+    uint64_t unused[3];
 };
 
 /* True for the SYSTEM instructions (CSRs, ecall, xRET, wfi, sfence.vma) that end a block. */

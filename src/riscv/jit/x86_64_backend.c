@@ -37,7 +37,7 @@ bool jit_backend_available(void)
 #define NCACHE 4
 static const enum xe_reg cache_reg[NCACHE] = {XE_R8, XE_R9, XE_R10, XE_R11};
 
-_Static_assert(sizeof(struct jit_jc_entry) == 32, "jump cache index is scaled by 32");
+_Static_assert(sizeof(struct jit_jc_entry) == 1u << JIT_JC_SHIFT, "jump cache entry size");
 
 struct be {
     struct xe e;
@@ -135,25 +135,40 @@ static void epilogue(struct be *b)
 
 /*
  * With the target pc in RCX (and in cpu->pc, instret counted): jumps to the target's
- * block if the jump cache has it for the current code key, else returns.
+ * block if the jump cache has it and it is still good (see jit_backend.h), else returns.
  */
 static void jump_cached(struct be *b)
 {
     struct xe *e = &b->e;
+    /* RAX = the jump cache entry. */
     xe_mov_rr(e, XE_RAX, XE_RCX, true);
     xe_shift_ri(e, XE_SHR, XE_RAX, 1, true);
     xe_alu_ri(e, XE_AND, XE_RAX, JIT_JC_SIZE - 1, false);
-    xe_shift_ri(e, XE_SHL, XE_RAX, 5, false);
+    xe_shift_ri(e, XE_SHL, XE_RAX, JIT_JC_SHIFT, false);
     xe_mov_ri(e, XE_RDX, b->jump_cache);
     xe_alu_rr(e, XE_ADD, XE_RAX, XE_RDX, true);
     xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct jit_jc_entry, vpc), true);
     uint8_t *miss1 = xe_jcc(e, XE_CC_NE);
-    xe_mov_rm(e, XE_RCX, CPU, OFF(code_key), true);
-    xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct jit_jc_entry, key), true);
+    xe_mov_rm(e, XE_RDX, CPU, OFF(code_epoch), true);
+    xe_alu_rm(e, XE_CMP, XE_RDX, XE_RAX, (int32_t)offsetof(struct jit_jc_entry, epoch), true);
     uint8_t *miss2 = xe_jcc(e, XE_CC_NE);
+    /* RDX = the fetch TLB entry of the pc's page: still that page, same host page? */
+    xe_mov_rr(e, XE_RDX, XE_RCX, true);
+    xe_shift_ri(e, XE_SHR, XE_RDX, RV_PAGE_SHIFT, true);
+    xe_alu_ri(e, XE_AND, XE_RDX, RV_TLB_SIZE - 1, false);
+    xe_shift_ri(e, XE_SHL, XE_RDX, 5, false);
+    xe_alu_rm(e, XE_ADD, XE_RDX, CPU, OFF(itlb), true);
+    xe_alu_ri(e, XE_AND, XE_RCX, (int32_t)0xfffff000u, true);
+    xe_alu_rm(e, XE_CMP, XE_RCX, XE_RDX, (int32_t)offsetof(struct rv_tlb_entry, tag_x), true);
+    uint8_t *miss3 = xe_jcc(e, XE_CC_NE);
+    xe_mov_rm(e, XE_RCX, XE_RDX, (int32_t)offsetof(struct rv_tlb_entry, addend), true);
+    xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct jit_jc_entry, addend), true);
+    uint8_t *miss4 = xe_jcc(e, XE_CC_NE);
     xe_jmp_m(e, XE_RAX, (int32_t)offsetof(struct jit_jc_entry, entry));
     xe_patch(e, miss1);
     xe_patch(e, miss2);
+    xe_patch(e, miss3);
+    xe_patch(e, miss4);
     epilogue(b);
 }
 
