@@ -13,6 +13,7 @@
 #include "control/qmp_client.h"
 #include "core/device_registry.h"
 #include "core/log.h"
+#include "riscv/cpu.h"
 #include "riscv/machine.h"
 
 #define KITE_VERSION "0.1"
@@ -73,6 +74,11 @@ static void usage_run(FILE *out)
             "  --transport mmio|pci\n"
             "                  the transport of VirtIO devices that do not name one (default\n"
             "                  mmio)\n"
+            "  --engine jit|interp\n"
+            "                  how the hart runs guest code: translated to host code (jit, the\n"
+            "                  default on x86-64 hosts) or by the interpreter (interp, the\n"
+            "                  default elsewhere). With -v the JIT reports its translation\n"
+            "                  counts at exit; KITE_JIT_DUMP=1 prints every block it makes\n"
             "  --qmp PATH      listen on a unix socket for QMP (QEMU's machine protocol):\n"
             "                  stop, cont, system_reset, quit, input-send-event, queries\n"
             "  --config FILE   read options from a JSON file (keys are these long options;\n"
@@ -137,7 +143,7 @@ static int add_device(struct device_list *devices, const struct device_type *typ
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_CONSOLE, OPT_TRANSPORT, OPT_IRQCHIP, OPT_QMP, OPT_PRINT_CONFIG,
+           OPT_CONSOLE, OPT_TRANSPORT, OPT_IRQCHIP, OPT_ENGINE, OPT_QMP, OPT_PRINT_CONFIG,
            OPT_DEVICE = 1024 };
     static const struct option base_opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -149,6 +155,7 @@ static int cmd_run(int argc, char **argv)
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"transport", required_argument, NULL, OPT_TRANSPORT},
         {"irqchip", required_argument, NULL, OPT_IRQCHIP},
+        {"engine", required_argument, NULL, OPT_ENGINE},
         {"qmp", required_argument, NULL, OPT_QMP},
         {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
         {"verbose", no_argument, NULL, 'v'},
@@ -190,6 +197,14 @@ static int cmd_run(int argc, char **argv)
         case OPT_INITRD: cfg.initrd = optarg; break;
         case OPT_APPEND: cfg.append = optarg; break;
         case OPT_BIOS: cfg.bios = optarg; break;
+        case OPT_ENGINE:
+            if (!strcmp(optarg, "jit"))
+                cfg.engine = RV_ENGINE_JIT;
+            else if (!strcmp(optarg, "interp"))
+                cfg.engine = RV_ENGINE_INTERP;
+            else
+                return fail_usage("--engine: '%s' is neither jit nor interp", optarg);
+            break;
         case OPT_MEM:
             if (dev_parse_size(optarg, &cfg.ram_size) < 0)
                 return fail_usage("bad memory size '%s': use a number with K, M or G", optarg);

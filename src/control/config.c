@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/device_registry.h"
+#include "riscv/cpu.h"
 #include "riscv/machine.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -23,7 +24,7 @@ static const struct {
 } base_keys[] = {
     {"kernel", K_STRING}, {"initrd", K_STRING}, {"append", K_STRING}, {"bios", K_STRING},
     {"mem", K_SIZE}, {"no-reboot", K_FLAG}, {"console", K_STRING}, {"transport", K_STRING},
-    {"qmp", K_STRING}, {"irqchip", K_STRING}, {"verbose", K_COUNT},
+    {"qmp", K_STRING}, {"irqchip", K_STRING}, {"engine", K_STRING}, {"verbose", K_COUNT},
 };
 
 struct builder {
@@ -435,6 +436,9 @@ void config_print(FILE *out, const struct rv_machine_config *cfg, bool virtio_co
         fprintf(out, "%s  \"transport\": \"pci\"", sep);
     if (cfg->aia)
         fprintf(out, "%s  \"irqchip\": \"aia\"", sep);
+    if (cfg->engine != RV_ENGINE_DEFAULT)
+        fprintf(out, "%s  \"engine\": \"%s\"", sep,
+                cfg->engine == RV_ENGINE_INTERP ? "interp" : "jit");
     const struct device_list *l = cfg->devices;
     for (unsigned t = 0; l && device_type_at(t); t++) {
         const struct device_type *type = device_type_at(t);

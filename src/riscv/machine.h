@@ -29,6 +29,7 @@ struct rv_machine_config {
     const struct device_list *devices;
     int default_transport;  /* enum virtio_transport_kind: MMIO or PCI */
     bool aia;               /* --irqchip aia: APLIC + IMSIC instead of the PLIC */
+    int engine;             /* enum rv_engine: 0 = the JIT where the host has one */
     const char *qmp_path;   /* --qmp: the QMP socket, NULL = none */
 };
 
