@@ -51,15 +51,22 @@ check led-write "evread led exit $?" eq "$?" 0
 echo "LED-SET"
 
 # Progress the host can watch: it stops the machine meanwhile and checks that no tick
-# appears while stopped, then lets it run on. Busy work between ticks, not sleep, so a
-# hart that kept running would show even if guest time stood still.
+# appears while stopped, lets it run on, and ends the ticking with a key (q) once it saw a
+# tick after cont. Busy work between ticks, not sleep, so a hart that kept running would
+# show even if guest time stood still.
+$EV read 600 "$kbd:3" > /tmp/q.out 2>&1 &
+qreader=$!
 i=0
-while [ $i -lt 20 ]; do
+while ! grep -q listening /tmp/q.out 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+i=0
+while ! grep -q "^0 1 16 0" /tmp/q.out && [ $i -lt 3000 ]; do
     echo "TICK $i"
     i=$((i + 1))
     j=0
     while [ $j -lt 1500 ]; do j=$((j + 1)); done
 done
-check ticks-done "ticked $i times" eq "$i" 20
+wait $qreader
+check ticks-until-host-key "ticked $i times, then: $(tail -n 3 /tmp/q.out | tr '\n' ' ')" \
+    num_between "$i" 5 2999
 transport_checks
 echo "TESTS DONE"

@@ -7,7 +7,7 @@ Talks QMP to the kite the harness started (socket WORK_DIR/qmp.sock): once the g
 INPUT-READY it sends keyboard, tablet and mouse events (one batch through `kite qmp`),
 then waits for the INPUT_LED event of the LED the guest sets, stops the machine while the
 guest ticks (no tick may appear while stopped, kite's CPU must be near idle), lets it run
-on, and expects SHUTDOWN with guest=true at the end. Prints "PASS name" or
+on, ends the ticking with a q key, and expects SHUTDOWN with guest=true at the end. Prints "PASS name" or
 "FAIL name (why)" per check.
 """
 import json
@@ -186,6 +186,9 @@ def main():
     resume = q.event("RESUME", 10)
     result("cont", cont == {"return": {}} and resume is not None, f"{cont} {resume}")
     result("runs-after-cont", wait_console(f"TICK {ticks}", 120), f"stuck after TICK {ticks - 1}")
+    # q ends the guest's ticking.
+    r = q.cmd("input-send-event", {"events": [key("q", True), key("q", False)]})
+    result("key-ends-ticks", r == {"return": {}}, repr(r))
     shutdown = q.event("SHUTDOWN")
     result("shutdown-event",
            shutdown is not None and shutdown.get("data") == {"guest": True,
