@@ -32,7 +32,7 @@ check mouse-serial "uniq=$(sys "$mouse" uniq)" eq "$(sys "$mouse" uniq)" mouse-1
 $EV read 120 "$kbd:8" "$tab:9" "$mouse:5" > /tmp/ev.out 2>&1 &
 reader=$!
 i=0
-while ! grep -q listening /tmp/ev.out 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while ! grep -q listening /tmp/ev.out 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 echo "INPUT-READY"
 wait $reader
 rc=$?
@@ -57,7 +57,7 @@ echo "LED-SET"
 $EV read 600 "$kbd:3" > /tmp/q.out 2>&1 &
 qreader=$!
 i=0
-while ! grep -q listening /tmp/q.out 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while ! grep -q listening /tmp/q.out 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 i=0
 while ! grep -q "^0 1 16 0" /tmp/q.out && [ $i -lt 3000 ]; do
     echo "TICK $i"
