@@ -20,6 +20,7 @@
 #define MAX_RAM (256ULL << 30)
 #define DEFAULT_APPEND "console=ttyS0"
 #define DEFAULT_APPEND_HVC "console=hvc0"
+#define DEFAULT_APPEND_SIF "console=ttySIF0"
 
 static void usage_main(FILE *out)
 {
@@ -58,6 +59,11 @@ static void usage_run(FILE *out)
             "                  the guest console on kite's stdio: the 16550 UART (ttyS0, the\n"
             "                  default) or a virtio-console (hvc0; default --append becomes\n"
             "                  \"" DEFAULT_APPEND_HVC "\"), sized like the host terminal\n"
+            "  --uart ns16550a|sifive|both\n"
+            "                  the board's serial ports: the ns16550a (ttyS0, default), a\n"
+            "                  SiFive UART (sifive,uart0 at 0x10010000, ttySIF0; the default\n"
+            "                  --append becomes \"" DEFAULT_APPEND_SIF "\") instead, or both\n"
+            "                  (kite's stdin goes to the ns16550a; both write to stdout)\n"
             "  --port NAME=stdio|pty|unix:PATH\n"
             "                  add a named virtio-console port (/dev/vport* in the guest, its\n"
             "                  name in /sys/class/virtio-ports/*/name); its host end is kite's\n"
@@ -276,7 +282,7 @@ static int fail_usage(const char *fmt, const char *arg)
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_RNG, OPT_CONSOLE, OPT_PORT, OPT_DISK };
+           OPT_RNG, OPT_CONSOLE, OPT_PORT, OPT_DISK, OPT_UART };
     static const struct option opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -288,6 +294,7 @@ static int cmd_run(int argc, char **argv)
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"port", required_argument, NULL, OPT_PORT},
         {"disk", required_argument, NULL, OPT_DISK},
+        {"uart", required_argument, NULL, OPT_UART},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -331,6 +338,16 @@ static int cmd_run(int argc, char **argv)
                 cfg.virtio_console = false;
             else
                 return fail_usage("bad --console value '%s': use uart or virtio", optarg);
+            break;
+        case OPT_UART:
+            if (!strcmp(optarg, "ns16550a"))
+                cfg.uart = RV_UART_NS16550A;
+            else if (!strcmp(optarg, "sifive"))
+                cfg.uart = RV_UART_SIFIVE;
+            else if (!strcmp(optarg, "both"))
+                cfg.uart = RV_UART_BOTH;
+            else
+                return fail_usage("bad --uart value '%s': use ns16550a, sifive or both", optarg);
             break;
         case OPT_PORT:
             if (cfg.num_ports == RV_MAX_PORTS)
@@ -389,7 +406,8 @@ static int cmd_run(int argc, char **argv)
                               cfg.bios ? cfg.bios : "~/.cache/kite");
     }
     if (cfg.kernel && !cfg.append)
-        cfg.append = cfg.virtio_console ? DEFAULT_APPEND_HVC : DEFAULT_APPEND;
+        cfg.append = cfg.virtio_console ? DEFAULT_APPEND_HVC
+                     : cfg.uart == RV_UART_SIFIVE ? DEFAULT_APPEND_SIF : DEFAULT_APPEND;
     return rv_machine_run(&cfg);
 }
 

@@ -21,6 +21,11 @@
 #define IRQ_M_EXT   11
 
 #define UART_CLOCK_HZ 3686400u
+/* Nominal: kite does not time bytes by it, but Linux's SERIAL_SIFIVE and OpenSBI compute
+ * the divisor from it and Linux refuses a SiFive UART without a clock. */
+#define SIFIVE_UART_CLOCK_HZ 500000000u
+#define UART_16550_PATH "/soc/serial@10000000"
+#define SIFIVE_UART_PATH "/soc/serial@10010000"
 #define RNG_SEED_BYTES 32
 
 #define ISA_MAX_EXTS 64
@@ -111,6 +116,10 @@ static int validate(const struct rv_fdt_config *cfg, struct isa_exts *exts)
     }
     if (cfg->initrd_start > cfg->initrd_end) {
         log_error("fdt", "initrd ends before it starts");
+        return -1;
+    }
+    if (cfg->no_ns16550 && !cfg->sifive_uart) {
+        log_error("fdt", "a board without any UART");
         return -1;
     }
     if (cfg->virtio_slots < 0 || cfg->virtio_slots > (int)VIRT_VIRTIO_SLOTS) {
@@ -233,7 +242,7 @@ static void add_chosen(struct builder *b, const struct rv_fdt_config *cfg)
     begin(b, "chosen");
     if (cfg->bootargs)
         prop_str(b, "bootargs", cfg->bootargs);
-    prop_str(b, "stdout-path", "/soc/serial@10000000");
+    prop_str(b, "stdout-path", cfg->no_ns16550 ? SIFIVE_UART_PATH : UART_16550_PATH);
     if (cfg->initrd_end > cfg->initrd_start) {
         prop_u64(b, "linux,initrd-start", cfg->initrd_start);
         prop_u64(b, "linux,initrd-end", cfg->initrd_end);
@@ -288,7 +297,7 @@ static void add_cpus(struct builder *b, const struct rv_fdt_config *cfg,
 }
 
 static void add_soc(struct builder *b, const struct rv_fdt_config *cfg, const uint32_t *intc_ph,
-                    uint32_t plic_ph, uint32_t test_ph)
+                    uint32_t plic_ph, uint32_t test_ph, uint32_t uartclk_ph)
 {
     static const char *const clint_compat[] = {"sifive,clint0", "riscv,clint0"};
     static const char *const plic_compat[] = {"sifive,plic-1.0.0", "riscv,plic0"};
@@ -330,13 +339,26 @@ static void add_soc(struct builder *b, const struct rv_fdt_config *cfg, const ui
     prop_u32(b, "#interrupt-cells", 1);
     end(b);
 
-    begin_at(b, "serial", "@", VIRT_UART0_BASE);
-    prop_u32(b, "interrupts", VIRT_IRQ_UART0);
-    prop_u32(b, "interrupt-parent", plic_ph);
-    prop_u32(b, "clock-frequency", UART_CLOCK_HZ);
-    prop_reg(b, VIRT_UART0_BASE, VIRT_UART0_SIZE);
-    prop_str(b, "compatible", "ns16550a");
-    end(b);
+    if (!cfg->no_ns16550) {
+        begin_at(b, "serial", "@", VIRT_UART0_BASE);
+        prop_u32(b, "interrupts", VIRT_IRQ_UART0);
+        prop_u32(b, "interrupt-parent", plic_ph);
+        prop_u32(b, "clock-frequency", UART_CLOCK_HZ);
+        prop_reg(b, VIRT_UART0_BASE, VIRT_UART0_SIZE);
+        prop_str(b, "compatible", "ns16550a");
+        end(b);
+    }
+
+    if (cfg->sifive_uart) {
+        static const char *const sifive_compat[] = {"sifive,fu540-c000-uart", "sifive,uart0"};
+        begin_at(b, "serial", "@", VIRT_SIFIVE_UART_BASE);
+        prop_u32(b, "interrupts", VIRT_IRQ_SIFIVE_UART);
+        prop_u32(b, "interrupt-parent", plic_ph);
+        prop_u32(b, "clocks", uartclk_ph);
+        prop_reg(b, VIRT_SIFIVE_UART_BASE, VIRT_SIFIVE_UART_SIZE);
+        prop_strlist(b, "compatible", sifive_compat, 2);
+        end(b);
+    }
 
     for (int i = 0; i < cfg->virtio_slots; i++) {
         uint64_t base = VIRT_VIRTIO_BASE + (uint64_t)i * VIRT_VIRTIO_SIZE;
@@ -367,6 +389,26 @@ static void add_power_nodes(struct builder *b, uint32_t test_ph)
     end(b);
 }
 
+/*
+ * The SiFive UART's clock, and the alias Linux's SERIAL_SIFIVE needs to number the port
+ * (it refuses one without a "serial" alias): serial0, so the port is ttySIF0 whether or
+ * not the 16550 (numbered by its own driver, ttyS0) is there too.
+ */
+static void add_sifive_uart_support(struct builder *b, uint32_t uartclk_ph)
+{
+    begin(b, "aliases");
+    prop_str(b, "serial0", SIFIVE_UART_PATH);
+    end(b);
+
+    begin(b, "uartclk");
+    prop_u32(b, "phandle", uartclk_ph);
+    prop_str(b, "compatible", "fixed-clock");
+    prop_u32(b, "#clock-cells", 0);
+    prop_u32(b, "clock-frequency", SIFIVE_UART_CLOCK_HZ);
+    prop_str(b, "clock-output-names", "uartclk");
+    end(b);
+}
+
 static int build_into(void *buf, int bufsize, const struct rv_fdt_config *cfg,
                       const struct isa_exts *exts)
 {
@@ -377,7 +419,8 @@ static int build_into(void *buf, int bufsize, const struct rv_fdt_config *cfg,
         intc_ph[h] = next++;
     }
     uint32_t plic_ph = next++;
-    uint32_t test_ph = next;
+    uint32_t test_ph = next++;
+    uint32_t uartclk_ph = next;
 
     struct builder b = {.fdt = buf};
     chk(&b, fdt_create(buf, bufsize));
@@ -389,6 +432,8 @@ static int build_into(void *buf, int bufsize, const struct rv_fdt_config *cfg,
     prop_str(&b, "model", "riscv-virtio,kite");
 
     add_chosen(&b, cfg);
+    if (cfg->sifive_uart)
+        add_sifive_uart_support(&b, uartclk_ph);
     add_power_nodes(&b, test_ph);
 
     begin_at(&b, "memory", "@", cfg->ram_base);
@@ -397,7 +442,7 @@ static int build_into(void *buf, int bufsize, const struct rv_fdt_config *cfg,
     end(&b);
 
     add_cpus(&b, cfg, exts, cpu_ph, intc_ph);
-    add_soc(&b, cfg, intc_ph, plic_ph, test_ph);
+    add_soc(&b, cfg, intc_ph, plic_ph, test_ph, uartclk_ph);
 
     end(&b);
     chk(&b, fdt_finish(buf));

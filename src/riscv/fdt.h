@@ -5,6 +5,7 @@
 #ifndef KITE_RISCV_FDT_H
 #define KITE_RISCV_FDT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,10 @@ struct rv_fdt_config {
     const char *bootargs;                   /* NULL = no bootargs property */
     uint64_t initrd_start, initrd_end;      /* 0,0 = none */
     int virtio_slots;                       /* describe virtio-mmio slots 0..n-1 */
+    /* Serial ports: the ns16550a unless no_ns16550, a sifive,uart0 too when sifive_uart.
+     * stdout-path names the 16550 when it is there. */
+    bool sifive_uart;
+    bool no_ns16550;
 };
 
 #define RV_FDT_MAX_HARTS 64

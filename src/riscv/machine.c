@@ -25,6 +25,7 @@
 #include "hw/clint.h"
 #include "hw/goldfish_rtc.h"
 #include "hw/plic.h"
+#include "hw/sifive_uart.h"
 #include "hw/syscon.h"
 #include "hw/uart16550.h"
 #include "riscv/cpu.h"
@@ -69,7 +70,8 @@ struct rv_machine {
     struct rv_cpu *hart;
     struct plic *plic;
     struct clint *clint;
-    struct uart16550 *uart;
+    struct uart16550 *uart;          /* NULL under --uart sifive */
+    struct sifive_uart *sifive_uart; /* --uart sifive|both */
     struct syscon *syscon;
     struct goldfish_rtc *rtc;
     struct guest_mem mem;            /* RAM as VirtIO devices see it */
@@ -327,22 +329,50 @@ static int create_virtio_devices(struct rv_machine *m)
     return 0;
 }
 
+/*
+ * --uart: the 16550, the SiFive UART or both. Both write to kite's stdout; stdin goes to
+ * the 16550 when there is one (the firmware's and the default ttyS0 console), else to the
+ * SiFive UART. --console virtio takes stdin over afterwards.
+ */
+static int create_uarts(struct rv_machine *m)
+{
+    enum rv_uart which = m->cfg->uart;
+    struct char_backend out = stdio_console_backend(m->console);
+    if (which != RV_UART_SIFIVE) {
+        struct irq_line irq = {.set = plic_set_irq, .opaque = m->plic, .line = VIRT_IRQ_UART0};
+        if (!(m->uart = uart16550_new(irq, out)))
+            return -ENOMEM;
+        if (add_region(m, uart16550_region(m->uart, VIRT_UART0_BASE)) < 0)
+            return -EINVAL;
+    }
+    if (which != RV_UART_NS16550A) {
+        struct irq_line irq = {.set = plic_set_irq, .opaque = m->plic,
+                               .line = VIRT_IRQ_SIFIVE_UART};
+        if (!(m->sifive_uart = sifive_uart_new(irq, out)))
+            return -ENOMEM;
+        if (add_region(m, sifive_uart_region(m->sifive_uart, VIRT_SIFIVE_UART_BASE)) < 0)
+            return -EINVAL;
+    }
+    stdio_console_attach(m->console, m->uart ? uart16550_frontend(m->uart)
+                                             : sifive_uart_frontend(m->sifive_uart));
+    return 0;
+}
+
 static int create_devices(struct rv_machine *m)
 {
     struct hart_if hart = rv_cpu_hart_if(m->hart);
     m->plic = plic_new(&hart, 1);
     m->clint = clint_new(&hart, 1);
-    struct irq_line uart_irq = {.set = plic_set_irq, .opaque = m->plic, .line = VIRT_IRQ_UART0};
     struct irq_line rtc_irq = {.set = plic_set_irq, .opaque = m->plic, .line = VIRT_IRQ_RTC};
-    m->uart = uart16550_new(uart_irq, stdio_console_backend(m->console));
     m->syscon = syscon_new(on_syscon, m);
     m->rtc = goldfish_rtc_new(rtc_irq);
-    if (!m->plic || !m->clint || !m->uart || !m->syscon || !m->rtc)
+    if (!m->plic || !m->clint || !m->syscon || !m->rtc)
         return -ENOMEM;
-    stdio_console_attach(m->console, uart16550_frontend(m->uart));
+    int ret = create_uarts(m);
+    if (ret < 0)
+        return ret;
     if (add_region(m, plic_region(m->plic, VIRT_PLIC_BASE)) < 0 ||
         add_region(m, clint_region(m->clint, VIRT_CLINT_BASE)) < 0 ||
-        add_region(m, uart16550_region(m->uart, VIRT_UART0_BASE)) < 0 ||
         add_region(m, syscon_region(m->syscon, VIRT_TEST_BASE)) < 0 ||
         add_region(m, goldfish_rtc_region(m->rtc, VIRT_RTC_BASE)) < 0)
         return -EINVAL;
@@ -474,6 +504,8 @@ static int load_images(struct rv_machine *m, uint64_t *entry, uint64_t *fdt_addr
         .initrd_start = initrd_start,
         .initrd_end = initrd_end,
         .virtio_slots = rv_machine_virtio_slots(cfg),
+        .sifive_uart = cfg->uart != RV_UART_NS16550A,
+        .no_ns16550 = cfg->uart == RV_UART_SIFIVE,
     };
     size_t fdt_size;
     void *fdt = rv_fdt_build(&fc, &fdt_size);
@@ -518,6 +550,8 @@ static void machine_destroy(struct rv_machine *m)
         clint_free(m->clint);
     if (m->uart)
         uart16550_free(m->uart);
+    if (m->sifive_uart)
+        sifive_uart_free(m->sifive_uart);
     if (m->syscon)
         syscon_free(m->syscon);
     if (m->rtc)

@@ -41,6 +41,10 @@ struct rv_disk_config {
     const char *serial;     /* NULL = none */
 };
 
+/* --uart: which serial ports the board has. The one that gets kite's stdio input is the
+ * 16550 unless the SiFive UART is the only one. */
+enum rv_uart { RV_UART_NS16550A, RV_UART_SIFIVE, RV_UART_BOTH };
+
 struct rv_machine_config {
     uint64_t ram_size;
     const char *bios;       /* firmware: raw binary at RAM base, or ELF (bare-metal tests) */
@@ -50,6 +54,7 @@ struct rv_machine_config {
     bool no_reboot;
     struct rv_rng_config rng;
     bool virtio_console;    /* --console virtio: the guest console is hvc0, not the UART */
+    enum rv_uart uart;
     struct rv_port_config ports[RV_MAX_PORTS];
     unsigned num_ports;
     struct rv_disk_config disks[RV_MAX_DISKS];  /* /dev/vda, /dev/vdb, ... in this order */

@@ -18,12 +18,17 @@
 #define VIRT_VIRTIO_BASE    0x10001000ULL   /* virtio-mmio slot i at BASE + i * SIZE */
 #define VIRT_VIRTIO_SIZE    0x1000ULL
 #define VIRT_VIRTIO_SLOTS   8               /* sources 1..8; 10 is the UART */
+/* --uart sifive|both: a sifive,uart0 past the virtio-mmio slots (QEMU's virt has nothing
+ * here; the FU540 places its first UART at this address too). */
+#define VIRT_SIFIVE_UART_BASE 0x10010000ULL
+#define VIRT_SIFIVE_UART_SIZE 0x1000ULL
 #define VIRT_DRAM_BASE      0x80000000ULL
 
 /* PLIC sources */
 #define VIRT_IRQ_VIRTIO_FIRST 1             /* slot i uses source 1 + i */
 #define VIRT_IRQ_UART0      10
 #define VIRT_IRQ_RTC        11
+#define VIRT_IRQ_SIFIVE_UART 12             /* free on QEMU's virt (PCIe INTx is 32..35) */
 #define VIRT_PLIC_SOURCES   95              /* sources 1..95 */
 
 /* Where the boot images go */
