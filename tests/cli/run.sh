@@ -79,6 +79,10 @@ expect_usage rng-empty-value run --rng=
 expect_usage rng-twice run --rng --rng
 expect_usage rng-rate-overflow run --rng rate=99999999999999999999
 expect_usage console-bad-value run --console hvc
+expect_usage uart-unknown run --uart pl011
+expect_usage uart-empty run --uart=
+expect_usage uart-case run --uart SiFive
+expect_usage uart-no-value run --uart
 expect_usage port-no-equals run --port foo
 expect_usage port-bad-name run --port 'bad name=pty'
 expect_usage port-path-in-name run --port ../x=pty
@@ -145,6 +149,9 @@ expect_runs disk-path-with-spaces run --bios "$tmp/poweroff.bin" \
 expect_runs disk-ro-shared run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,ro" \
     --disk "$tmp/disk.img,ro" --disk "$tmp/disk.img,snapshot"
 expect_runs disk-cache-none run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,cache=none"
+for uart in ns16550a sifive both; do
+    expect_runs "uart-$uart" run --bios "$tmp/poweroff.bin" --uart "$uart"
+done
 
 # The engine a disk runs on is logged (-v), and KITE_BLOCK_BACKEND picks it.
 for engine in io_uring thread; do
@@ -174,7 +181,7 @@ wait "$holder" 2>/dev/null
 expect_runs disk-unlocked-after-exit run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
 
 for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
-    --disk --verbose --help; do
+    --disk --uart --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"
     else
