@@ -19,7 +19,8 @@
 #                     exit status 137 is the expected one, not 0)
 #
 # KITE_GUEST_TESTS="name1 name2*" runs only the scripts whose names match (and skips the
-# interactive console tests unless "interactive" matches).
+# interactive console tests unless "interactive" matches, the SiFive console one unless
+# "uart_sifive_console" does).
 # Then tests/guest/interactive.py drives the shell of a normal boot through the console.
 set -u
 cd "$(dirname "$0")/../.."
@@ -160,6 +161,12 @@ for script in tests/guest/*.sh; do
     # A subshell: one test's host hooks never leak into the next.
     (run_one "$script")
 done
+
+# The SiFive UART as the interactive console (--uart sifive, then --uart both).
+if selected uart_sifive_console; then
+    python3 tests/guest/uart_sifive_console.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" \
+        "$KITE_BIOS" "$LOG_DIR/guest-uart-sifive-console.console"
+fi
 
 selected interactive || exit 0
 python3 tests/guest/interactive.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
