@@ -369,6 +369,8 @@ static void add_soc(struct builder *b, const struct rv_fdt_config *cfg, const ui
         prop_str(b, "compatible", "virtio,mmio");
         end(b);
     }
+    if (cfg->pci)
+        chk(b, pci_host_fdt(b->fdt, cfg->pci, plic_ph, 0));
     end(b);
 }
 

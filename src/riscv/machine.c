@@ -1,6 +1,7 @@
 /*
- * The RISC-V machine: RAM, the devices of QEMU's virt board, the boot images and the device
- * tree, and the run loop that interleaves CPU slices with host events.
+ * The RISC-V board: RAM, the devices of QEMU's virt board and where they sit, how the
+ * registry's VirtIO devices are placed on a transport, the boot images and the device
+ * tree. The run loop that drives it (slices, host events, reboots) is in run.c.
  */
 #define _GNU_SOURCE
 #include "riscv/machine.h"
@@ -12,11 +13,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "backend/block.h"
 #include "backend/char_stdio.h"
-#include "backend/char_stream.h"
-#include "backend/entropy.h"
-#include "core/clock.h"
+#include "core/device_registry.h"
 #include "core/event_loop.h"
 #include "core/guest_mem.h"
 #include "core/image_loader.h"
@@ -24,21 +22,19 @@
 #include "core/mmio.h"
 #include "hw/clint.h"
 #include "hw/goldfish_rtc.h"
+#include "hw/pci_host.h"
 #include "hw/plic.h"
 #include "hw/sifive_uart.h"
 #include "hw/syscon.h"
 #include "hw/uart16550.h"
+#include "riscv/board.h"
 #include "riscv/cpu.h"
 #include "riscv/fdt.h"
 #include "riscv/virt_map.h"
-#include "virtio/console.h"
-#include "virtio/blk.h"
 #include "virtio/mmio.h"
-#include "virtio/rng.h"
+#include "virtio/pci.h"
 
 #define RV_ISA_STRING "rv64imafdc_zicntr_zicsr_zifencei_sstc"
-/* Instructions per CPU slice: between slices, timers are updated and host fds polled. */
-#define SLICE_INSNS 65536
 #define PAGE_SIZE_4K 4096ULL
 
 /* OpenSBI's fw_dynamic hand-over block (a2 at entry). */
@@ -46,23 +42,16 @@
 #define FW_DYNAMIC_VERSION 2
 #define FW_DYNAMIC_NEXT_MODE_S 1
 
-/* A VirtIO device in a virtio-mmio slot. */
+/* A VirtIO device from the registry, on its transport. */
 struct machine_virtio {
-    struct virtio_mmio *mmio;
+    struct virtio_mmio *mmio;       /* its transport: one of these two */
+    struct virtio_pci *pci;
     struct virtio_device *dev;      /* the transport-neutral part, for the state dump */
-    void *device;
-    void (*free)(void *device);
+    const struct device_type *type;
+    void *state;                    /* what the type's destroy() gets */
 };
 
-/* The host end of a --port: lives across guest reboots, like the stdio console. */
-struct port_host {
-    struct char_stream *stream;     /* pty or unix socket; NULL for stdio */
-    struct char_backend backend;
-};
-
-enum machine_state { MS_RUNNING, MS_POWEROFF, MS_REBOOT, MS_QUIT, MS_FAILED, MS_HTIF_EXIT };
-
-struct rv_machine {
+struct rv_board {
     const struct rv_machine_config *cfg;
     struct guest_ram_view ram;
     struct mmio_bus bus;
@@ -74,21 +63,22 @@ struct rv_machine {
     struct sifive_uart *sifive_uart; /* --uart sifive|both */
     struct syscon *syscon;
     struct goldfish_rtc *rtc;
+    struct pci_host *pci;            /* NULL when no device may sit on PCI */
     struct guest_mem mem;            /* RAM as VirtIO devices see it */
-    struct machine_virtio virtio[VIRT_VIRTIO_SLOTS];
+    struct machine_virtio virtio[DEVICE_MAX_INSTANCES];
     int virtio_count;
-    struct stdio_console *console;   /* outlives reboots: owned by rv_machine_run */
-    struct port_host *port_hosts;    /* cfg->num_ports of them, also owned by rv_machine_run */
-    struct block_device **disks;     /* outlive reboots too (a snapshot must survive one) */
+    int mmio_slots_planned;          /* what the device tree describes */
+    int mmio_slots_used;
+    struct stdio_console *console;   /* outlives reboots: owned by the run loop */
     struct event_loop *loop;
-    enum machine_state state;
+    enum rv_board_state state;
     int exit_status;
     uint64_t tohost, fromhost;       /* HTIF mailbox of a bare-metal test, 0 = none */
 };
 
-static void machine_stop(struct rv_machine *m, enum machine_state state, int status)
+static void machine_stop(struct rv_board *m, enum rv_board_state state, int status)
 {
-    if (m->state != MS_RUNNING)
+    if (m->state != RV_BOARD_RUNNING)
         return;
     m->state = state;
     m->exit_status = status;
@@ -98,35 +88,36 @@ static void machine_stop(struct rv_machine *m, enum machine_state state, int sta
 
 static void on_syscon(void *opaque, enum syscon_event ev, unsigned code)
 {
-    struct rv_machine *m = opaque;
+    struct rv_board *m = opaque;
     switch (ev) {
     case SYSCON_POWEROFF:
-        machine_stop(m, MS_POWEROFF, KITE_EXIT_OK);
+        machine_stop(m, RV_BOARD_POWEROFF, KITE_EXIT_OK);
         break;
     case SYSCON_REBOOT:
-        machine_stop(m, MS_REBOOT, KITE_EXIT_REBOOT);
+        machine_stop(m, RV_BOARD_REBOOT, KITE_EXIT_REBOOT);
         break;
     case SYSCON_FAIL:
         log_warn("machine", "guest reported failure (code %u)", code);
-        machine_stop(m, MS_FAILED, KITE_EXIT_GUEST_FAIL);
+        machine_stop(m, RV_BOARD_FAILED, KITE_EXIT_GUEST_FAIL);
         break;
     }
 }
 
-static void on_console_quit(void *opaque)
+void rv_board_quit(struct rv_board *m)
 {
-    machine_stop(opaque, MS_QUIT, KITE_EXIT_OK);
+    machine_stop(m, RV_BOARD_QUIT, KITE_EXIT_OK);
 }
 
-/* Ctrl-A d: what to look at when a guest hangs (is it idle? waiting on which queue?). */
-static void on_console_dump(void *opaque)
+void rv_board_dump(const struct rv_board *m)
 {
-    struct rv_machine *m = opaque;
     fprintf(stderr, "\r\nkite: machine state\r\n");
     if (m->hart)
         rv_cpu_dump(m->hart);
-    for (int i = 0; i < m->virtio_count; i++)
+    for (int i = 0; i < m->virtio_count; i++) {
         virtio_device_dump(m->virtio[i].dev);
+        if (m->virtio[i].type->dump)
+            m->virtio[i].type->dump(m->virtio[i].state);
+    }
 }
 
 /*
@@ -136,23 +127,23 @@ static void on_console_dump(void *opaque)
  */
 static uint64_t htif_read(void *opaque, uint64_t offset, unsigned size)
 {
-    struct rv_machine *m = opaque;
+    struct rv_board *m = opaque;
     uint64_t v = 0;
     memcpy(&v, m->ram.host + (m->phys.slow_page - m->ram.base) + offset, size);
     return v;
 }
 
-static void htif_command(struct rv_machine *m, uint64_t value)
+static void htif_command(struct rv_board *m, uint64_t value)
 {
     /* Exit is device 0, command 0 only: a console byte like 'c' (0x63) is odd too. */
     if ((value >> 48) == 0 && (value & 1)) {
         uint64_t code = value >> 1;
         if (code == 0) {
-            machine_stop(m, MS_HTIF_EXIT, KITE_EXIT_OK);
+            machine_stop(m, RV_BOARD_HTIF_EXIT, KITE_EXIT_OK);
         } else {
             log_info("htif", "test failed: %llu", (unsigned long long)code);
             /* Exit statuses are 8 bits: never let a failure wrap round to 0. */
-            machine_stop(m, MS_HTIF_EXIT, (code & 0xff) ? (int)(code & 0xff) : 255);
+            machine_stop(m, RV_BOARD_HTIF_EXIT, (code & 0xff) ? (int)(code & 0xff) : 255);
         }
         return;
     }
@@ -170,12 +161,12 @@ static void htif_command(struct rv_machine *m, uint64_t value)
     }
     log_warn("htif", "unsupported tohost command 0x%llx: ending the run",
              (unsigned long long)value);
-    machine_stop(m, MS_HTIF_EXIT, 255);
+    machine_stop(m, RV_BOARD_HTIF_EXIT, 255);
 }
 
 static void htif_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
 {
-    struct rv_machine *m = opaque;
+    struct rv_board *m = opaque;
     uint8_t *page = m->ram.host + (m->phys.slow_page - m->ram.base);
     memcpy(page + offset, &value, size);
     uint64_t tohost_off = m->tohost - m->phys.slow_page;
@@ -194,7 +185,7 @@ static void *map_ram(uint64_t size)
     return p == MAP_FAILED ? NULL : p;
 }
 
-static int add_region(struct rv_machine *m, struct mmio_region r)
+static int add_region(struct rv_board *m, struct mmio_region r)
 {
     int ret = mmio_bus_add(&m->bus, &r);
     if (ret < 0)
@@ -203,138 +194,224 @@ static int add_region(struct rv_machine *m, struct mmio_region r)
     return ret;
 }
 
+static int add_region_ret(int ret, const char *what)
+{
+    if (ret < 0)
+        log_error("machine", "cannot map %s: %s", what, strerror(-ret));
+    return ret;
+}
+
 /* Devices write guest RAM behind the hart's back: drop any code it decoded from there. */
 static void on_device_write(void *opaque, uint64_t gpa, uint64_t len)
 {
-    struct rv_machine *m = opaque;
+    struct rv_board *m = opaque;
     if (m->hart)
         rv_cpu_invalidate_code(m->hart, gpa, len);
 }
 
-int rv_machine_virtio_slots(const struct rv_machine_config *cfg)
+static enum virtio_transport_kind transport_of(const struct rv_machine_config *cfg,
+                                              const struct device_instance *inst)
 {
-    return (cfg->virtio_console ? 1 : 0) + (cfg->num_ports ? 1 : 0) + cfg->ndisks +
-           (cfg->rng.enabled ? 1 : 0);
+    return inst->transport != TRANSPORT_DEFAULT ? inst->transport
+                                                : (enum virtio_transport_kind)cfg->default_transport;
 }
 
-/* Puts `dev` in the next virtio-mmio slot, with that slot's PLIC source. */
-static int add_virtio(struct rv_machine *m, struct virtio_device *dev, void *device,
-                      void (*free_device)(void *))
+/*
+ * One device per instance, or one per grouped type (made from its first instance):
+ * calls visit() with the instances' configurations and the transport, in board order.
+ */
+static int for_each_device(const struct rv_machine_config *cfg,
+                           int (*visit)(void *ctx, const struct device_type *type,
+                                        void *const *cfgs, unsigned n,
+                                        const struct device_instance *first),
+                           void *ctx)
 {
-    if (m->virtio_count >= (int)VIRT_VIRTIO_SLOTS) {
-        log_error("machine", "no free virtio-mmio slot for %s", dev->name);
-        free_device(device);
+    const struct device_list *l = cfg->devices;
+    for (unsigned t = 0; l && device_type_at(t); t++) {
+        const struct device_type *type = device_type_at(t);
+        void *cfgs[DEVICE_MAX_INSTANCES];
+        const struct device_instance *first = NULL;
+        unsigned n = 0;
+        for (unsigned i = 0; i < l->count; i++) {
+            if (l->items[i].type != type)
+                continue;
+            if (!first)
+                first = &l->items[i];
+            cfgs[n++] = l->items[i].cfg;
+            if (!type->grouped) {
+                int ret = visit(ctx, type, &cfgs[n - 1], 1, &l->items[i]);
+                if (ret < 0)
+                    return ret;
+            }
+        }
+        if (type->grouped && n) {
+            int ret = visit(ctx, type, cfgs, n, first);
+            if (ret < 0)
+                return ret;
+        }
+    }
+    return 0;
+}
+
+struct placement {
+    const struct rv_machine_config *cfg;
+    int mmio, pci;
+    bool slot_taken[PCI_HOST_SLOTS];
+    const char *why;
+};
+
+static int place_one(void *ctx, const struct device_type *type, void *const *cfgs,
+                     unsigned n, const struct device_instance *first)
+{
+    struct placement *p = ctx;
+    if (transport_of(p->cfg, first) == TRANSPORT_PCI) {
+        if (first->pci_slot >= 0) {
+            if (first->pci_slot < PCI_HOST_FIRST_SLOT || first->pci_slot >= PCI_HOST_SLOTS) {
+                p->why = "addr= is a PCI slot number, 1 to 31";
+                return -1;
+            }
+            if (p->slot_taken[first->pci_slot]) {
+                p->why = "two devices have the same addr=";
+                return -1;
+            }
+            p->slot_taken[first->pci_slot] = true;
+        }
+        if (++p->pci > PCI_HOST_SLOTS - PCI_HOST_FIRST_SLOT) {
+            p->why = "too many VirtIO devices on PCI: the host bridge has 31 slots";
+            return -1;
+        }
+        return 0;
+    }
+    if (first->pci_slot >= 0) {
+        p->why = "addr= is for devices on transport=pci";
+        return -1;
+    }
+    if (++p->mmio > (int)VIRT_VIRTIO_SLOTS) {
+        p->why = "too many VirtIO devices on virtio-mmio: disks, --console virtio, the --port "
+                 "device and --rng share 8 virtio-mmio slots (transport=pci has 31 more)";
+        return -1;
+    }
+    return 0;
+}
+
+int rv_machine_place_devices(const struct rv_machine_config *cfg, const char **why)
+{
+    struct placement p = {.cfg = cfg};
+    if (for_each_device(cfg, place_one, &p) < 0) {
+        *why = p.why;
+        return -1;
+    }
+    return p.mmio;
+}
+
+/* The board has a PCIe host bridge when anything may sit on it: --transport pci, or a
+ * device with transport=pci. */
+static bool board_has_pci(const struct rv_machine_config *cfg)
+{
+    if (cfg->default_transport == TRANSPORT_PCI)
+        return true;
+    for (unsigned i = 0; cfg->devices && i < cfg->devices->count; i++)
+        if (cfg->devices->items[i].transport == TRANSPORT_PCI)
+            return true;
+    return false;
+}
+
+/* Puts a device in the next virtio-mmio slot, with that slot's PLIC source. */
+static int attach_mmio(struct rv_board *m, struct machine_virtio *mv)
+{
+    if (m->mmio_slots_used >= (int)VIRT_VIRTIO_SLOTS) {
+        log_error("machine", "no free virtio-mmio slot for %s", mv->dev->name);
         return -ENOSPC;
     }
-    int slot = m->virtio_count;
+    int slot = m->mmio_slots_used++;
     struct irq_line irq = {.set = plic_set_irq, .opaque = m->plic,
                            .line = VIRT_IRQ_VIRTIO_FIRST + slot};
-    struct virtio_mmio *t = virtio_mmio_new(dev, irq);
-    if (!t) {
-        free_device(device);
+    mv->mmio = virtio_mmio_new(mv->dev, irq);
+    if (!mv->mmio)
+        return -ENOMEM;
+    return add_region(m, virtio_mmio_region(mv->mmio, VIRT_VIRTIO_BASE + (uint64_t)slot *
+                                                          VIRT_VIRTIO_SIZE));
+}
+
+/* Plugs a device into the PCIe host bridge, in slot `slot` or the next free one. */
+static int attach_pci(struct rv_board *m, struct machine_virtio *mv, int slot)
+{
+    mv->pci = virtio_pci_new(mv->dev);
+    if (!mv->pci)
+        return -ENOMEM;
+    int ret = pci_host_plug(m->pci, virtio_pci_function(mv->pci), slot);
+    if (ret < 0) {
+        log_error("machine", "cannot plug %s into PCI slot %d: %s", mv->dev->name, slot,
+                  strerror(-ret));
+        return ret;
+    }
+    return 0;
+}
+
+static int create_one(void *ctx, const struct device_type *type, void *const *cfgs,
+                      unsigned n, const struct device_instance *first)
+{
+    struct rv_board *m = ctx;
+    if (m->virtio_count >= DEVICE_MAX_INSTANCES)
+        return -ENOSPC;
+    struct device_env env = {.mem = &m->mem, .loop = m->loop, .console = m->console,
+                             .nharts = 1};
+    struct machine_virtio *mv = &m->virtio[m->virtio_count];
+    *mv = (struct machine_virtio){.type = type};
+    mv->dev = type->create(cfgs, n, &env, &mv->state);
+    if (!mv->dev) {
+        log_error("machine", "cannot create the %s device", type->name);
+        if (mv->state)
+            type->destroy(mv->state);
         return -ENOMEM;
     }
-    m->virtio[slot] = (struct machine_virtio){.mmio = t, .dev = dev, .device = device,
-                                              .free = free_device};
     m->virtio_count++;
-    return add_region(m, virtio_mmio_region(t, VIRT_VIRTIO_BASE + (uint64_t)slot *
-                                                   VIRT_VIRTIO_SIZE));
+    if (transport_of(m->cfg, first) == TRANSPORT_PCI)
+        return attach_pci(m, mv, first->pci_slot);
+    return attach_mmio(m, mv);
 }
 
-static void free_rng(void *device)
-{
-    virtio_rng_free(device);
-}
-
-static void free_console(void *device)
-{
-    virtio_console_free(device);
-}
-
-/* --console virtio: hvc0 on kite's stdio, sized like the host terminal when it is one. */
-static int create_virtio_console(struct rv_machine *m)
-{
-    struct virtio_console_port_config port = {.backend = stdio_console_backend(m->console)};
-    struct virtio_console_config cc = {.num_ports = 1, .ports = &port};
-    cc.has_size = stdio_console_size(&cc.cols, &cc.rows);
-    struct virtio_console *c = virtio_console_new(&m->mem, &cc);
-    if (!c)
-        return -ENOMEM;
-    stdio_console_attach(m->console, virtio_console_frontend(c, 0));
-    return add_virtio(m, virtio_console_device(c), c, free_console);
-}
-
-/* --port: one multiport virtio-console holding every named port. */
-static int create_virtio_ports(struct rv_machine *m)
-{
-    const struct rv_machine_config *cfg = m->cfg;
-    struct virtio_console_port_config ports[RV_MAX_PORTS];
-    for (unsigned i = 0; i < cfg->num_ports; i++)
-        ports[i] = (struct virtio_console_port_config){.name = cfg->ports[i].name,
-                                                       .backend = m->port_hosts[i].backend};
-    struct virtio_console_config cc = {.multiport = true, .num_ports = cfg->num_ports,
-                                       .ports = ports};
-    struct virtio_console *c = virtio_console_new(&m->mem, &cc);
-    if (!c)
-        return -ENOMEM;
-    for (unsigned i = 0; i < cfg->num_ports; i++) {
-        struct char_frontend fe = virtio_console_frontend(c, i);
-        if (m->port_hosts[i].stream)
-            char_stream_attach(m->port_hosts[i].stream, fe);
-        else
-            stdio_console_attach(m->console, fe);
-    }
-    return add_virtio(m, virtio_console_device(c), c, free_console);
-}
-
-static void free_blk(void *device)
-{
-    virtio_blk_free(device);
-}
-
-static int create_virtio_devices(struct rv_machine *m)
+static int create_virtio_devices(struct rv_board *m)
 {
     m->mem = (struct guest_mem){.base = m->ram.base, .size = m->ram.size,
                                 .host = m->ram.host, .on_write = on_device_write,
                                 .opaque = m};
-    const struct rv_machine_config *cfg = m->cfg;
-    int ret;
-    /* Disks first, in command-line order: Linux names them vda, vdb, ... as it probes. */
-    for (int i = 0; i < cfg->ndisks; i++) {
-        /* One request queue for the one hart; with several harts, one each (MQ). */
-        struct virtio_blk_config bc = {.serial = cfg->disks[i].serial, .num_queues = 1};
-        struct virtio_blk *blk = virtio_blk_new(&m->mem, m->disks[i], &bc);
-        if (!blk)
-            return -ENOMEM;
-        if ((ret = add_virtio(m, virtio_blk_device(blk), blk, free_blk)) < 0)
-            return ret;
-    }
-    if (cfg->virtio_console && (ret = create_virtio_console(m)) < 0)
-        return ret;
-    if (cfg->num_ports && (ret = create_virtio_ports(m)) < 0)
-        return ret;
-    if (cfg->rng.enabled) {
-        struct virtio_rng_config rc = {.rate = cfg->rng.rate, .burst = cfg->rng.burst};
-        struct virtio_rng *rng = virtio_rng_new(&m->mem, entropy_getrandom(), &rc, m->loop);
-        if (!rng)
-            return -ENOMEM;
-        if ((ret = add_virtio(m, virtio_rng_device(rng), rng, free_rng)) < 0)
-            return ret;
-    }
-    if (m->virtio_count != rv_machine_virtio_slots(cfg)) {
-        log_error("machine", "internal: %d virtio devices but %d slots in the device tree",
-                  m->virtio_count, rv_machine_virtio_slots(cfg));
-        return -EINVAL;
-    }
-    return 0;
+    return for_each_device(m->cfg, create_one, m);
+}
+
+/* The PCIe host bridge as on QEMU's virt board; m->plic may still be NULL (the fdt only
+ * needs the source numbers). */
+static struct pci_host_config pci_layout(const struct rv_board *m)
+{
+    uint64_t ram_end = m->ram.base + m->ram.size;
+    uint64_t high = (ram_end + VIRT_PCIE_MMIO64_SIZE - 1) & ~(VIRT_PCIE_MMIO64_SIZE - 1);
+    struct pci_host_config pc = {
+        .ecam_base = VIRT_PCIE_ECAM_BASE,
+        .io_base = VIRT_PCIE_PIO_BASE, .io_size = VIRT_PCIE_PIO_SIZE,
+        .mmio32_base = VIRT_PCIE_MMIO_BASE, .mmio32_size = VIRT_PCIE_MMIO_SIZE,
+        .mmio64_base = high, .mmio64_size = VIRT_PCIE_MMIO64_SIZE,
+    };
+    for (int i = 0; i < 4; i++)
+        pc.intx[i] = (struct irq_line){.set = plic_set_irq, .opaque = m->plic,
+                                       .line = VIRT_IRQ_PCIE_FIRST + i};
+    return pc;
+}
+
+static int create_pci(struct rv_board *m)
+{
+    struct pci_host_config pc = pci_layout(m);
+    m->pci = pci_host_new(&pc);
+    if (!m->pci)
+        return -ENOMEM;
+    return add_region_ret(pci_host_map(m->pci, &m->bus), "the PCIe host bridge");
 }
 
 /*
  * --uart: the 16550, the SiFive UART or both. Both write to kite's stdout; stdin goes to
  * the 16550 when there is one (the firmware's and the default ttyS0 console), else to the
- * SiFive UART. --console virtio takes stdin over afterwards.
+ * SiFive UART. A VirtIO console created later takes stdin over.
  */
-static int create_uarts(struct rv_machine *m)
+static int create_uarts(struct rv_board *m)
 {
     enum rv_uart which = m->cfg->uart;
     struct char_backend out = stdio_console_backend(m->console);
@@ -358,7 +435,7 @@ static int create_uarts(struct rv_machine *m)
     return 0;
 }
 
-static int create_devices(struct rv_machine *m)
+static int create_devices(struct rv_board *m)
 {
     struct hart_if hart = rv_cpu_hart_if(m->hart);
     m->plic = plic_new(&hart, 1);
@@ -376,11 +453,13 @@ static int create_devices(struct rv_machine *m)
         add_region(m, syscon_region(m->syscon, VIRT_TEST_BASE)) < 0 ||
         add_region(m, goldfish_rtc_region(m->rtc, VIRT_RTC_BASE)) < 0)
         return -EINVAL;
+    if (board_has_pci(m->cfg) && create_pci(m) < 0)
+        return -EINVAL;
     return create_virtio_devices(m);
 }
 
 /* The RISC-V Image header: "RSC\x05" at 0x38, the memory it needs (le64) at 0x10. */
-static int check_kernel_image(const struct rv_machine *m, uint64_t load, uint64_t file_size)
+static int check_kernel_image(const struct rv_board *m, uint64_t load, uint64_t file_size)
 {
     const uint8_t *h = m->ram.host + (load - m->ram.base);
     if (file_size < 64 || memcmp(h + 0x38, "RSC\x05", 4) != 0) {
@@ -409,7 +488,7 @@ static uint64_t align_down(uint64_t v, uint64_t a)
  * Layout, low to high: firmware at RAM base, kernel at +2 MiB, then free RAM; the initrd,
  * the fw_dynamic block and the device tree sit at the top of RAM.
  */
-static int load_images(struct rv_machine *m, uint64_t *entry, uint64_t *fdt_addr,
+static int load_images(struct rv_board *m, uint64_t *entry, uint64_t *fdt_addr,
                        uint64_t *fw_info_addr)
 {
     const struct rv_machine_config *cfg = m->cfg;
@@ -503,10 +582,13 @@ static int load_images(struct rv_machine *m, uint64_t *entry, uint64_t *fdt_addr
         .bootargs = cfg->append ? cfg->append : "",
         .initrd_start = initrd_start,
         .initrd_end = initrd_end,
-        .virtio_slots = rv_machine_virtio_slots(cfg),
+        .virtio_slots = m->mmio_slots_planned,
         .sifive_uart = cfg->uart != RV_UART_NS16550A,
         .no_ns16550 = cfg->uart == RV_UART_SIFIVE,
     };
+    struct pci_host_config pc = pci_layout(m);
+    if (board_has_pci(cfg))
+        fc.pci = &pc;
     size_t fdt_size;
     void *fdt = rv_fdt_build(&fc, &fdt_size);
     if (!fdt)
@@ -529,19 +611,21 @@ static int load_images(struct rv_machine *m, uint64_t *entry, uint64_t *fdt_addr
     return 0;
 }
 
-static void machine_destroy(struct rv_machine *m)
+void rv_board_destroy(struct rv_board *m)
 {
-    /* The host ends outlive the devices: nothing may call into a freed port. */
-    for (unsigned i = 0; m->port_hosts && i < m->cfg->num_ports; i++)
-        if (m->port_hosts[i].stream)
-            char_stream_attach(m->port_hosts[i].stream, (struct char_frontend){0});
-    if (m->console)
-        stdio_console_attach(m->console, (struct char_frontend){0});
+    if (!m)
+        return;
     for (int i = 0; i < m->virtio_count; i++) {
         virtio_mmio_free(m->virtio[i].mmio);
-        m->virtio[i].free(m->virtio[i].device);
+        virtio_pci_free(m->virtio[i].pci);
+        m->virtio[i].type->destroy(m->virtio[i].state);
     }
+    /* The UART(s) were attached first and one is the stdio console's frontend again once
+     * every VirtIO console let go of it; detach it too, the console outlives the board. */
+    if (m->console)
+        stdio_console_attach(m->console, (struct char_frontend){0});
     m->virtio_count = 0;
+    pci_host_free(m->pci);
     if (m->hart)
         rv_cpu_free(m->hart);
     if (m->plic)
@@ -558,12 +642,27 @@ static void machine_destroy(struct rv_machine *m)
         goldfish_rtc_free(m->rtc);
     if (m->ram.host)
         munmap(m->ram.host, m->ram.size);
+    free(m);
 }
 
-static int machine_build(struct rv_machine *m)
+int rv_board_build(const struct rv_machine_config *cfg, const struct rv_board_host *host,
+                   struct rv_board **out)
 {
+    struct rv_board *m = calloc(1, sizeof(*m));
+    *out = m;
+    if (!m)
+        return -ENOMEM;
+    m->cfg = cfg;
+    m->loop = host->loop;
+    m->console = host->console;
+    const char *why = NULL;
+    m->mmio_slots_planned = rv_machine_place_devices(cfg, &why);
+    if (m->mmio_slots_planned < 0) {
+        log_error("machine", "%s", why);
+        return -EINVAL;
+    }
     m->ram.base = VIRT_DRAM_BASE;
-    m->ram.size = m->cfg->ram_size;
+    m->ram.size = cfg->ram_size;
     m->ram.host = map_ram(m->ram.size);
     if (!m->ram.host) {
         log_error("machine", "cannot allocate %llu MiB of guest RAM",
@@ -583,142 +682,23 @@ static int machine_build(struct rv_machine *m)
         return -ENOMEM;
     if ((ret = create_devices(m)) < 0)
         return ret;
+    if (m->mmio_slots_used != m->mmio_slots_planned) {
+        log_error("machine", "internal: %d virtio-mmio devices but %d slots in the device tree",
+                  m->mmio_slots_used, m->mmio_slots_planned);
+        return -EINVAL;
+    }
     rv_cpu_reset(m->hart, entry, fdt_addr);
     rv_cpu_set_xreg(m->hart, 12, fw_info);
     return 0;
 }
 
-static void machine_loop(struct rv_machine *m)
+struct rv_cpu *rv_board_hart(struct rv_board *m)
 {
-    clock_mtime_reset();
-    while (m->state == MS_RUNNING) {
-        rv_cpu_update_timers(m->hart, clock_mtime());
-        enum rv_run_exit why = rv_cpu_run(m->hart, SLICE_INSNS);
-        if (m->state != MS_RUNNING)
-            break;
-        uint64_t wait_ns = 0;
-        if (why == RV_RUN_WFI) {
-            /*
-             * Look without sleeping first: a source hands over held-back input as the loop
-             * asks what it waits for (typed bytes a full UART FIFO had no room for), and
-             * the interrupt that raises must wake the hart now, not at its next timer.
-             */
-            event_loop_poll(m->loop, 0);
-            rv_cpu_update_timers(m->hart, clock_mtime());
-            if (!rv_cpu_interrupt_pending(m->hart)) {
-                uint64_t deadline = rv_cpu_next_timer(m->hart);
-                wait_ns = deadline == UINT64_MAX ? UINT64_MAX : clock_ns_until_mtime(deadline);
-            }
-        }
-        event_loop_poll(m->loop, wait_ns);
-    }
+    return m->hart;
 }
 
-static void close_port_hosts(const struct rv_machine_config *cfg, struct port_host *hosts)
+enum rv_board_state rv_board_state(const struct rv_board *m, int *exit_status)
 {
-    for (unsigned i = 0; i < cfg->num_ports; i++)
-        char_stream_close(hosts[i].stream);
-}
-
-/* Opens the host end of every --port, telling the user where the ptys are. */
-static int open_port_hosts(const struct rv_machine_config *cfg, struct stdio_console *con,
-                           struct event_loop *loop, struct port_host *hosts)
-{
-    for (unsigned i = 0; i < cfg->num_ports; i++) {
-        const struct rv_port_config *pc = &cfg->ports[i];
-        char pty[64];
-        switch (pc->kind) {
-        case RV_PORT_STDIO:
-            hosts[i].backend = stdio_console_backend(con);
-            continue;
-        case RV_PORT_PTY:
-            hosts[i].stream = char_stream_open_pty(loop, pty, sizeof(pty));
-            if (hosts[i].stream)
-                fprintf(stderr, "kite: port %s is on %s\r\n", pc->name, pty);
-            break;
-        case RV_PORT_UNIX:
-            hosts[i].stream = char_stream_listen_unix(loop, pc->path);
-            break;
-        }
-        if (!hosts[i].stream)
-            return -EINVAL;
-        hosts[i].backend = char_stream_backend(hosts[i].stream);
-    }
-    return 0;
-}
-
-static void close_disks(struct block_device **disks, int n)
-{
-    for (int i = 0; i < n; i++)
-        block_close(disks[i]);
-}
-
-/* Opens every --disk image; on failure (already logged) closes what it opened. */
-static int open_disks(const struct rv_machine_config *cfg, struct event_loop *loop,
-                      struct block_device **disks)
-{
-    for (int i = 0; i < cfg->ndisks; i++) {
-        const struct rv_disk_config *d = &cfg->disks[i];
-        struct block_config bc = {.path = d->path, .read_only = d->read_only,
-                                  .snapshot = d->snapshot, .cache = (enum block_cache)d->cache};
-        int ret = block_open(&bc, loop, &disks[i]);
-        if (ret < 0) {
-            close_disks(disks, i);
-            return ret;
-        }
-    }
-    return 0;
-}
-
-int rv_machine_run(const struct rv_machine_config *cfg)
-{
-    struct event_loop loop;
-    event_loop_init(&loop);
-    struct block_device *disks[RV_MAX_DISKS] = {0};
-    if (cfg->ndisks < 0 || cfg->ndisks > RV_MAX_DISKS)
-        return KITE_EXIT_USAGE;
-    if (open_disks(cfg, &loop, disks) < 0)
-        return KITE_EXIT_USAGE;
-    struct rv_machine m = {.cfg = cfg, .loop = &loop};
-    m.console = stdio_console_open(&loop, on_console_quit, &m);
-    if (m.console)
-        stdio_console_set_dump(m.console, on_console_dump);
-    if (!m.console) {
-        close_disks(disks, cfg->ndisks);
-        return KITE_EXIT_GUEST_FAIL;
-    }
-    struct port_host hosts[RV_MAX_PORTS] = {{0}};
-    if (open_port_hosts(cfg, m.console, &loop, hosts) < 0) {
-        close_port_hosts(cfg, hosts);
-        stdio_console_close(m.console);
-        close_disks(disks, cfg->ndisks);
-        return KITE_EXIT_USAGE;
-    }
-    int status;
-    for (;;) {
-        struct rv_machine fresh = {.cfg = cfg, .loop = &loop, .console = m.console,
-                                   .port_hosts = hosts, .disks = disks};
-        m = fresh;
-        if (machine_build(&m) < 0) {
-            machine_destroy(&m);
-            status = KITE_EXIT_USAGE;
-            break;
-        }
-        machine_loop(&m);
-        status = m.exit_status;
-        enum machine_state how = m.state;
-        if (how == MS_REBOOT && !cfg->no_reboot) {
-            log_info("machine", "guest reboot");
-            machine_destroy(&m);
-            continue;
-        }
-        if (how == MS_FAILED || (how == MS_HTIF_EXIT && status != 0))
-            rv_cpu_dump(m.hart);
-        machine_destroy(&m);
-        break;
-    }
-    close_port_hosts(cfg, hosts);
-    stdio_console_close(m.console);
-    close_disks(disks, cfg->ndisks);
-    return status;
+    *exit_status = m->exit_status;
+    return m->state;
 }

@@ -13,33 +13,9 @@ enum kite_exit {
     KITE_EXIT_REBOOT = 3,      /* guest asked to reboot and --no-reboot was given */
 };
 
-/* --rng: a virtio-rng device fed by getrandom(), optionally rate limited. */
-struct rv_rng_config {
-    bool enabled;
-    uint64_t rate;      /* bytes per second, 0 = unlimited */
-    uint64_t burst;     /* bytes, 0 = rate */
-};
-
-/* --port NAME=stdio|pty|unix:PATH: a named virtio-console port and its host end. */
-enum rv_port_kind { RV_PORT_STDIO, RV_PORT_PTY, RV_PORT_UNIX };
-#define RV_MAX_PORTS 7
 #define RV_VIRTIO_SLOTS 8       /* virtio-mmio slots of the virt board (VIRT_VIRTIO_SLOTS) */
 
-struct rv_port_config {
-    const char *name;
-    enum rv_port_kind kind;
-    const char *path;       /* RV_PORT_UNIX */
-};
-
-/* --disk: a virtio-blk device on a raw image. */
-#define RV_MAX_DISKS 7
-struct rv_disk_config {
-    const char *path;
-    bool read_only;
-    bool snapshot;
-    int cache;              /* enum block_cache */
-    const char *serial;     /* NULL = none */
-};
+struct device_list;
 
 /* --uart: which serial ports the board has. The one that gets kite's stdio input is the
  * 16550 unless the SiFive UART is the only one. */
@@ -52,17 +28,18 @@ struct rv_machine_config {
     const char *initrd;
     const char *append;     /* kernel command line */
     bool no_reboot;
-    struct rv_rng_config rng;
-    bool virtio_console;    /* --console virtio: the guest console is hvc0, not the UART */
+    /* The VirtIO devices (from the device registry), and the transport of those that do
+     * not name one. */
+    const struct device_list *devices;
+    int default_transport;  /* enum virtio_transport_kind: MMIO or PCI */
     enum rv_uart uart;
-    struct rv_port_config ports[RV_MAX_PORTS];
-    unsigned num_ports;
-    struct rv_disk_config disks[RV_MAX_DISKS];  /* /dev/vda, /dev/vdb, ... in this order */
-    int ndisks;
 };
 
-/* How many virtio-mmio slots the configuration fills (at most RV_VIRTIO_SLOTS fit). */
-int rv_machine_virtio_slots(const struct rv_machine_config *cfg);
+/*
+ * Where the board puts the devices: checks that they fit (virtio-mmio slots, PCI slots)
+ * and returns how many virtio-mmio slots they fill, or -1 with a reason in *why.
+ */
+int rv_machine_place_devices(const struct rv_machine_config *cfg, const char **why);
 
 /* Builds the machine, runs it until the guest stops, returns a kite_exit (or, for a
  * bare-metal HTIF test that failed, the failing test number). */

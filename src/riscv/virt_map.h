@@ -22,13 +22,22 @@
  * here; the FU540 places its first UART at this address too). */
 #define VIRT_SIFIVE_UART_BASE 0x10010000ULL
 #define VIRT_SIFIVE_UART_SIZE 0x1000ULL
+#define VIRT_PCIE_PIO_BASE  0x03000000ULL   /* PCI I/O ports 0..0xffff */
+#define VIRT_PCIE_PIO_SIZE  0x10000ULL
+#define VIRT_PCIE_ECAM_BASE 0x30000000ULL   /* 256 buses x 1 MiB */
+#define VIRT_PCIE_MMIO_BASE 0x40000000ULL   /* 32-bit PCI memory window, up to RAM */
+#define VIRT_PCIE_MMIO_SIZE 0x40000000ULL
+/* The 64-bit window sits above RAM, aligned to its size (as QEMU places it): at
+ * 0x400000000 unless RAM reaches past it. */
+#define VIRT_PCIE_MMIO64_SIZE 0x400000000ULL
 #define VIRT_DRAM_BASE      0x80000000ULL
 
 /* PLIC sources */
 #define VIRT_IRQ_VIRTIO_FIRST 1             /* slot i uses source 1 + i */
 #define VIRT_IRQ_UART0      10
 #define VIRT_IRQ_RTC        11
-#define VIRT_IRQ_SIFIVE_UART 12             /* free on QEMU's virt (PCIe INTx is 32..35) */
+#define VIRT_IRQ_SIFIVE_UART 12             /* --uart sifive|both; unused on QEMU's virt */
+#define VIRT_IRQ_PCIE_FIRST 32              /* INTA..INTD at slot 0: sources 32..35 */
 #define VIRT_PLIC_SOURCES   95              /* sources 1..95 */
 
 /* Where the boot images go */

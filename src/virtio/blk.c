@@ -1,9 +1,11 @@
 #include "virtio/blk.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/device_registry.h"
 #include "core/log.h"
 
 struct blk_header {
@@ -34,6 +36,7 @@ struct blk_req {
 };
 
 struct virtio_blk {
+    struct log_limit log;        /* log-once state of this instance */
     struct virtio_device vdev;
     struct block_device *bd;
     uint64_t capacity;          /* sectors */
@@ -110,8 +113,9 @@ static void req_done(struct block_io *io, int result)
     struct blk_req *r = io->opaque;
     struct virtio_blk *b = r->blk;
     if (result < 0)
-        log_once(LOG_WARN, "virtio-blk", "%s: host I/O error (%s): IOERR to the guest",
-                 block_path(b->bd), strerror(-result));
+        log_once_in(&b->log, LOG_WARN, "virtio-blk",
+                    "%s: host I/O error (%s): IOERR to the guest", block_path(b->bd),
+                    strerror(-result));
     if (result == 0 && r->range_next < r->range_count) {
         submit_range(r);
         block_unplug(b->bd);
@@ -138,11 +142,11 @@ static bool in_range(const struct virtio_blk *b, uint64_t sector, uint64_t bytes
     return sector <= b->capacity && n <= b->capacity - sector;
 }
 
-#define REJECT(st, ...)                                         \
-    do {                                                        \
-        log_once(LOG_WARN, "virtio-blk", __VA_ARGS__);          \
-        finish(b, q, e, status, st);                            \
-        return;                                                 \
+#define REJECT(st, ...)                                             \
+    do {                                                            \
+        log_once_in(&b->log, LOG_WARN, "virtio-blk", __VA_ARGS__);  \
+        finish(b, q, e, status, st);                                \
+        return;                                                     \
     } while (0)
 
 /* DISCARD and WRITE_ZEROES: ranges after the header, all checked before any is run. */
@@ -245,8 +249,8 @@ static void handle(struct virtio_blk *b, unsigned q, struct virtq_elem *e)
     b->stats.requests++;
     if (e->in_len == 0) {
         /* No byte to put a status in: all we can do is hand the chain back. */
-        log_once(LOG_WARN, "virtio-blk", "request without a writable status byte: returned "
-                 "unanswered");
+        log_once_in(&b->log, LOG_WARN, "virtio-blk",
+                    "request without a writable status byte: returned unanswered");
         b->stats.no_status++;
         virtq_push(&b->vdev.queues[q], e, 0);
         virtio_queue_kick_guest(&b->vdev, q);
@@ -437,3 +441,157 @@ const struct virtio_blk_stats *virtio_blk_stats(const struct virtio_blk *b)
 {
     return &b->stats;
 }
+
+/* --disk PATH[,ro][,serial=ID][,cache=MODE][,snapshot]: registration with the device model. */
+
+struct disk_config {
+    char *path;
+    bool read_only, snapshot;
+    enum block_cache cache;
+    char *serial;
+    struct block_device *bd;    /* the host end: opened once per run, outlives reboots */
+};
+
+static void disk_free_config(void *p)
+{
+    struct disk_config *d = p;
+    if (!d)
+        return;
+    free(d->path);
+    free(d->serial);
+    free(d);
+}
+
+static bool serial_valid(const char *v, char *why, size_t len)
+{
+    if (strlen(v) > VIRTIO_BLK_ID_BYTES) {
+        snprintf(why, len, "serial= takes at most %d characters", VIRTIO_BLK_ID_BYTES);
+        return false;
+    }
+    for (const char *p = v; *p; p++) {
+        if (*p < 0x21 || *p > 0x7e) {
+            snprintf(why, len, "serial= takes printable ASCII without spaces");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void *disk_parse(struct dev_opts *o, char *why, size_t len)
+{
+    bool dup = false;
+    const struct dev_opt *path = dev_opts_take(o, "path", &dup);
+    const struct dev_opt *ro = dev_opts_take(o, "ro", &dup);
+    const struct dev_opt *snap = dev_opts_take(o, "snapshot", &dup);
+    const struct dev_opt *serial = dev_opts_take(o, "serial", &dup);
+    const struct dev_opt *cache = dev_opts_take(o, "cache", &dup);
+    if (dup) {
+        snprintf(why, len, "options are ro, serial=ID, cache=writeback|none|unsafe, snapshot "
+                 "(each once)");
+        return NULL;
+    }
+    if (!path || !path->value || !*path->value) {
+        snprintf(why, len, "no image path");
+        return NULL;
+    }
+    /* Flags take no value; "ro=on" style is not ours. */
+    if ((ro && ro->value) || (snap && snap->value)) {
+        snprintf(why, len, "ro and snapshot take no value");
+        return NULL;
+    }
+    enum block_cache mode = BLOCK_CACHE_WRITEBACK;
+    if (cache) {
+        const char *v = cache->value ? cache->value : "";
+        if (!strcmp(v, "writeback"))
+            mode = BLOCK_CACHE_WRITEBACK;
+        else if (!strcmp(v, "none"))
+            mode = BLOCK_CACHE_NONE;
+        else if (!strcmp(v, "unsafe"))
+            mode = BLOCK_CACHE_UNSAFE;
+        else {
+            snprintf(why, len, "cache= is writeback, none or unsafe");
+            return NULL;
+        }
+    }
+    if (serial && (!serial->value || !serial_valid(serial->value, why, len))) {
+        if (!serial->value)
+            snprintf(why, len, "serial= needs a value");
+        return NULL;
+    }
+    struct disk_config *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    d->path = strdup(path->value);
+    d->serial = serial ? strdup(serial->value) : NULL;
+    d->read_only = ro != NULL;
+    d->snapshot = snap != NULL;
+    d->cache = mode;
+    if (!d->path || (serial && !d->serial)) {
+        disk_free_config(d);
+        return NULL;
+    }
+    return d;
+}
+
+static void disk_close_host(void *const *cfgs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct disk_config *d = cfgs[i];
+        if (d->bd)
+            block_close(d->bd);
+        d->bd = NULL;
+    }
+}
+
+static int disk_open_host(void *const *cfgs, unsigned n, const struct device_host_env *env)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct disk_config *d = cfgs[i];
+        struct block_config bc = {.path = d->path, .read_only = d->read_only,
+                                  .snapshot = d->snapshot, .cache = d->cache};
+        int ret = block_open(&bc, env->loop, &d->bd);
+        if (ret < 0) {
+            disk_close_host(cfgs, i);
+            return ret;
+        }
+    }
+    return 0;
+}
+
+static struct virtio_device *disk_create(void *const *cfgs, unsigned n,
+                                         const struct device_env *env, void **state)
+{
+    struct disk_config *d = cfgs[0];
+    /* One request queue per hart (VIRTIO_BLK_F_MQ beyond one). */
+    struct virtio_blk_config bc = {.serial = d->serial,
+                                   .num_queues = env->nharts ? env->nharts : 1};
+    struct virtio_blk *b = virtio_blk_new(env->mem, d->bd, &bc);
+    *state = b;
+    return b ? virtio_blk_device(b) : NULL;
+}
+
+static void disk_destroy(void *state)
+{
+    virtio_blk_free(state);
+}
+
+static const struct device_type disk_type = {
+    .name = "disk",
+    .first_key = "path",
+    .usage = "PATH[,ro][,serial=ID][,cache=writeback|none|unsafe][,snapshot]",
+    .help = "add a virtio-blk disk on a raw image (the first is /dev/vda, then /dev/vdb, ...).\n"
+            "ro: read-only; serial=: up to 20 characters; cache=writeback (default, host\n"
+            "page cache, guest flushes reach the disk), none (O_DIRECT), unsafe (flushes\n"
+            "ignored); snapshot: the image is only read and writes go to a temporary\n"
+            "overlay that vanishes on exit. A comma in PATH is written twice (,,).\n"
+            "Writable images are locked: a second kite cannot open them.",
+    .max_instances = 16,
+    .order = 10,
+    .parse = disk_parse,
+    .free_config = disk_free_config,
+    .open_host = disk_open_host,
+    .close_host = disk_close_host,
+    .create = disk_create,
+    .destroy = disk_destroy,
+};
+DEVICE_TYPE_REGISTER(disk_type)

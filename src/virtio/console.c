@@ -1,8 +1,13 @@
 #include "virtio/console.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/char_stdio.h"
+#include "backend/char_stream.h"
+#include "core/device_registry.h"
 #include "core/log.h"
 
 /* Config space (5.3.4): le16 cols, le16 rows, le32 max_nr_ports, le32 emerg_wr. */
@@ -460,3 +465,243 @@ struct char_frontend virtio_console_frontend(struct virtio_console *c, unsigned 
                                   .receive = port_receive, .wakeup = port_wakeup,
                                   .resize = port_resize};
 }
+
+/*
+ * Registration with the device model: the virtio console on kite's stdio (added by
+ * --console virtio, so it has no option of its own) and --port NAME=stdio|pty|unix:PATH,
+ * whose instances together form one multiport device.
+ */
+
+/* A console device and the host ends its ports are attached to for this boot. */
+struct console_instance {
+    struct virtio_console *c;
+    struct stdio_console *console;      /* attached to kite's stdio, or NULL */
+    struct char_stream *streams[VIRTIO_CONSOLE_MAX_PORTS];
+};
+
+static void console_destroy(void *state)
+{
+    struct console_instance *ci = state;
+    if (!ci)
+        return;
+    /* The host ends outlive the device: nothing may call into a freed port. */
+    if (ci->console)
+        stdio_console_attach(ci->console, (struct char_frontend){0});
+    for (unsigned i = 0; i < VIRTIO_CONSOLE_MAX_PORTS; i++)
+        if (ci->streams[i])
+            char_stream_attach(ci->streams[i], (struct char_frontend){0});
+    virtio_console_free(ci->c);
+    free(ci);
+}
+
+static struct virtio_device *stdio_console_create(void *const *cfgs, unsigned n,
+                                                  const struct device_env *env, void **state)
+{
+    struct virtio_console_port_config port = {.backend = stdio_console_backend(env->console)};
+    struct virtio_console_config cc = {.num_ports = 1, .ports = &port};
+    cc.has_size = stdio_console_size(&cc.cols, &cc.rows);
+    struct console_instance *ci = calloc(1, sizeof(*ci));
+    *state = ci;
+    if (!ci || !(ci->c = virtio_console_new(env->mem, &cc)))
+        return NULL;
+    ci->console = env->console;
+    stdio_console_attach(env->console, virtio_console_frontend(ci->c, 0));
+    return &ci->c->vdev;
+}
+
+static void *stdio_console_parse(struct dev_opts *o, char *why, size_t len)
+{
+    return calloc(1, 1);
+}
+
+static unsigned uses_stdio_always(const void *cfg)
+{
+    return 1;
+}
+
+static const struct device_type virtio_console_type = {
+    .name = "virtio-console",
+    .help = "the guest console (hvc0) on kite's stdio: --console virtio",
+    .internal = true,
+    .max_instances = 1,
+    .order = 20,
+    .parse = stdio_console_parse,
+    .free_config = free,
+    .uses_stdio = uses_stdio_always,
+    .create = stdio_console_create,
+    .destroy = console_destroy,
+};
+DEVICE_TYPE_REGISTER(virtio_console_type)
+
+enum port_kind { PORT_STDIO, PORT_PTY, PORT_UNIX };
+
+struct port_config {
+    char *name;
+    enum port_kind kind;
+    char *path;                     /* PORT_UNIX */
+    struct char_stream *stream;     /* the host end (pty or socket), NULL for stdio */
+    struct stdio_console *console;
+};
+
+static void port_free_config(void *p)
+{
+    struct port_config *pc = p;
+    if (!pc)
+        return;
+    free(pc->name);
+    free(pc->path);
+    free(pc);
+}
+
+/* "NAME=stdio|pty|unix:PATH", or name= and to= items (a config file's form). */
+static void *port_parse(struct dev_opts *o, char *why, size_t len)
+{
+    bool dup = false;
+    const struct dev_opt *name = dev_opts_take(o, "name", &dup);
+    const struct dev_opt *to = dev_opts_take(o, "to", &dup);
+    const char *n = name ? name->value : NULL, *what = to ? to->value : NULL;
+    if (!name && !to && o->count == 1 && o->items[0].value) {
+        o->items[0].used = true;
+        n = o->items[0].key;
+        what = o->items[0].value;
+    }
+    if (dup || !n || !what) {
+        snprintf(why, len, "use NAME=stdio|pty|unix:PATH");
+        return NULL;
+    }
+    if (!virtio_console_name_valid(n)) {
+        snprintf(why, len, "NAME is letters, digits, '.', '_' and '-'");
+        return NULL;
+    }
+    struct port_config *pc = calloc(1, sizeof(*pc));
+    if (!pc)
+        return NULL;
+    pc->name = strdup(n);
+    if (!strcmp(what, "stdio")) {
+        pc->kind = PORT_STDIO;
+    } else if (!strcmp(what, "pty")) {
+        pc->kind = PORT_PTY;
+    } else if (!strncmp(what, "unix:", 5) && what[5]) {
+        pc->kind = PORT_UNIX;
+        pc->path = strdup(what + 5);
+    } else {
+        snprintf(why, len, "a port's host end is stdio, pty or unix:PATH");
+        port_free_config(pc);
+        return NULL;
+    }
+    if (!pc->name || (pc->kind == PORT_UNIX && !pc->path)) {
+        port_free_config(pc);
+        return NULL;
+    }
+    return pc;
+}
+
+static const char *port_check(void *const *cfgs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const struct port_config *a = cfgs[i];
+        for (unsigned j = 0; j < i; j++) {
+            const struct port_config *b = cfgs[j];
+            if (!strcmp(a->name, b->name))
+                return "two --port options have the same name";
+            if (a->kind == PORT_UNIX && b->kind == PORT_UNIX && !strcmp(a->path, b->path))
+                return "two --port options listen on the same socket";
+        }
+    }
+    return NULL;
+}
+
+static unsigned port_uses_stdio(const void *cfg)
+{
+    return ((const struct port_config *)cfg)->kind == PORT_STDIO;
+}
+
+static void port_close_host(void *const *cfgs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct port_config *pc = cfgs[i];
+        char_stream_close(pc->stream);
+        pc->stream = NULL;
+    }
+}
+
+/* Opens every port's host end, telling the user where the ptys are. */
+static int port_open_host(void *const *cfgs, unsigned n, const struct device_host_env *env)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct port_config *pc = cfgs[i];
+        char pty[64];
+        pc->console = env->console;
+        switch (pc->kind) {
+        case PORT_STDIO:
+            continue;
+        case PORT_PTY:
+            pc->stream = char_stream_open_pty(env->loop, pty, sizeof(pty));
+            if (pc->stream)
+                fprintf(stderr, "kite: port %s is on %s\r\n", pc->name, pty);
+            break;
+        case PORT_UNIX:
+            pc->stream = char_stream_listen_unix(env->loop, pc->path);
+            break;
+        }
+        if (!pc->stream) {
+            port_close_host(cfgs, i);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static struct virtio_device *port_create(void *const *cfgs, unsigned n,
+                                         const struct device_env *env, void **state)
+{
+    struct virtio_console_port_config ports[VIRTIO_CONSOLE_MAX_PORTS];
+    *state = NULL;
+    if (n > VIRTIO_CONSOLE_MAX_PORTS)
+        return NULL;
+    for (unsigned i = 0; i < n; i++) {
+        const struct port_config *pc = cfgs[i];
+        ports[i] = (struct virtio_console_port_config){
+            .name = pc->name,
+            .backend = pc->stream ? char_stream_backend(pc->stream)
+                                  : stdio_console_backend(env->console)};
+    }
+    struct virtio_console_config cc = {.multiport = true, .num_ports = n, .ports = ports};
+    struct console_instance *ci = calloc(1, sizeof(*ci));
+    *state = ci;
+    if (!ci || !(ci->c = virtio_console_new(env->mem, &cc)))
+        return NULL;
+    for (unsigned i = 0; i < n; i++) {
+        const struct port_config *pc = cfgs[i];
+        struct char_frontend fe = virtio_console_frontend(ci->c, i);
+        if (pc->stream) {
+            ci->streams[i] = pc->stream;
+            char_stream_attach(pc->stream, fe);
+        } else {
+            ci->console = env->console;
+            stdio_console_attach(env->console, fe);
+        }
+    }
+    return &ci->c->vdev;
+}
+
+static const struct device_type port_type = {
+    .name = "port",
+    .usage = "NAME=stdio|pty|unix:PATH",
+    .help = "add a named virtio-console port (/dev/vport* in the guest, its name in\n"
+            "/sys/class/virtio-ports/*/name); its host end is kite's stdio, a new pty (its\n"
+            "path is printed), or a unix socket kite listens on. NAME is [A-Za-z0-9._-]+;\n"
+            "all ports share one multiport device",
+    .max_instances = VIRTIO_CONSOLE_MAX_PORTS,
+    .grouped = true,
+    .order = 30,
+    .parse = port_parse,
+    .free_config = port_free_config,
+    .check = port_check,
+    .uses_stdio = port_uses_stdio,
+    .open_host = port_open_host,
+    .close_host = port_close_host,
+    .create = port_create,
+    .destroy = console_destroy,
+};
+DEVICE_TYPE_REGISTER(port_type)

@@ -1,13 +1,16 @@
 #include "virtio/rng.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/clock.h"
+#include "core/device_registry.h"
 #include "core/log.h"
 #include "virtio/rate_limit.h"
 
 struct virtio_rng {
+    struct log_limit log;        /* log-once state of this instance */
     struct virtio_device vdev;
     struct entropy_source source;
     struct rate_limit limit;
@@ -30,8 +33,9 @@ static uint32_t fill(struct virtio_rng *r, struct virtq_elem *e, uint32_t want)
             ssize_t n = r->source.read(r->source.opaque, (uint8_t *)iov->iov_base + got,
                                        part - got);
             if (n <= 0) {
-                log_once(LOG_WARN, "virtio-rng", "entropy source failed (%d): short request",
-                         (int)n);
+                log_once_in(&r->log, LOG_WARN, "virtio-rng",
+                            "entropy source failed (%d): short request",
+                            (int)n);
                 return done + (uint32_t)got;
             }
             got += (size_t)n;
@@ -52,7 +56,8 @@ static void process(struct virtio_rng *r)
         if (!e && !virtio_pop(dev, 0, &e))
             break;
         if (e->out_num) {
-            log_once(LOG_WARN, "virtio-rng", "request with driver-readable buffers: failed");
+            log_once_in(&r->log, LOG_WARN, "virtio-rng",
+                        "request with driver-readable buffers: failed");
             virtq_push(vq, e, 0);
             pushed = true;
             continue;
@@ -176,3 +181,59 @@ uint64_t virtio_rng_bytes_served(const struct virtio_rng *r)
 {
     return r->served;
 }
+
+/* --rng [rate=N[,burst=N]]: registration with the device model. */
+
+static void *rng_parse(struct dev_opts *o, char *why, size_t len)
+{
+    bool dup = false;
+    const struct dev_opt *rate = dev_opts_take(o, "rate", &dup);
+    const struct dev_opt *burst = dev_opts_take(o, "burst", &dup);
+    struct virtio_rng_config *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    const char *bad = NULL;
+    if (dup)
+        bad = "rate= and burst= may each be given once";
+    else if (burst && !rate)
+        bad = "burst= needs rate=";
+    else if (rate && (dev_parse_size(rate->value, &c->rate) < 0 || c->rate == 0))
+        bad = "rate= is a positive number of bytes per second (K, M, G suffixes)";
+    else if (burst && (dev_parse_size(burst->value, &c->burst) < 0 || c->burst == 0))
+        bad = "burst= is a positive number of bytes (K, M, G suffixes)";
+    if (bad) {
+        snprintf(why, len, "%s", bad);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static struct virtio_device *rng_create(void *const *cfgs, unsigned n,
+                                        const struct device_env *env, void **state)
+{
+    struct virtio_rng *r = virtio_rng_new(env->mem, entropy_getrandom(), cfgs[0], env->loop);
+    *state = r;
+    return r ? virtio_rng_device(r) : NULL;
+}
+
+static void rng_destroy(void *state)
+{
+    virtio_rng_free(state);
+}
+
+static const struct device_type rng_type = {
+    .name = "rng",
+    .usage = "[rate=BYTES_PER_SEC[,burst=BYTES]]",
+    .help = "add a virtio-rng device fed by the host's getrandom(); with rate=, a token\n"
+            "bucket limits it (burst defaults to the rate; K, M, G suffixes),\n"
+            "e.g. --rng rate=1K,burst=4K",
+    .optional_value = true,
+    .max_instances = 1,
+    .order = 40,
+    .parse = rng_parse,
+    .free_config = free,
+    .create = rng_create,
+    .destroy = rng_destroy,
+};
+DEVICE_TYPE_REGISTER(rng_type)
