@@ -14,9 +14,7 @@
  */
 #include "hw/sifive_uart.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/log.h"
@@ -46,15 +44,6 @@
 
 #define DIV_MASK 0xffffu
 
-/* Kinds of guest misbehaviour, each logged once per UART. */
-enum complaint {
-    BAD_WIDTH = 1u << 0,
-    BAD_OFFSET = 1u << 1,
-    TX_OVERFLOW = 1u << 2,
-    READ_ONLY = 1u << 3,
-    BACKEND_OVERRUN = 1u << 4,
-};
-
 struct fifo {
     uint8_t data[SIFIVE_UART_FIFO_SIZE];
     unsigned head, count;
@@ -65,25 +54,8 @@ struct sifive_uart {
     struct char_backend out;
     uint32_t txctrl, rxctrl, ie, div;
     struct fifo tx, rx;
-    unsigned complained;
+    struct log_limit log;        /* log-once state of this instance */
 };
-
-static void complain(struct sifive_uart *u, enum complaint kind, enum log_level level,
-                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void complain(struct sifive_uart *u, enum complaint kind, enum log_level level,
-                     const char *fmt, ...)
-{
-    if (u->complained & kind)
-        return;
-    u->complained |= kind;
-    char msg[160];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    log_msg(level, "sifive-uart", "%s", msg);
-}
 
 static bool fifo_push(struct fifo *f, uint8_t byte)
 {
@@ -157,7 +129,8 @@ static void write_txdata(struct sifive_uart *u, uint32_t v)
 {
     /* A write while full is ignored, as on the chip (software checks the full flag first). */
     if (!fifo_push(&u->tx, (uint8_t)v)) {
-        complain(u, TX_OVERFLOW, LOG_DEBUG, "txdata written while the FIFO is full: byte dropped");
+        log_once_in(&u->log, LOG_DEBUG, "sifive-uart",
+                    "txdata written while the FIFO is full: byte dropped");
         return;
     }
     tx_drain(u);
@@ -176,8 +149,9 @@ static uint64_t uart_read(void *opaque, uint64_t offset, unsigned size)
     uint32_t v = 0;
 
     if (size != 4) {
-        complain(u, BAD_WIDTH, LOG_WARN, "ignoring %u-byte read at offset %#llx (registers are "
-                 "32-bit)", size, (unsigned long long)offset);
+        log_once_in(&u->log, LOG_WARN, "sifive-uart",
+                    "ignoring %u-byte read at offset %#llx (registers are 32-bit)", size,
+                    (unsigned long long)offset);
         return 0;
     }
     switch (offset) {
@@ -203,8 +177,8 @@ static uint64_t uart_read(void *opaque, uint64_t offset, unsigned size)
         v = u->div;
         break;
     default:
-        complain(u, BAD_OFFSET, LOG_WARN, "access to unknown offset %#llx",
-                 (unsigned long long)offset);
+        log_once_in(&u->log, LOG_WARN, "sifive-uart", "access to unknown offset %#llx",
+                    (unsigned long long)offset);
         break;
     }
     update_irq(u);
@@ -217,8 +191,9 @@ static void uart_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
     uint32_t v = (uint32_t)value;
 
     if (size != 4) {
-        complain(u, BAD_WIDTH, LOG_WARN, "ignoring %u-byte write at offset %#llx (registers "
-                 "are 32-bit)", size, (unsigned long long)offset);
+        log_once_in(&u->log, LOG_WARN, "sifive-uart",
+                    "ignoring %u-byte write at offset %#llx (registers are 32-bit)", size,
+                    (unsigned long long)offset);
         return;
     }
     switch (offset) {
@@ -227,8 +202,8 @@ static void uart_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
         break;
     case REG_RXDATA:
     case REG_IP:
-        complain(u, READ_ONLY, LOG_DEBUG, "write to read-only offset %#llx ignored",
-                 (unsigned long long)offset);
+        log_once_in(&u->log, LOG_DEBUG, "sifive-uart",
+                    "write to read-only offset %#llx ignored", (unsigned long long)offset);
         break;
     case REG_TXCTRL:
         u->txctrl = v & TXCTRL_MASK;
@@ -245,8 +220,8 @@ static void uart_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
         u->div = v & DIV_MASK;
         break;
     default:
-        complain(u, BAD_OFFSET, LOG_WARN, "access to unknown offset %#llx",
-                 (unsigned long long)offset);
+        log_once_in(&u->log, LOG_WARN, "sifive-uart", "access to unknown offset %#llx",
+                    (unsigned long long)offset);
         break;
     }
     update_irq(u);
@@ -265,8 +240,8 @@ static void uart_receive(void *opaque, const uint8_t *buf, size_t len)
     struct sifive_uart *u = opaque;
     size_t room = uart_can_receive(u);
     if (len > room) {
-        complain(u, BACKEND_OVERRUN, LOG_ERROR, "internal: backend delivered %zu bytes with "
-                 "room for %zu", len, room);
+        log_once_in(&u->log, LOG_ERROR, "sifive-uart",
+                    "internal: backend delivered %zu bytes with room for %zu", len, room);
         len = room;
     }
     for (size_t i = 0; i < len; i++)
