@@ -401,8 +401,10 @@ static void put_range(fdt32_t *c, uint32_t space, uint64_t bus, uint64_t cpu, ui
 }
 
 int pci_host_fdt(void *fdt, const struct pci_host_config *cfg, uint32_t intc_phandle,
-                 uint32_t msi_phandle)
+                 unsigned intc_cells, uint32_t msi_phandle)
 {
+    if (intc_cells != 1 && intc_cells != 2)
+        return -FDT_ERR_BADVALUE;
     char name[32];
     snprintf(name, sizeof(name), "pci@%llx", (unsigned long long)cfg->ecam_base);
     /* phys.hi space codes: 01 I/O, 10 32-bit memory, 11 64-bit memory. */
@@ -411,7 +413,7 @@ int pci_host_fdt(void *fdt, const struct pci_host_config *cfg, uint32_t intc_pha
     put_range(ranges + 7, 0x02000000, cfg->mmio32_base, cfg->mmio32_base, cfg->mmio32_size);
     put_range(ranges + 14, 0x03000000, cfg->mmio64_base, cfg->mmio64_base, cfg->mmio64_size);
     /* Slots repeat every 4 (mask 0x1800 on the device number bits of phys.hi). */
-    fdt32_t map[4 * 4 * 6];
+    fdt32_t map[4 * 4 * 7];
     int n = 0;
     for (int slot = 0; slot < 4; slot++) {
         for (unsigned pin = 1; pin <= 4; pin++) {
@@ -421,6 +423,8 @@ int pci_host_fdt(void *fdt, const struct pci_host_config *cfg, uint32_t intc_pha
             map[n++] = cpu_to_fdt32(pin);
             map[n++] = cpu_to_fdt32(intc_phandle);
             map[n++] = cpu_to_fdt32((uint32_t)cfg->intx[intx_route(slot, pin)].line);
+            if (intc_cells == 2)
+                map[n++] = cpu_to_fdt32(4);     /* IRQ_TYPE_LEVEL_HIGH */
         }
     }
     const fdt32_t map_mask[4] = {cpu_to_fdt32(0x1800), 0, 0, cpu_to_fdt32(7)};
@@ -440,7 +444,7 @@ int pci_host_fdt(void *fdt, const struct pci_host_config *cfg, uint32_t intc_pha
     if (!rc) rc = fdt_property(fdt, "dma-coherent", NULL, 0);
     if (!rc) rc = fdt_property(fdt, "reg", reg, sizeof(reg));
     if (!rc) rc = fdt_property(fdt, "ranges", ranges, sizeof(ranges));
-    if (!rc) rc = fdt_property(fdt, "interrupt-map", map, sizeof(map));
+    if (!rc) rc = fdt_property(fdt, "interrupt-map", map, (int)(n * sizeof(map[0])));
     if (!rc) rc = fdt_property(fdt, "interrupt-map-mask", map_mask, sizeof(map_mask));
     if (!rc && msi_phandle) rc = fdt_property_u32(fdt, "msi-parent", msi_phandle);
     if (!rc) rc = fdt_end_node(fdt);

@@ -90,6 +90,7 @@ struct pci_device *pci_host_decode(const struct pci_host *h, bool io, uint64_t a
  * sources; msi_phandle, if not 0, becomes msi-parent. Returns 0 or a libfdt error.
  */
 int pci_host_fdt(void *fdt, const struct pci_host_config *cfg, uint32_t intc_phandle,
+                 unsigned intc_cells,
                  uint32_t msi_phandle);
 
 #endif

@@ -23,18 +23,19 @@
 #include "hw/clint.h"
 #include "hw/goldfish_rtc.h"
 #include "hw/pci_host.h"
-#include "hw/plic.h"
 #include "hw/sifive_uart.h"
 #include "hw/syscon.h"
 #include "hw/uart16550.h"
 #include "riscv/board.h"
 #include "riscv/cpu.h"
 #include "riscv/fdt.h"
+#include "riscv/irqchip.h"
 #include "riscv/virt_map.h"
 #include "virtio/mmio.h"
 #include "virtio/pci.h"
 
 #define RV_ISA_STRING "rv64imafdc_zicntr_zicsr_zifencei_sstc"
+#define RV_ISA_STRING_AIA "rv64imafdc_zicntr_zicsr_zifencei_smaia_ssaia_sstc"
 #define PAGE_SIZE_4K 4096ULL
 
 /* OpenSBI's fw_dynamic hand-over block (a2 at entry). */
@@ -57,7 +58,7 @@ struct rv_board {
     struct mmio_bus bus;
     struct rv_phys phys;
     struct rv_cpu *hart;
-    struct plic *plic;
+    struct rv_irqchip irqchip;
     struct clint *clint;
     struct uart16550 *uart;          /* NULL under --uart sifive */
     struct sifive_uart *sifive_uart; /* --uart sifive|both */
@@ -324,8 +325,7 @@ static int attach_mmio(struct rv_board *m, struct machine_virtio *mv)
         return -ENOSPC;
     }
     int slot = m->mmio_slots_used++;
-    struct irq_line irq = {.set = plic_set_irq, .opaque = m->plic,
-                           .line = VIRT_IRQ_VIRTIO_FIRST + slot};
+    struct irq_line irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_VIRTIO_FIRST + slot);
     mv->mmio = virtio_mmio_new(mv->dev, irq);
     if (!mv->mmio)
         return -ENOMEM;
@@ -379,8 +379,8 @@ static int create_virtio_devices(struct rv_board *m)
     return for_each_device(m->cfg, create_one, m);
 }
 
-/* The PCIe host bridge as on QEMU's virt board; m->plic may still be NULL (the fdt only
- * needs the source numbers). */
+/* The PCIe host bridge as on QEMU's virt board. Before the interrupt controller exists
+ * (the device tree is built first) only the source numbers and windows are used. */
 static struct pci_host_config pci_layout(const struct rv_board *m)
 {
     uint64_t ram_end = m->ram.base + m->ram.size;
@@ -392,8 +392,8 @@ static struct pci_host_config pci_layout(const struct rv_board *m)
         .mmio64_base = high, .mmio64_size = VIRT_PCIE_MMIO64_SIZE,
     };
     for (int i = 0; i < 4; i++)
-        pc.intx[i] = (struct irq_line){.set = plic_set_irq, .opaque = m->plic,
-                                       .line = VIRT_IRQ_PCIE_FIRST + i};
+        pc.intx[i] = rv_irqchip_line(&m->irqchip, VIRT_IRQ_PCIE_FIRST + i);
+    pc.msi = rv_irqchip_msi_sink(&m->irqchip);
     return pc;
 }
 
@@ -416,15 +416,14 @@ static int create_uarts(struct rv_board *m)
     enum rv_uart which = m->cfg->uart;
     struct char_backend out = stdio_console_backend(m->console);
     if (which != RV_UART_SIFIVE) {
-        struct irq_line irq = {.set = plic_set_irq, .opaque = m->plic, .line = VIRT_IRQ_UART0};
+        struct irq_line irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_UART0);
         if (!(m->uart = uart16550_new(irq, out)))
             return -ENOMEM;
         if (add_region(m, uart16550_region(m->uart, VIRT_UART0_BASE)) < 0)
             return -EINVAL;
     }
     if (which != RV_UART_NS16550A) {
-        struct irq_line irq = {.set = plic_set_irq, .opaque = m->plic,
-                               .line = VIRT_IRQ_SIFIVE_UART};
+        struct irq_line irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_SIFIVE_UART);
         if (!(m->sifive_uart = sifive_uart_new(irq, out)))
             return -ENOMEM;
         if (add_region(m, sifive_uart_region(m->sifive_uart, VIRT_SIFIVE_UART_BASE)) < 0)
@@ -438,18 +437,19 @@ static int create_uarts(struct rv_board *m)
 static int create_devices(struct rv_board *m)
 {
     struct hart_if hart = rv_cpu_hart_if(m->hart);
-    m->plic = plic_new(&hart, 1);
-    m->clint = clint_new(&hart, 1);
-    struct irq_line rtc_irq = {.set = plic_set_irq, .opaque = m->plic, .line = VIRT_IRQ_RTC};
-    m->syscon = syscon_new(on_syscon, m);
-    m->rtc = goldfish_rtc_new(rtc_irq);
-    if (!m->plic || !m->clint || !m->syscon || !m->rtc)
-        return -ENOMEM;
-    int ret = create_uarts(m);
+    int ret = rv_irqchip_create(&m->irqchip, m->cfg->aia ? RV_IRQCHIP_AIA : RV_IRQCHIP_PLIC,
+                                m->hart, &m->bus);
     if (ret < 0)
         return ret;
-    if (add_region(m, plic_region(m->plic, VIRT_PLIC_BASE)) < 0 ||
-        add_region(m, clint_region(m->clint, VIRT_CLINT_BASE)) < 0 ||
+    m->clint = clint_new(&hart, 1);
+    struct irq_line rtc_irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_RTC);
+    m->syscon = syscon_new(on_syscon, m);
+    m->rtc = goldfish_rtc_new(rtc_irq);
+    if (!m->clint || !m->syscon || !m->rtc)
+        return -ENOMEM;
+    if ((ret = create_uarts(m)) < 0)
+        return ret;
+    if (add_region(m, clint_region(m->clint, VIRT_CLINT_BASE)) < 0 ||
         add_region(m, syscon_region(m->syscon, VIRT_TEST_BASE)) < 0 ||
         add_region(m, goldfish_rtc_region(m->rtc, VIRT_RTC_BASE)) < 0)
         return -EINVAL;
@@ -578,11 +578,12 @@ static int load_images(struct rv_board *m, uint64_t *entry, uint64_t *fdt_addr,
         .ram_base = m->ram.base,
         .ram_size = m->ram.size,
         .nharts = 1,
-        .isa = RV_ISA_STRING,
+        .isa = cfg->aia ? RV_ISA_STRING_AIA : RV_ISA_STRING,
         .bootargs = cfg->append ? cfg->append : "",
         .initrd_start = initrd_start,
         .initrd_end = initrd_end,
         .virtio_slots = m->mmio_slots_planned,
+        .aia = cfg->aia,
         .sifive_uart = cfg->uart != RV_UART_NS16550A,
         .no_ns16550 = cfg->uart == RV_UART_SIFIVE,
     };
@@ -628,8 +629,7 @@ void rv_board_destroy(struct rv_board *m)
     pci_host_free(m->pci);
     if (m->hart)
         rv_cpu_free(m->hart);
-    if (m->plic)
-        plic_free(m->plic);
+    rv_irqchip_destroy(&m->irqchip);
     if (m->clint)
         clint_free(m->clint);
     if (m->uart)

@@ -85,6 +85,8 @@ expect_usage uart-case run --uart SiFive
 expect_usage uart-no-value run --uart
 expect_usage transport-bad-value run --transport virtio
 expect_usage transport-missing-value run --transport
+expect_usage irqchip-bad-value run --irqchip apic
+expect_usage irqchip-missing-value run --irqchip
 expect_usage port-no-equals run --port foo
 expect_usage port-bad-name run --port 'bad name=pty'
 expect_usage port-path-in-name run --port ../x=pty
@@ -187,7 +189,7 @@ wait "$holder" 2>/dev/null
 expect_runs disk-unlocked-after-exit run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
 
 for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
-    --disk --transport --uart --verbose --help; do
+    --disk --transport --irqchip --uart --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"
     else

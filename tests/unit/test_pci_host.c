@@ -586,7 +586,7 @@ static void test_device_tree_msi_parent(void **state)
     assert_int_equal(fdt_create(buf, sizeof(buf)), 0);
     assert_int_equal(fdt_finish_reservemap(buf), 0);
     assert_int_equal(fdt_begin_node(buf, ""), 0);
-    assert_int_equal(pci_host_fdt(buf, &pc, 7, 9), 0);
+    assert_int_equal(pci_host_fdt(buf, &pc, 7, 1, 9), 0);
     assert_int_equal(fdt_end_node(buf), 0);
     assert_int_equal(fdt_finish(buf), 0);
     int node = fdt_path_offset(buf, "/pci@30000000");
@@ -596,10 +596,47 @@ static void test_device_tree_msi_parent(void **state)
     cells_equal(buf, node, "interrupt-map", &qemu_map[0][0], 96, 4, 6, 7);
 }
 
+/* Under the AIA the INTx lines go to the APLIC, whose specifiers are (source, flags). */
+static void test_device_tree_two_cell_intc(void **state)
+{
+    (void)state;
+    struct msi_log msi = {0};
+    struct pci_host_config pc = virt_config(&msi);
+    char buf[4096];
+    assert_int_equal(fdt_create(buf, sizeof(buf)), 0);
+    assert_int_equal(fdt_finish_reservemap(buf), 0);
+    assert_int_equal(fdt_begin_node(buf, ""), 0);
+    assert_int_equal(pci_host_fdt(buf, &pc, 5, 2, 6), 0);
+    assert_int_equal(fdt_end_node(buf), 0);
+    assert_int_equal(fdt_finish(buf), 0);
+    int node = fdt_path_offset(buf, "/pci@30000000");
+    assert_true(node >= 0);
+    int len;
+    const fdt32_t *map = fdt_getprop(buf, node, "interrupt-map", &len);
+    assert_non_null(map);
+    assert_int_equal(len, 16 * 7 * 4);
+    for (int e = 0; e < 16; e++) {
+        const fdt32_t *c = map + 7 * e;
+        unsigned slot = fdt32_to_cpu(c[0]) >> 11, pin = fdt32_to_cpu(c[3]);
+        assert_int_equal(slot, (unsigned)e / 4);
+        assert_int_equal(pin, (unsigned)e % 4 + 1);
+        assert_int_equal(fdt32_to_cpu(c[4]), 5);
+        /* The swizzle: slot S, pin P -> INT((S + P - 1) % 4) on sources 32..35. */
+        assert_int_equal(fdt32_to_cpu(c[5]), 32 + (slot + pin - 1) % 4);
+        assert_int_equal(fdt32_to_cpu(c[6]), 4);
+    }
+    /* Only 1 or 2 cells make sense. */
+    assert_int_equal(fdt_create(buf, sizeof(buf)), 0);
+    assert_int_equal(fdt_finish_reservemap(buf), 0);
+    assert_int_equal(fdt_begin_node(buf, ""), 0);
+    assert_int_not_equal(pci_host_fdt(buf, &pc, 5, 3, 6), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ecam_every_function, setup, teardown),
+        cmocka_unit_test(test_device_tree_two_cell_intc),
         cmocka_unit_test_setup_teardown(test_host_bridge_function, setup, teardown),
         cmocka_unit_test_setup_teardown(test_odd_ecam_accesses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
