@@ -11,6 +11,7 @@
 
 #include "core/device_registry.h"
 #include "core/log.h"
+#include "riscv/cpu.h"
 #include "riscv/machine.h"
 
 #define KITE_VERSION "0.1"
@@ -76,6 +77,11 @@ static void usage_run(FILE *out)
             "  --transport mmio|pci\n"
             "                  the transport of VirtIO devices that do not name one (default\n"
             "                  mmio)\n"
+            "  --engine jit|interp\n"
+            "                  how the hart runs guest code: translated to host code (jit, the\n"
+            "                  default on x86-64 hosts) or by the interpreter (interp, the\n"
+            "                  default elsewhere). With -v the JIT reports its translation\n"
+            "                  counts at exit; KITE_JIT_DUMP=1 prints every block it makes\n"
             "  -v, --verbose   more log output (repeat for debug)\n"
             "  -h, --help      this help\n"
             "\n"
@@ -135,7 +141,7 @@ static int add_device(struct device_list *devices, const struct device_type *typ
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_CONSOLE, OPT_TRANSPORT, OPT_IRQCHIP, OPT_UART, OPT_DEVICE = 1024 };
+           OPT_CONSOLE, OPT_TRANSPORT, OPT_IRQCHIP, OPT_ENGINE, OPT_UART, OPT_DEVICE = 1024 };
     static const struct option base_opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -146,6 +152,7 @@ static int cmd_run(int argc, char **argv)
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"transport", required_argument, NULL, OPT_TRANSPORT},
         {"irqchip", required_argument, NULL, OPT_IRQCHIP},
+        {"engine", required_argument, NULL, OPT_ENGINE},
         {"uart", required_argument, NULL, OPT_UART},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -180,6 +187,14 @@ static int cmd_run(int argc, char **argv)
         case OPT_INITRD: cfg.initrd = optarg; break;
         case OPT_APPEND: cfg.append = optarg; break;
         case OPT_BIOS: cfg.bios = optarg; break;
+        case OPT_ENGINE:
+            if (!strcmp(optarg, "jit"))
+                cfg.engine = RV_ENGINE_JIT;
+            else if (!strcmp(optarg, "interp"))
+                cfg.engine = RV_ENGINE_INTERP;
+            else
+                return fail_usage("--engine: '%s' is neither jit nor interp", optarg);
+            break;
         case OPT_MEM:
             if (dev_parse_size(optarg, &cfg.ram_size) < 0)
                 return fail_usage("bad memory size '%s': use a number with K, M or G", optarg);

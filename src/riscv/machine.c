@@ -680,6 +680,10 @@ int rv_board_build(const struct rv_machine_config *cfg, const struct rv_board_ho
     m->hart = rv_cpu_new(&m->phys, 0);
     if (!m->hart)
         return -ENOMEM;
+    if ((ret = rv_cpu_set_engine(m->hart, (enum rv_engine)m->cfg->engine)) < 0) {
+        log_error("machine", "cannot start the JIT engine: %s", strerror(-ret));
+        return ret;
+    }
     if ((ret = create_devices(m)) < 0)
         return ret;
     if (m->mmio_slots_used != m->mmio_slots_planned) {

@@ -33,6 +33,7 @@ struct rv_machine_config {
     const struct device_list *devices;
     int default_transport;  /* enum virtio_transport_kind: MMIO or PCI */
     bool aia;               /* --irqchip aia: APLIC + IMSIC instead of the PLIC */
+    int engine;             /* enum rv_engine: 0 = the JIT where the host has one */
     enum rv_uart uart;
 };
 

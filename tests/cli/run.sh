@@ -200,8 +200,38 @@ kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 expect_runs disk-unlocked-after-exit run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
 
+# Engines: a bad name is a usage error; with -v the JIT reports its translations at exit
+# and the interpreter has none to report.
+expect_usage engine-bad run --bios "$tmp/poweroff.bin" --engine magic
+if [ "$(uname -m)" = x86_64 ]; then
+    for engine in jit default; do
+        args=(--engine jit)
+        [ $engine = default ] && args=()
+        if timeout 20 "$KITE" run -v "${args[@]}" --bios "$tmp/poweroff.bin" < /dev/null 2>&1 |
+                grep -q "jit: info: [1-9][0-9]* blocks translated"; then
+            echo "PASS cli.engine-$engine-logs-translations"
+        else
+            echo "FAIL cli.engine-$engine-logs-translations (no 'blocks translated' line with -v)"
+        fi
+    done
+    # KITE_JIT_DUMP: each block's guest instructions and host bytes on stderr.
+    dump=$(KITE_JIT_DUMP=1 timeout 20 "$KITE" run --bios "$tmp/poweroff.bin" < /dev/null 2>&1)
+    if grep -q "^jit: block at " <<< "$dump" && grep -q "^  guest " <<< "$dump" &&
+            grep -q "^  host +0000: 53" <<< "$dump"; then
+        echo "PASS cli.jit-dump"
+    else
+        echo "FAIL cli.jit-dump (no block, guest or host lines with KITE_JIT_DUMP=1)"
+    fi
+fi
+if timeout 20 "$KITE" run -v --engine interp --bios "$tmp/poweroff.bin" < /dev/null 2>&1 |
+        grep -q "blocks translated"; then
+    echo "FAIL cli.engine-interp-translates-nothing (a 'blocks translated' line)"
+else
+    echo "PASS cli.engine-interp-translates-nothing"
+fi
+
 for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
-    --disk --transport --irqchip --uart --verbose --help; do
+    --disk --transport --irqchip --engine --uart --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"
     else
