@@ -22,6 +22,7 @@
 #define MAX_RAM (256ULL << 30)
 #define DEFAULT_APPEND "console=ttyS0"
 #define DEFAULT_APPEND_HVC "console=hvc0"
+#define DEFAULT_APPEND_SIF "console=ttySIF0"
 
 static void usage_main(FILE *out)
 {
@@ -71,6 +72,11 @@ static void usage_run(FILE *out)
             "                  the guest console on kite's stdio: the 16550 UART (ttyS0, the\n"
             "                  default) or a virtio-console (hvc0; default --append becomes\n"
             "                  \"" DEFAULT_APPEND_HVC "\"), sized like the host terminal\n"
+            "  --uart ns16550a|sifive|both\n"
+            "                  the board's serial ports: the ns16550a (ttyS0, default), a\n"
+            "                  SiFive UART (sifive,uart0 at 0x10010000, ttySIF0; the default\n"
+            "                  --append becomes \"" DEFAULT_APPEND_SIF "\") instead, or both\n"
+            "                  (kite's stdin goes to the ns16550a; both write to stdout)\n"
             "  --transport mmio|pci\n"
             "                  the transport of VirtIO devices that do not name one (default\n"
             "                  mmio)\n"
@@ -143,8 +149,8 @@ static int add_device(struct device_list *devices, const struct device_type *typ
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_CONSOLE, OPT_TRANSPORT, OPT_IRQCHIP, OPT_ENGINE, OPT_QMP, OPT_PRINT_CONFIG,
-           OPT_DEVICE = 1024 };
+           OPT_CONSOLE, OPT_TRANSPORT, OPT_IRQCHIP, OPT_ENGINE, OPT_UART, OPT_QMP,
+           OPT_PRINT_CONFIG, OPT_DEVICE = 1024 };
     static const struct option base_opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -156,6 +162,7 @@ static int cmd_run(int argc, char **argv)
         {"transport", required_argument, NULL, OPT_TRANSPORT},
         {"irqchip", required_argument, NULL, OPT_IRQCHIP},
         {"engine", required_argument, NULL, OPT_ENGINE},
+        {"uart", required_argument, NULL, OPT_UART},
         {"qmp", required_argument, NULL, OPT_QMP},
         {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
         {"verbose", no_argument, NULL, 'v'},
@@ -239,6 +246,16 @@ static int cmd_run(int argc, char **argv)
             else
                 return fail_usage("bad --irqchip value '%s': use plic or aia", optarg);
             break;
+        case OPT_UART:
+            if (!strcmp(optarg, "ns16550a"))
+                cfg.uart = RV_UART_NS16550A;
+            else if (!strcmp(optarg, "sifive"))
+                cfg.uart = RV_UART_SIFIVE;
+            else if (!strcmp(optarg, "both"))
+                cfg.uart = RV_UART_BOTH;
+            else
+                return fail_usage("bad --uart value '%s': use ns16550a, sifive or both", optarg);
+            break;
         case 'v':
             if (log_threshold < LOG_DEBUG)
                 log_threshold++;
@@ -296,7 +313,8 @@ static int cmd_run(int argc, char **argv)
                               cfg.bios ? cfg.bios : "~/.cache/kite");
     }
     if (cfg.kernel && !cfg.append)
-        cfg.append = virtio_console ? DEFAULT_APPEND_HVC : DEFAULT_APPEND;
+        cfg.append = virtio_console ? DEFAULT_APPEND_HVC
+                     : cfg.uart == RV_UART_SIFIVE ? DEFAULT_APPEND_SIF : DEFAULT_APPEND;
     ret = rv_machine_run(&cfg);
     device_list_free(&devices);
     return ret;

@@ -24,7 +24,8 @@ static const struct {
 } base_keys[] = {
     {"kernel", K_STRING}, {"initrd", K_STRING}, {"append", K_STRING}, {"bios", K_STRING},
     {"mem", K_SIZE}, {"no-reboot", K_FLAG}, {"console", K_STRING}, {"transport", K_STRING},
-    {"qmp", K_STRING}, {"irqchip", K_STRING}, {"engine", K_STRING}, {"verbose", K_COUNT},
+    {"qmp", K_STRING}, {"irqchip", K_STRING}, {"engine", K_STRING},
+    {"uart", K_STRING}, {"verbose", K_COUNT},
 };
 
 struct builder {
@@ -436,6 +437,9 @@ void config_print(FILE *out, const struct rv_machine_config *cfg, bool virtio_co
         fprintf(out, "%s  \"transport\": \"pci\"", sep);
     if (cfg->aia)
         fprintf(out, "%s  \"irqchip\": \"aia\"", sep);
+    if (cfg->uart != RV_UART_NS16550A)
+        fprintf(out, "%s  \"uart\": \"%s\"", sep,
+                cfg->uart == RV_UART_SIFIVE ? "sifive" : "both");
     if (cfg->engine != RV_ENGINE_DEFAULT)
         fprintf(out, "%s  \"engine\": \"%s\"", sep,
                 cfg->engine == RV_ENGINE_INTERP ? "interp" : "jit");

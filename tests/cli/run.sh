@@ -93,6 +93,10 @@ expect_usage rng-empty-value run --rng=
 expect_usage rng-twice run --rng --rng
 expect_usage rng-rate-overflow run --rng rate=99999999999999999999
 expect_usage console-bad-value run --console hvc
+expect_usage uart-unknown run --uart pl011
+expect_usage uart-empty run --uart=
+expect_usage uart-case run --uart SiFive
+expect_usage uart-no-value run --uart
 expect_usage transport-bad-value run --transport virtio
 expect_usage transport-missing-value run --transport
 # transport= and addr= on a device: bad values, a slot twice, addr= off PCI, too many.
@@ -179,6 +183,9 @@ expect_runs disk-path-with-spaces run --bios "$tmp/poweroff.bin" \
 expect_runs disk-ro-shared run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,ro" \
     --disk "$tmp/disk.img,ro" --disk "$tmp/disk.img,snapshot"
 expect_runs disk-cache-none run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,cache=none"
+for uart in ns16550a sifive both; do
+    expect_runs "uart-$uart" run --bios "$tmp/poweroff.bin" --uart "$uart"
+done
 
 # The engine a disk runs on is logged (-v), and KITE_BLOCK_BACKEND picks it.
 for engine in io_uring thread; do
@@ -287,6 +294,7 @@ cat > "$tmp/vm.json" <<JSON
   "transport": "pci",
   "irqchip": "aia",
   "engine": "interp",
+  "uart": "both",
   "no-reboot": true,
   "verbose": false,
   "qmp": "$tmp/vm.sock"
@@ -299,7 +307,7 @@ if "$KITE" run --config "$tmp/vm.json" --mem 128M --input mouse --print-config \
         grep -q '"input": \["keyboard", "kind=tablet,id=tab", "mouse"\]' "$tmp/p1.json" &&
         grep -q '"rng": \["rate=1K"\]' "$tmp/p1.json" && grep -q '"console": "virtio"' "$tmp/p1.json" &&
         grep -q '"transport": "pci"' "$tmp/p1.json" && grep -q '"irqchip": "aia"' "$tmp/p1.json" &&
-        grep -q '"engine": "interp"' "$tmp/p1.json"; then
+        grep -q '"engine": "interp"' "$tmp/p1.json" && grep -q '"uart": "both"' "$tmp/p1.json"; then
     echo "PASS cli.config-round-trip"
 else
     echo "FAIL cli.config-round-trip ($(cat "$tmp/err" "$tmp/p1.json" | head -c 400))"
@@ -353,8 +361,8 @@ else
 fi
 
 for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
-    --disk --transport --irqchip --engine --input --qmp --config --print-config --verbose \
-    --help; do
+    --disk --transport --irqchip --engine --uart --input --qmp --config --print-config \
+    --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"
     else
