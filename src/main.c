@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control/config.h"
+#include "control/qmp_client.h"
 #include "core/device_registry.h"
 #include "core/log.h"
 #include "riscv/cpu.h"
@@ -30,7 +32,8 @@ static void usage_main(FILE *out)
             "kite is a small, fast virtual machine monitor.\n"
             "\n"
             "commands:\n"
-            "  run      boot a virtual machine (kite run --help for its options)\n");
+            "  run      boot a virtual machine (kite run --help for its options)\n"
+            "  qmp      run a QMP command on a running one (kite qmp --help)\n");
 }
 
 /* Prints a device type's help lines indented under its option. */
@@ -82,6 +85,11 @@ static void usage_run(FILE *out)
             "                  default on x86-64 hosts) or by the interpreter (interp, the\n"
             "                  default elsewhere). With -v the JIT reports its translation\n"
             "                  counts at exit; KITE_JIT_DUMP=1 prints every block it makes\n"
+            "  --qmp PATH      listen on a unix socket for QMP (QEMU's machine protocol):\n"
+            "                  stop, cont, system_reset, quit, input-send-event, queries\n"
+            "  --config FILE   read options from a JSON file (keys are these long options;\n"
+            "                  see the README); the command line applies after it\n"
+            "  --print-config  print the effective configuration as such a file and exit\n"
             "  -v, --verbose   more log output (repeat for debug)\n"
             "  -h, --help      this help\n"
             "\n"
@@ -119,7 +127,7 @@ static const char *default_guest_file(const char *name, char *buf, size_t len)
 
 static int fail_usage(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "kite: ");
+    fprintf(stderr, "kite: %s", config_origin(arg));
     fprintf(stderr, fmt, arg);
     fprintf(stderr, " (try 'kite run --help')\n");
     return KITE_EXIT_USAGE;
@@ -131,8 +139,8 @@ static int add_device(struct device_list *devices, const struct device_type *typ
 {
     char why[200];
     if (device_list_add(devices, type, value, why, sizeof(why)) < 0) {
-        fprintf(stderr, "kite: bad --%s value '%s': %s (try 'kite run --help')\n", type->name,
-                value ? value : "", why);
+        fprintf(stderr, "kite: %sbad --%s value '%s': %s (try 'kite run --help')\n",
+                config_origin(value), type->name, value ? value : "", why);
         return KITE_EXIT_USAGE;
     }
     return 0;
@@ -141,7 +149,8 @@ static int add_device(struct device_list *devices, const struct device_type *typ
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_CONSOLE, OPT_TRANSPORT, OPT_IRQCHIP, OPT_ENGINE, OPT_UART, OPT_DEVICE = 1024 };
+           OPT_CONSOLE, OPT_TRANSPORT, OPT_IRQCHIP, OPT_ENGINE, OPT_UART, OPT_QMP,
+           OPT_PRINT_CONFIG, OPT_DEVICE = 1024 };
     static const struct option base_opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -154,6 +163,8 @@ static int cmd_run(int argc, char **argv)
         {"irqchip", required_argument, NULL, OPT_IRQCHIP},
         {"engine", required_argument, NULL, OPT_ENGINE},
         {"uart", required_argument, NULL, OPT_UART},
+        {"qmp", required_argument, NULL, OPT_QMP},
+        {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
     };
@@ -176,7 +187,13 @@ static int cmd_run(int argc, char **argv)
     static struct device_list devices;
     struct rv_machine_config cfg = {.ram_size = DEFAULT_RAM, .devices = &devices,
                                     .default_transport = TRANSPORT_MMIO};
-    bool virtio_console = false;
+    bool virtio_console = false, print_config = false;
+    /* A --config file becomes options in front of the command line's. */
+    char cfg_err[512];
+    if (config_expand_argv(argc, argv, &argc, &argv, cfg_err, sizeof(cfg_err)) < 0) {
+        fprintf(stderr, "kite: %s\n", cfg_err);
+        return KITE_EXIT_USAGE;
+    }
     opterr = 0;
     optind = 1;
     int c, ret;
@@ -203,6 +220,8 @@ static int cmd_run(int argc, char **argv)
                                   optarg);
             break;
         case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+        case OPT_QMP: cfg.qmp_path = optarg; break;
+        case OPT_PRINT_CONFIG: print_config = true; break;
         case OPT_CONSOLE:
             if (!strcmp(optarg, "virtio"))
                 virtio_console = true;
@@ -272,6 +291,10 @@ static int cmd_run(int argc, char **argv)
         return fail_usage("%s", device_error);
     if (rv_machine_place_devices(&cfg, &device_error) < 0)
         return fail_usage("%s", device_error);
+    if (print_config) {
+        config_print(stdout, &cfg, virtio_console);
+        return 0;
+    }
 
     static char kernel_buf[PATH_MAX], initrd_buf[PATH_MAX], bios_buf[PATH_MAX];
     bool bare_metal = cfg.bios && !cfg.kernel;
@@ -316,6 +339,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "qmp"))
+        return qmp_client_main(argc - 1, argv + 1);
     fprintf(stderr, "kite: unknown command '%s' (try 'kite --help')\n", argv[1]);
     return KITE_EXIT_USAGE;
 }

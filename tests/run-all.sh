@@ -39,7 +39,8 @@ fi
 echo "== unit tests"
 run_unit | tee -a "$results"
 
-for suite in tests/cli/run.sh tests/baremetal/check.sh tests/guest/run.sh tests/fuzz/run.sh; do
+for suite in tests/cli/run.sh tests/qmp/run.sh tests/baremetal/check.sh tests/guest/run.sh \
+    tests/fuzz/run.sh; do
     [ -x "$suite" ] || continue
     echo "== $suite"
     # The fuzz suite takes a mode: short runs (~30 s) here, long ones under `make fuzz`.

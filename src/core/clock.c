@@ -3,6 +3,7 @@
 #include <time.h>
 
 static uint64_t mtime_origin_ns;
+static uint64_t paused_at_ns;      /* 0 while time runs */
 
 uint64_t clock_host_ns(void)
 {
@@ -21,11 +22,28 @@ uint64_t clock_wall_ns(void)
 void clock_mtime_reset(void)
 {
     mtime_origin_ns = clock_host_ns();
+    if (paused_at_ns)
+        paused_at_ns = mtime_origin_ns;
+}
+
+void clock_mtime_pause(void)
+{
+    if (!paused_at_ns)
+        paused_at_ns = clock_host_ns();
+}
+
+void clock_mtime_resume(void)
+{
+    if (paused_at_ns) {
+        mtime_origin_ns += clock_host_ns() - paused_at_ns;
+        paused_at_ns = 0;
+    }
 }
 
 uint64_t clock_mtime(void)
 {
-    return (clock_host_ns() - mtime_origin_ns) / (1000000000ULL / CLOCK_TIMEBASE_HZ);
+    uint64_t now = paused_at_ns ? paused_at_ns : clock_host_ns();
+    return (now - mtime_origin_ns) / (1000000000ULL / CLOCK_TIMEBASE_HZ);
 }
 
 uint64_t clock_ns_until_mtime(uint64_t deadline)

@@ -10,6 +10,9 @@
 uint64_t clock_host_ns(void);      /* CLOCK_MONOTONIC in nanoseconds */
 uint64_t clock_wall_ns(void);      /* CLOCK_REALTIME: nanoseconds since the Unix epoch */
 void clock_mtime_reset(void);      /* mtime restarts at 0 (machine reset) */
+/* A stopped machine's time stands still (QMP stop/cont), as QEMU's virtual clock does. */
+void clock_mtime_pause(void);
+void clock_mtime_resume(void);
 uint64_t clock_mtime(void);        /* ticks of CLOCK_TIMEBASE_HZ since the last reset */
 /* Host nanoseconds until mtime reaches `deadline` (0 if already passed). */
 uint64_t clock_ns_until_mtime(uint64_t deadline);

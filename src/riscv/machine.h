@@ -35,6 +35,7 @@ struct rv_machine_config {
     bool aia;               /* --irqchip aia: APLIC + IMSIC instead of the PLIC */
     int engine;             /* enum rv_engine: 0 = the JIT where the host has one */
     enum rv_uart uart;
+    const char *qmp_path;   /* --qmp: the QMP socket, NULL = none */
 };
 
 /*

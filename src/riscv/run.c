@@ -6,10 +6,12 @@
 #include <stdio.h>
 
 #include "backend/char_stdio.h"
+#include "control/qmp_server.h"
 #include "core/clock.h"
 #include "core/device_registry.h"
 #include "core/event_loop.h"
 #include "core/log.h"
+#include "core/vm_control.h"
 #include "riscv/board.h"
 #include "riscv/cpu.h"
 
@@ -18,11 +20,59 @@
 
 struct run {
     struct rv_board *board;     /* the current boot's, NULL between boots */
+    /* The machine as a control interface (QMP) drives it. */
+    struct vm_control ctl;
+    bool paused;                /* stopped: no CPU slices, time stands still */
+    bool reset_requested;       /* system_reset: rebuild the board as a reboot does */
+    enum vm_cause quit_cause;
 };
 
 static void on_console_quit(void *opaque)
 {
     struct run *r = opaque;
+    r->quit_cause = VM_CAUSE_HOST_UI;
+    if (r->board)
+        rv_board_quit(r->board);
+}
+
+static bool vm_running(void *opaque)
+{
+    return !((struct run *)opaque)->paused;
+}
+
+static void vm_stop(void *opaque)
+{
+    struct run *r = opaque;
+    if (r->paused)
+        return;
+    r->paused = true;
+    clock_mtime_pause();
+    vm_control_emit(&r->ctl, VM_EVENT_STOP, VM_CAUSE_HOST_QMP_QUIT);
+}
+
+static void vm_cont(void *opaque)
+{
+    struct run *r = opaque;
+    if (!r->paused)
+        return;
+    r->paused = false;
+    clock_mtime_resume();
+    vm_control_emit(&r->ctl, VM_EVENT_RESUME, VM_CAUSE_HOST_QMP_QUIT);
+}
+
+/* Both end the current boot's slice loop; the run loop then rebuilds or ends. */
+static void vm_reset(void *opaque)
+{
+    struct run *r = opaque;
+    r->reset_requested = true;
+    if (r->board)
+        rv_board_quit(r->board);
+}
+
+static void vm_quit(void *opaque)
+{
+    struct run *r = opaque;
+    r->quit_cause = VM_CAUSE_HOST_QMP_QUIT;
     if (r->board)
         rv_board_quit(r->board);
 }
@@ -35,12 +85,17 @@ static void on_console_dump(void *opaque)
         rv_board_dump(r->board);
 }
 
-static void slice_loop(struct rv_board *b, struct event_loop *loop)
+static void slice_loop(struct run *r, struct rv_board *b, struct event_loop *loop)
 {
     struct rv_cpu *hart = rv_board_hart(b);
     int status;
     clock_mtime_reset();
     while (rv_board_state(b, &status) == RV_BOARD_RUNNING) {
+        if (r->paused) {
+            /* Stopped: only host events (QMP's cont, Ctrl-A x) until then. */
+            event_loop_poll(loop, UINT64_MAX);
+            continue;
+        }
         rv_cpu_update_timers(hart, clock_mtime());
         enum rv_run_exit why = rv_cpu_run(hart, SLICE_INSNS);
         if (rv_board_state(b, &status) != RV_BOARD_RUNNING)
@@ -114,8 +169,22 @@ int rv_machine_run(const struct rv_machine_config *cfg)
         stdio_console_close(console);
         return KITE_EXIT_USAGE;
     }
+    r.ctl = (struct vm_control){.opaque = &r, .running = vm_running, .stop = vm_stop,
+                                .cont = vm_cont, .reset = vm_reset, .quit = vm_quit};
+    r.quit_cause = VM_CAUSE_HOST_UI;
+    struct qmp_server *qmp = NULL;
+    if (cfg->qmp_path) {
+        struct qmp_env qenv = {.vm = &r.ctl, .devices = cfg->devices};
+        if (!(qmp = qmp_server_open(cfg->qmp_path, &loop, &qenv))) {
+            if (cfg->devices)
+                close_hosts(cfg->devices, type_count());
+            stdio_console_close(console);
+            return KITE_EXIT_USAGE;
+        }
+    }
     struct rv_board_host host = {.loop = &loop, .console = console};
     int status;
+    enum vm_cause end_cause = VM_CAUSE_GUEST_SHUTDOWN;
     for (;;) {
         if (rv_board_build(cfg, &host, &r.board) < 0) {
             rv_board_destroy(r.board);
@@ -123,20 +192,30 @@ int rv_machine_run(const struct rv_machine_config *cfg)
             status = KITE_EXIT_USAGE;
             break;
         }
-        slice_loop(r.board, &loop);
+        slice_loop(&r, r.board, &loop);
         enum rv_board_state how = rv_board_state(r.board, &status);
-        if (how == RV_BOARD_REBOOT && !cfg->no_reboot) {
-            log_info("machine", "guest reboot");
+        if (r.reset_requested || (how == RV_BOARD_REBOOT && !cfg->no_reboot)) {
+            enum vm_cause why = r.reset_requested ? VM_CAUSE_HOST_QMP_SYSTEM_RESET
+                                                  : VM_CAUSE_GUEST_RESET;
+            log_info("machine", "%s", r.reset_requested ? "system reset" : "guest reboot");
+            r.reset_requested = false;
             rv_board_destroy(r.board);
             r.board = NULL;
+            vm_control_emit(&r.ctl, VM_EVENT_RESET, why);
             continue;
         }
+        end_cause = how == RV_BOARD_QUIT     ? r.quit_cause
+                    : how == RV_BOARD_REBOOT ? VM_CAUSE_GUEST_RESET
+                    : how == RV_BOARD_FAILED ? VM_CAUSE_GUEST_PANIC
+                                             : VM_CAUSE_GUEST_SHUTDOWN;
         if (how == RV_BOARD_FAILED || (how == RV_BOARD_HTIF_EXIT && status != 0))
             rv_cpu_dump(rv_board_hart(r.board));
         rv_board_destroy(r.board);
         r.board = NULL;
         break;
     }
+    vm_control_emit(&r.ctl, VM_EVENT_SHUTDOWN, end_cause);
+    qmp_server_close(qmp);
     if (cfg->devices)
         close_hosts(cfg->devices, type_count());
     stdio_console_close(console);

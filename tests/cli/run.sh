@@ -20,6 +20,20 @@ expect_usage() {
     fi
 }
 
+# expect_usage_msg NAME TEXT ARGS...: as expect_usage, and the line says TEXT.
+expect_usage_msg() {
+    local name=$1 text=$2; shift 2
+    "$KITE" "$@" > "$tmp/out" 2> "$tmp/err" < /dev/null
+    local rc=$? lines
+    lines=$(wc -l < "$tmp/err")
+    if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -q '^kite: ' "$tmp/err" &&
+            grep -qF -- "$text" "$tmp/err"; then
+        echo "PASS cli.$name"
+    else
+        echo "FAIL cli.$name (exit $rc, $lines stderr lines, want '$text': $(head -c 300 "$tmp/err"))"
+    fi
+}
+
 printf 'not a kernel at all\n' > "$tmp/text"
 head -c 4096 /dev/zero > "$tmp/fw.bin"
 # A RISC-V Image header that claims to need 1 TiB of memory.
@@ -184,6 +198,122 @@ for engine in io_uring thread; do
 done
 KITE_BLOCK_BACKEND=magic expect_usage disk-bad-engine run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
 
+# virtio-input and the QMP socket.
+expect_usage_msg input-unknown-kind "unknown kind: use keyboard, mouse or tablet" \
+    run --bios "$tmp/poweroff.bin" --input joystick
+expect_usage_msg input-no-kind "say which kind" run --bios "$tmp/poweroff.bin" --input id=k
+expect_usage_msg input-bad-id "id= is 1 to 31" run --bios "$tmp/poweroff.bin" --input "mouse,id=a/b"
+expect_usage_msg input-unknown-option "unknown option 'rate'" \
+    run --bios "$tmp/poweroff.bin" --input mouse,rate=3
+expect_usage_msg input-same-id "same id" \
+    run --bios "$tmp/poweroff.bin" --input mouse,id=p --input tablet,id=p
+expect_usage_msg qmp-path-is-a-file "exists and is not a socket" \
+    run --bios "$tmp/poweroff.bin" --qmp "$tmp/text"
+expect_usage_msg qmp-path-in-missing-dir "cannot listen on" \
+    run --bios "$tmp/poweroff.bin" --qmp "$tmp/no/such/dir/q.sock"
+expect_usage_msg qmp-client-no-args "usage: kite qmp" qmp
+expect_usage_msg qmp-client-bad-json "must be a JSON object" qmp "$tmp/q.sock" stop '[1'
+expect_runs input-all-kinds run --bios "$tmp/poweroff.bin" --input keyboard --input mouse \
+    --input tablet,id=tab,serial=T1
+# A socket left behind by an earlier run is taken over; one another process listens on is not.
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/stale.sock"
+expect_runs qmp-stale-socket-replaced run --bios "$tmp/poweroff.bin" --qmp "$tmp/stale.sock"
+if [ ! -e "$tmp/stale.sock" ]; then
+    echo "PASS cli.qmp-socket-removed-at-exit"
+else
+    echo "FAIL cli.qmp-socket-removed-at-exit"
+fi
+"$KITE" run --bios "$tmp/fw.bin" --qmp "$tmp/live.sock" > /dev/null 2>&1 < /dev/null &
+holder=$!
+for _ in $(seq 600); do
+    [ -S "$tmp/live.sock" ] && break
+    kill -0 "$holder" 2>/dev/null || break
+    sleep 0.1
+done
+expect_usage_msg qmp-socket-in-use "is in use" run --bios "$tmp/poweroff.bin" --qmp "$tmp/live.sock"
+if out=$("$KITE" qmp "$tmp/live.sock" query-status) && [ "$out" = '{"status":"running","singlestep":false,"running":true}' ] &&
+        "$KITE" qmp "$tmp/live.sock" quit > /dev/null; then
+    echo "PASS cli.qmp-client-status-and-quit"
+else
+    echo "FAIL cli.qmp-client-status-and-quit (${out:-no reply})"
+fi
+wait "$holder" 2>/dev/null
+rc=$?
+[ $rc -eq 0 ] && echo "PASS cli.qmp-quit-exits-0" || echo "FAIL cli.qmp-quit-exits-0 (exit $rc)"
+if "$KITE" qmp "$tmp/live.sock" query-status 2> "$tmp/err"; then
+    echo "FAIL cli.qmp-client-no-server (a reply from nobody)"
+elif [ $? -eq 1 ] && grep -q "cannot connect" "$tmp/err"; then
+    echo "PASS cli.qmp-client-no-server"
+else
+    echo "FAIL cli.qmp-client-no-server ($(cat "$tmp/err"))"
+fi
+
+# The JSON config file: errors name the file, line, column and key; a round trip through
+# --print-config gives the same configuration; the command line applies after the file.
+printf '{\n  "mem": "1G",\n  "frob": 3\n}\n' > "$tmp/unknown.json"
+printf '{\n  "mem": "1G",\n  "disk": [\n' > "$tmp/cut.json"
+printf '{"mem": [1]}' > "$tmp/type.json"
+printf '{"disk": [{"path": "a.img", "ro": [1]}]}' > "$tmp/member.json"
+printf '[1]' > "$tmp/array.json"
+printf '{"mem": "1G", "mem": "2G"}' > "$tmp/dup.json"
+printf '{"input": ["joystick"]}' > "$tmp/badinput.json"
+printf '{"no-reboot": "yes"}' > "$tmp/flag.json"
+expect_usage_msg config-unknown-key "unknown.json:3:3: key 'frob': unknown key" \
+    run --config "$tmp/unknown.json"
+expect_usage_msg config-malformed "cut.json:4:0: ']' expected" run --config "$tmp/cut.json"
+expect_usage_msg config-wrong-type "type.json:1:2: key 'mem': must be a size" \
+    run --config "$tmp/type.json"
+expect_usage_msg config-wrong-member-type "key 'disk': member 'ro' must be" \
+    run --config "$tmp/member.json"
+expect_usage_msg config-wrong-flag-type "key 'no-reboot': must be true or false" \
+    run --config "$tmp/flag.json"
+expect_usage_msg config-not-object "array.json:1:1: the config is one JSON object" \
+    run --config "$tmp/array.json"
+expect_usage_msg config-duplicate-key "dup.json:1:19: duplicate object key" \
+    run --config "$tmp/dup.json"
+expect_usage_msg config-bad-device-value "badinput.json:1:2: key 'input': bad --input value 'joystick'" \
+    run --config "$tmp/badinput.json"
+printf '{\n  "kernel": "k",\n  "mem": "12Q"\n}' > "$tmp/badmem.json"
+expect_usage_msg config-bad-value "badmem.json:3:3: key 'mem': bad memory size '12Q'" \
+    run --config "$tmp/badmem.json"
+expect_usage_msg config-unreadable "cannot read config $tmp/none.json: No such file" \
+    run --config "$tmp/none.json"
+expect_usage_msg config-directory "cannot read config $tmp/dir" run --config "$tmp/dir"
+expect_usage_msg config-twice "--config may be given once" \
+    run --config "$tmp/dup.json" --config "$tmp/dup.json"
+expect_usage_msg config-no-value "'--config' needs a value" run --config
+cat > "$tmp/vm.json" <<JSON
+{
+  "bios": "$tmp/poweroff.bin",
+  "mem": 67108864,
+  "disk": [{"path": "$tmp/my disk, with spaces.img", "ro": true, "serial": "s1"},
+           "$tmp/disk.img,snapshot"],
+  "input": ["keyboard", {"kind": "tablet", "id": "tab"}],
+  "rng": {"rate": "1K"},
+  "console": "virtio",
+  "transport": "pci",
+  "irqchip": "aia",
+  "engine": "interp",
+  "uart": "both",
+  "no-reboot": true,
+  "verbose": false,
+  "qmp": "$tmp/vm.sock"
+}
+JSON
+if "$KITE" run --config "$tmp/vm.json" --mem 128M --input mouse --print-config \
+        > "$tmp/p1.json" 2> "$tmp/err" &&
+        "$KITE" run --config "$tmp/p1.json" --print-config > "$tmp/p2.json" 2>> "$tmp/err" &&
+        cmp -s "$tmp/p1.json" "$tmp/p2.json" && grep -q '"mem": "128M"' "$tmp/p1.json" &&
+        grep -q '"input": \["keyboard", "kind=tablet,id=tab", "mouse"\]' "$tmp/p1.json" &&
+        grep -q '"rng": \["rate=1K"\]' "$tmp/p1.json" && grep -q '"console": "virtio"' "$tmp/p1.json" &&
+        grep -q '"transport": "pci"' "$tmp/p1.json" && grep -q '"irqchip": "aia"' "$tmp/p1.json" &&
+        grep -q '"engine": "interp"' "$tmp/p1.json" && grep -q '"uart": "both"' "$tmp/p1.json"; then
+    echo "PASS cli.config-round-trip"
+else
+    echo "FAIL cli.config-round-trip ($(cat "$tmp/err" "$tmp/p1.json" | head -c 400))"
+fi
+expect_runs config-runs run --config "$tmp/p1.json"
+
 # Another kite holding the image (its firmware spins forever) keeps a second one out,
 # writable or read-only; both work again once it is gone.
 "$KITE" run --bios "$tmp/fw.bin" --disk "$tmp/disk.img" > /dev/null 2>&1 < /dev/null &
@@ -231,7 +361,8 @@ else
 fi
 
 for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
-    --disk --transport --irqchip --engine --uart --verbose --help; do
+    --disk --transport --irqchip --engine --uart --input --qmp --config --print-config \
+    --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"
     else

@@ -10,8 +10,10 @@
 # and the raw-file backend on a temporary image), fuzz_virtio_console.c (both console
 # shapes with host ends that come and go), fuzz_pci.c (PCI config space and BARs
 # behind the ECAM host bridge) and fuzz_virtio_pci.c (the virtio-pci transport in front of
-# virtio-rng); all but the first get half the time each, and some are
-# seeded from tests/fuzz/seeds/mk_NAME.py.
+# virtio-rng); all but the first get half the time each; fuzz_virtio_input.c (keyboard,
+# mouse or tablet while the host floods events) and fuzz_qmp.c (a hostile QMP client
+# against the session parser) a quarter each; some are seeded from
+# tests/fuzz/seeds/mk_NAME.py.
 # Long mode also runs the JIT-vs-interpreter differential test (fuzz.jit-diff, below).
 # Prints "PASS fuzz.NAME", "FAIL fuzz.NAME (...)" or "SKIP fuzz.virtio: why".
 # The corpora are kept in build/fuzz/corpus-NAME; crashes go to build/fuzz/NAME-*.
@@ -51,6 +53,11 @@ console_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/
       src/virtio/mmio.c src/virtio/console.c src/core/device_registry.c src/core/clock.c
       src/core/event_loop.c src/backend/char_stdio.c src/backend/char_stream.c"
 
+input_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
+      src/virtio/mmio.c src/virtio/input.c src/core/input.c src/core/device_registry.c"
+qmp_srcs="src/control/qmp.c src/control/qcode.c src/core/input.c src/core/log.c
+      src/core/device_registry.c"
+
 # fuzz_target NAME SECONDS SOURCES LIBS: builds tests/fuzz/fuzz_NAME.c and runs it.
 fuzz_target() {
     local name=$1 tsecs=$2 tsrcs=$3 libs=$4
@@ -88,6 +95,8 @@ fuzz_target virtio_blk $(( (secs + 1) / 2 )) "$blk_srcs" "-luring -lpthread"
 fuzz_target virtio_console $(( (secs + 1) / 2 )) "$console_srcs" ""
 fuzz_target pci $(( (secs + 1) / 2 )) "$pci_srcs" "-lfdt"
 fuzz_target virtio_pci $(( (secs + 1) / 2 )) "$virtio_pci_srcs" ""
+fuzz_target virtio_input $(( (secs + 3) / 4 )) "$input_srcs" ""
+fuzz_target qmp $(( (secs + 3) / 4 )) "$qmp_srcs" "-ljansson"
 
 # The JIT against the interpreter on random instruction streams (tests/unit/test_jit_diff.c;
 # make check runs 150 fixed programs): in long mode many more, from a seed that changes

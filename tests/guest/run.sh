@@ -13,8 +13,12 @@
 #
 # Host side: a file tests/guest/NAME.host (bash, sourced) may define
 #   host_setup DIR    before the boot, e.g. create disk images in DIR; failing fails the test
+#   host_during DIR LOG  runs in the background from kite's start until it exits, e.g. to
+#                     drive kite's QMP socket; LOG is the console log so far (wait for a
+#                     marker the guest prints). Prints PASS/FAIL lines as host_verify does;
+#                     killed if still running 30 s after kite exited
 #   host_verify DIR   after kite exited: prints "PASS <check>" / "FAIL <check> (why)" lines
-#   host_checks="a b" the checks host_verify must report (a missing one fails)
+#   host_checks="a b" the checks host_during or host_verify must report (a missing one fails)
 #   host_kill_on=TEXT kill kite with SIGKILL as soon as TEXT appears on the console (then
 #                     exit status 137 is the expected one, not 0)
 #
@@ -99,7 +103,7 @@ run_one() {
     name=$(basename "$script" .sh)
     log=$LOG_DIR/guest-$TAG$name.console
     host_kill_on= host_checks=
-    unset -f host_setup host_verify 2>/dev/null
+    unset -f host_setup host_during host_verify 2>/dev/null
     [ -f "tests/guest/$name.host" ] && . "tests/guest/$name.host"
     work="$LOG_DIR/guest work/$TAG$name"
     rm -rf "$work"
@@ -116,10 +120,27 @@ run_one() {
     env_line=$(sed -n 's/^#[[:space:]]*kite-env:[[:space:]]*//p' "$script" | head -n1)
     eval "envs=($env_line)"
     [ -n "$host_kill_on" ] && expected_rc=137
+    local during_pid=
+    : > "$work/during.log"
+    if declare -F host_during > /dev/null; then
+        # A fresh log: the hook must never see the previous run's markers.
+        rm -f "$log"
+        host_during "$work" "$log" > "$work/during.log" 2>&1 &
+        during_pid=$!
+    fi
     start=$(date +%s.%N)
     run_kite "$log" "$host_kill_on" env "${envs[@]}" "$round_kite" run --kernel "$KITE_KERNEL" \
         --initrd "$tmp/initrd" --bios "$KITE_BIOS" \
         --append "console=ttyS0 kite.test=$name kite.round=$round" "${args[@]}"
+    if [ -n "$during_pid" ]; then
+        local waited=0
+        while kill -0 "$during_pid" 2>/dev/null && [ $waited -lt 300 ]; do
+            sleep 0.1
+            waited=$((waited + 1))
+        done
+        kill "$during_pid" 2>/dev/null
+        wait "$during_pid" 2>/dev/null
+    fi
     secs=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo "?")
     echo "guest: $TAG$name: kite${extra:+ $extra} exited $rc after ${secs}s (console log: $log)"
 
@@ -175,15 +196,16 @@ run_one() {
             echo "FAIL $P$name.irqchip-aia (no riscv-imsic / riscv-aplic MSI lines on the console)"
         fi
     fi
+    : > "$work/verify.log"
     if declare -F host_verify > /dev/null; then
         host_verify "$work" > "$work/verify.log" 2>&1
-        sed -n "s/^\(PASS\|FAIL\) /\1 $P$name.host./p" "$work/verify.log"
-        # Every check host_checks names must have reported.
-        for check in ${host_checks:-}; do
-            grep -qE "^(PASS|FAIL) $check( |$)" "$work/verify.log" ||
-                echo "FAIL $P$name.host.$check (no result: see $work/verify.log)"
-        done
     fi
+    sed -n "s/^\(PASS\|FAIL\) /\1 $P$name.host./p" "$work/during.log" "$work/verify.log"
+    # Every check host_checks names must have reported.
+    for check in ${host_checks:-}; do
+        cat "$work/during.log" "$work/verify.log" | grep -qE "^(PASS|FAIL) $check( |$)" ||
+            echo "FAIL $P$name.host.$check (no result: see $work/during.log, verify.log)"
+    done
 }
 
 # A round's kite: the same binary with the round's options after the command word.

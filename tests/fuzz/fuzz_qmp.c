@@ -1,0 +1,79 @@
+/*
+ * libFuzzer target: a hostile QMP client against the session parser and dispatcher. The
+ * input is split into lines, each handed to one session as the server would; a keyboard
+ * and a tablet sit on the input bus and a fake machine takes stop/cont/reset/quit. The
+ * sanitizers catch memory errors; the asserts check that every non-blank line gets exactly
+ * one reply and that every reply is a JSON object with "return" or "error".
+ */
+#include <assert.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/qmp.h"
+#include "core/input.h"
+#include "core/log.h"
+
+static unsigned replies;
+static bool greeted, paused;
+static unsigned events;
+
+static void on_send(void *opaque, const char *text, size_t len)
+{
+    json_t *j = json_loadb(text, len, 0, NULL);
+    assert(json_is_object(j));
+    if (!greeted) {
+        assert(json_object_get(j, "QMP"));
+        greeted = true;
+    } else {
+        assert(json_object_get(j, "return") || json_object_get(j, "error"));
+        replies++;
+    }
+    json_decref(j);
+}
+
+static bool running(void *o) { return !paused; }
+static void stop(void *o) { paused = true; }
+static void cont(void *o) { paused = false; }
+static void nop(void *o) {}
+static void on_event(void *o, uint16_t type, uint16_t code, int32_t value) { events++; }
+static void on_sync(void *o) {}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static bool init;
+    static struct input_sink kbd = {.id = "kbd", .caps = INPUT_CAP_KEY, .event = on_event,
+                                    .sync = on_sync};
+    static struct input_sink tab = {.id = "tab", .caps = INPUT_CAP_BTN | INPUT_CAP_ABS,
+                                    .event = on_event, .sync = on_sync};
+    if (!init) {
+        log_threshold = LOG_ERROR;
+        input_sink_add(&kbd);
+        input_sink_add(&tab);
+        init = true;
+    }
+    struct vm_control vm = {.running = running, .stop = stop, .cont = cont, .reset = nop,
+                            .quit = nop};
+    struct qmp_env env = {.vm = &vm};
+    greeted = paused = false;
+    replies = 0;
+    struct qmp_session *s = qmp_session_new(&env, on_send, NULL);
+    assert(s && greeted);
+    size_t start = 0;
+    for (size_t i = 0; i <= size; i++) {
+        if (i < size && data[i] != '\n')
+            continue;
+        const char *line = (const char *)data + start;
+        size_t len = i - start;
+        bool blank = true;
+        for (size_t k = 0; k < len; k++)
+            blank &= line[k] == ' ' || line[k] == '\t' || line[k] == '\r';
+        unsigned before = replies;
+        qmp_session_line(s, line, len);
+        assert(replies == before + (blank ? 0 : 1));
+        start = i + 1;
+    }
+    qmp_session_free(s);
+    return 0;
+}

@@ -1,0 +1,27 @@
+#!/bin/bash
+# QMP on a machine whose firmware just spins:
+#   tests/qmp/robust.py  hostile and careless clients (malformed JSON, half a command, a
+#                        line of megabytes, one that never reads, too many) against kite
+#   tests/qmp/oracle.py  the same conversation with kite and with qemu-system-riscv64, the
+#                        reply shapes and error classes compared (SKIP without QEMU)
+# Prints PASS/FAIL lines.
+set -u
+cd "$(dirname "$0")/../.."
+KITE=${KITE:-build/kite}
+QEMU=${QEMU:-qemu-system-riscv64}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# "j ." at the start of RAM: both machines run, neither does anything.
+printf '\x6f\x00\x00\x00' > "$tmp/spin.bin"
+truncate -s 1M "$tmp/disk.img"
+python3 tests/qmp/robust.py "$KITE" "$tmp/spin.bin" "$tmp/disk.img"
+if ! command -v "$QEMU" > /dev/null 2>&1; then
+    echo "SKIP qmp-oracle: no $QEMU (Debian package qemu-system-misc)"
+    exit 0
+fi
+python3 tests/qmp/oracle.py \
+    "$KITE" run --bios "$tmp/spin.bin" --input keyboard --input tablet --qmp @SOCK@ -- \
+    "$QEMU" -M virt -m 64M -nodefaults -display none -serial none -monitor none -nic none \
+    -bios "$tmp/spin.bin" -global virtio-mmio.force-legacy=false \
+    -device virtio-keyboard-device -device virtio-tablet-device \
+    -qmp unix:@SOCK@,server=on,wait=off
