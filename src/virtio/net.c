@@ -51,7 +51,8 @@ struct virtio_net {
 };
 
 enum { L_TX_SHORT, L_TX_WRITABLE, L_TX_BIG, L_TX_EMPTY, L_TX_GSO, L_RX_READABLE, L_RX_SMALL,
-       L_RX_BIG, L_RX_BACKLOG, L_CTRL_LEN, L_CTRL_CMD, L_CTRL_OFF, L_RX_IOV };
+       L_RX_BIG, L_RX_BACKLOG, L_CTRL_LEN, L_CTRL_CMD, L_CTRL_OFF, L_RX_IOV, L_RX_TINY,
+       L_CTRL_SHORT, L_CTRL_TABLE };
 
 /* Logs once per device and kind: a hostile driver cannot flood the log. */
 #define complain(n, kind, ...)                                          \
@@ -149,7 +150,7 @@ static bool rx_take_chain(struct virtio_net *n, bool first)
         }
         /* The header never straddles chains: a first chain must hold it. */
         if (first && e->in_len < NET_VNET_HDR_LEN) {
-            complain(n, L_RX_SMALL, "receive buffer of %llu bytes, smaller than the %d-byte "
+            complain(n, L_RX_TINY, "receive buffer of %llu bytes, smaller than the %d-byte "
                      "header: returned unused", (unsigned long long)e->in_len,
                      NET_VNET_HDR_LEN);
             rx_return_bad(n, e);
@@ -179,7 +180,7 @@ static enum rx_result rx_write(struct virtio_net *n, const uint8_t *hdr_in,
     /* How many chains this frame needs, popping more as they are needed. */
     /* A chain held as the tail of an earlier attempt may be too small to lead a frame. */
     while (n->rx_nheld && n->rx_held[0]->in_len < NET_VNET_HDR_LEN) {
-        complain(n, L_RX_SMALL, "receive buffer of %llu bytes, smaller than the %d-byte "
+        complain(n, L_RX_TINY, "receive buffer of %llu bytes, smaller than the %d-byte "
                  "header: returned unused", (unsigned long long)n->rx_held[0]->in_len,
                  NET_VNET_HDR_LEN);
         rx_return_bad(n, n->rx_held[0]);
@@ -581,7 +582,7 @@ static uint8_t ctrl_command(struct virtio_net *n, const struct virtq_elem *e)
         virtio_has_feature(dev, VIRTIO_NET_F_CTRL_RX)) {
         uint8_t r = ctrl_mac_table(n, e);
         if (r != VIRTIO_NET_OK)
-            complain(n, L_CTRL_LEN, "control MAC_TABLE_SET with inconsistent lengths: refused");
+            complain(n, L_CTRL_TABLE, "control MAC_TABLE_SET with inconsistent lengths: refused");
         return r;
     }
     if (cmd[0] == VIRTIO_NET_CTRL_MAC && cmd[1] == VIRTIO_NET_CTRL_MAC_ADDR_SET &&
@@ -608,7 +609,7 @@ static void ctrl_process(struct virtio_net *n)
     while (virtio_driver_ok(dev) && virtio_pop(dev, VIRTIO_NET_Q_CTRL, &e)) {
         uint32_t written = 0;
         if (e->out_len < 2 || e->in_len < 1) {
-            complain(n, L_CTRL_LEN, "control chain of %llu+%llu bytes (needs a 2-byte command "
+            complain(n, L_CTRL_SHORT, "control chain of %llu+%llu bytes (needs a 2-byte command "
                      "and a 1-byte ack): refused", (unsigned long long)e->out_len,
                      (unsigned long long)e->in_len);
         } else {
