@@ -12,7 +12,9 @@
 # environment variables for kite.
 #
 # Host side: a file tests/guest/NAME.host (bash, sourced) may define
-#   host_setup DIR    before the boot, e.g. create disk images in DIR; failing fails the test
+#   host_setup DIR    before the boot, e.g. create disk images in DIR; failing fails the test.
+#                     It may write more kite options to DIR/kite-args (quoted as in a shell),
+#                     e.g. a port it picked; they come after the script's kite-args.
 #   host_verify DIR   after kite exited: prints "PASS <check>" / "FAIL <check> (why)" lines
 #   host_checks="a b" the checks host_verify must report (a missing one fails)
 #   host_kill_on=TEXT kill kite with SIGKILL as soon as TEXT appears on the console (then
@@ -99,6 +101,12 @@ run_one() {
     extra=${extra//@WORK@/$work}
     local -a args=() envs=()
     eval "args=($extra)"
+    if [ -f "$work/kite-args" ]; then
+        local more
+        more=$(cat "$work/kite-args")
+        eval "args+=($more)"
+        extra="$extra $more"
+    fi
     env_line=$(sed -n 's/^#[[:space:]]*kite-env:[[:space:]]*//p' "$script" | head -n1)
     eval "envs=($env_line)"
     [ -n "$host_kill_on" ] && expected_rc=137
