@@ -62,7 +62,7 @@ guest: deps
 	@guest/build.sh
 
 run: deps all guest
-	$(BUILD)/kite run
+	$(BUILD)/kite run --net user
 
 unit: $(UNIT_BINS)
 

@@ -7,9 +7,10 @@
 #                              the others (make fuzz)
 #
 # Targets: fuzz_virtio.c (core, transport, rng, walker), fuzz_virtio_blk.c (virtio-blk
-# and the raw-file backend on a temporary image) and fuzz_virtio_console.c (both console
-# shapes with host ends that come and go); the last two get half the time each and are
-# seeded from tests/fuzz/seeds/mk_NAME.py.
+# and the raw-file backend on a temporary image), fuzz_virtio_console.c (both console
+# shapes with host ends that come and go) and fuzz_virtio_net.c (virtio-net on a fake
+# backend); the last three get half the time each and are seeded from
+# tests/fuzz/seeds/mk_NAME.py.
 # Prints "PASS fuzz.NAME", "FAIL fuzz.NAME (...)" or "SKIP fuzz.virtio: why".
 # The corpora are kept in build/fuzz/corpus-NAME; crashes go to build/fuzz/NAME-*.
 set -u
@@ -42,6 +43,10 @@ blk_srcs="src/core/guest_mem.c src/core/log.c src/core/clock.c src/core/event_lo
 console_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
       src/virtio/mmio.c src/virtio/console.c src/core/device_registry.c src/core/clock.c
       src/core/event_loop.c src/backend/char_stdio.c src/backend/char_stream.c"
+
+net_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
+      src/virtio/mmio.c src/virtio/net.c src/core/device_registry.c src/core/clock.c
+      src/core/event_loop.c src/backend/net_slirp.c src/backend/net_stream.c"
 
 # fuzz_target NAME SECONDS SOURCES LIBS: builds tests/fuzz/fuzz_NAME.c and runs it.
 fuzz_target() {
@@ -78,3 +83,4 @@ fuzz_target virtio "$secs" "$srcs" ""
 # virtio-blk reaches a real file through io_uring: fewer runs per second, a shorter share.
 fuzz_target virtio_blk $(( (secs + 1) / 2 )) "$blk_srcs" "-luring -lpthread"
 fuzz_target virtio_console $(( (secs + 1) / 2 )) "$console_srcs" ""
+fuzz_target virtio_net $(( (secs + 1) / 2 )) "$net_srcs" "-lslirp"
