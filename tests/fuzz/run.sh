@@ -8,9 +8,9 @@
 #
 # Targets: fuzz_virtio.c (core, transport, rng, walker), fuzz_virtio_blk.c (virtio-blk
 # and the raw-file backend on a temporary image), fuzz_virtio_console.c (both console
-# shapes with host ends that come and go) and fuzz_virtio_net.c (virtio-net on a fake
-# backend); the last three get half the time each and are seeded from
-# tests/fuzz/seeds/mk_NAME.py.
+# shapes with host ends that come and go), fuzz_virtio_net.c (virtio-net on a fake
+# backend) and fuzz_pci.c (PCI config space and BARs behind the ECAM host bridge); all but
+# the first get half the time each, and some are seeded from tests/fuzz/seeds/mk_NAME.py.
 # Prints "PASS fuzz.NAME", "FAIL fuzz.NAME (...)" or "SKIP fuzz.virtio: why".
 # The corpora are kept in build/fuzz/corpus-NAME; crashes go to build/fuzz/NAME-*.
 set -u
@@ -39,6 +39,8 @@ blk_srcs="src/core/guest_mem.c src/core/log.c src/core/clock.c src/core/event_lo
       src/virtio/queue.c src/virtio/device.c src/virtio/mmio.c src/virtio/blk.c
       src/backend/block_file.c src/backend/block_uring.c src/backend/block_thread.c
       src/backend/block_overlay.c src/core/device_registry.c"
+
+pci_srcs="src/core/log.c src/core/mmio.c src/hw/pci.c src/hw/pci_host.c"
 
 console_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
       src/virtio/mmio.c src/virtio/console.c src/core/device_registry.c src/core/clock.c
@@ -84,3 +86,4 @@ fuzz_target virtio "$secs" "$srcs" ""
 fuzz_target virtio_blk $(( (secs + 1) / 2 )) "$blk_srcs" "-luring -lpthread"
 fuzz_target virtio_console $(( (secs + 1) / 2 )) "$console_srcs" ""
 fuzz_target virtio_net $(( (secs + 1) / 2 )) "$net_srcs" "-lslirp"
+fuzz_target pci $(( (secs + 1) / 2 )) "$pci_srcs" "-lfdt"

@@ -23,6 +23,11 @@
 # KITE_GUEST_TESTS="name1 name2*" runs only the scripts whose names match (and skips the
 # interactive console tests unless "interactive" matches).
 # Then tests/guest/interactive.py drives the shell of a normal boot through the console.
+#
+# KITE_IRQCHIPS="plic aia" (the default) runs everything once per interrupt controller:
+# the aia round adds --irqchip aia to every kite command line (through a wrapper, so the
+# Python console tests get it too), names its results guest.aia.NAME.CHECK, keeps its logs
+# as guest-aia-NAME.console, and checks that the guest's kernel found the APLIC and IMSIC.
 set -u
 cd "$(dirname "$0")/../.."
 KITE=${KITE:-build/kite}
@@ -82,18 +87,21 @@ run_kite() {
     rc=$?
 }
 
+# Set per round by the loop at the end: the kite to run, and how results and logs are named.
+round_kite=$KITE round_chip=plic P=guest. TAG=
+
 run_one() {
     local script=$1 name log extra env_line work expected_rc=0
     name=$(basename "$script" .sh)
-    log=$LOG_DIR/guest-$name.console
+    log=$LOG_DIR/guest-$TAG$name.console
     host_kill_on= host_checks=
     unset -f host_setup host_verify 2>/dev/null
     [ -f "tests/guest/$name.host" ] && . "tests/guest/$name.host"
-    work="$LOG_DIR/guest work/$name"
+    work="$LOG_DIR/guest work/$TAG$name"
     rm -rf "$work"
     mkdir -p "$work"
     if declare -F host_setup > /dev/null && ! host_setup "$work" > "$work/setup.log" 2>&1; then
-        echo "FAIL guest.$name.host-setup ($(tail -n 3 "$work/setup.log" | tr '\n' ' '))"
+        echo "FAIL $P$name.host-setup ($(tail -n 3 "$work/setup.log" | tr '\n' ' '))"
         return
     fi
     # The line holds options as they would be typed: split it as the shell would.
@@ -111,68 +119,91 @@ run_one() {
     eval "envs=($env_line)"
     [ -n "$host_kill_on" ] && expected_rc=137
     start=$(date +%s.%N)
-    run_kite "$log" "$host_kill_on" env "${envs[@]}" "$KITE" run --kernel "$KITE_KERNEL" \
+    run_kite "$log" "$host_kill_on" env "${envs[@]}" "$round_kite" run --kernel "$KITE_KERNEL" \
         --initrd "$tmp/initrd" --bios "$KITE_BIOS" \
         --append "console=ttyS0 kite.test=$name" "${args[@]}"
     secs=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo "?")
-    echo "guest: $name: kite${extra:+ $extra} exited $rc after ${secs}s (console log: $log)"
+    echo "guest: $TAG$name: kite${extra:+ $extra} exited $rc after ${secs}s (console log: $log)"
 
     tr -d '\r' < "$log" > "$tmp/console"
     expected=$(grep -oE '^[[:space:]]*check[[:space:]]+[A-Za-z0-9._-]+' "$script" |
                awk '{print $2}' | sort -u)
     for check in $expected; do
         if grep -qE "^TEST $check PASS( |$)" "$tmp/console"; then
-            echo "PASS guest.$name.$check"
+            echo "PASS $P$name.$check"
         elif line=$(grep -m1 -E "^TEST $check FAIL" "$tmp/console"); then
-            echo "FAIL guest.$name.$check (${line#TEST $check FAIL })"
+            echo "FAIL $P$name.$check (${line#TEST $check FAIL })"
         else
-            echo "FAIL guest.$name.$check (no result line: see $log)"
+            echo "FAIL $P$name.$check (no result line: see $log)"
         fi
     done
     # A FAIL line for a check the script does not name literally still fails the run.
     grep -E '^TEST [^ ]+ FAIL' "$tmp/console" | while read -r _ check _ detail; do
-        echo "$expected" | grep -qx -- "$check" || echo "FAIL guest.$name.$check ($detail)"
+        echo "$expected" | grep -qx -- "$check" || echo "FAIL $P$name.$check ($detail)"
     done
     if grep -q '^TESTS DONE' "$tmp/console"; then
-        echo "PASS guest.$name.completed"
+        echo "PASS $P$name.completed"
     else
-        echo "FAIL guest.$name.completed (no TESTS DONE; exit $rc)"
+        echo "FAIL $P$name.completed (no TESTS DONE; exit $rc)"
     fi
     if grep -qE 'Kernel panic|Oops|BUG:|WARNING: CPU|Unable to handle kernel' "$tmp/console"; then
-        echo "FAIL guest.$name.kernel-clean ($(grep -m1 -E 'Kernel panic|Oops|BUG:|WARNING: CPU|Unable to handle' "$tmp/console"))"
+        echo "FAIL $P$name.kernel-clean ($(grep -m1 -E 'Kernel panic|Oops|BUG:|WARNING: CPU|Unable to handle' "$tmp/console"))"
     else
-        echo "PASS guest.$name.kernel-clean"
+        echo "PASS $P$name.kernel-clean"
     fi
     local what=poweroff-exits-0
     [ "$expected_rc" = 0 ] || what=sigkill-exits-$expected_rc
     if [ $rc -eq "$expected_rc" ]; then
-        echo "PASS guest.$name.$what"
+        echo "PASS $P$name.$what"
     else
-        echo "FAIL guest.$name.$what (exit $rc)"
+        echo "FAIL $P$name.$what (exit $rc)"
+    fi
+    if [ "$round_chip" = aia ]; then
+        # The round means nothing unless the guest really ran on the APLIC and IMSIC.
+        if grep -q 'riscv-imsic: .*per-CPU IDs' "$tmp/console" &&
+           grep -q 'riscv-aplic .*forwarded to MSI' "$tmp/console"; then
+            echo "PASS $P$name.irqchip-aia"
+        else
+            echo "FAIL $P$name.irqchip-aia (no riscv-imsic / riscv-aplic MSI lines on the console)"
+        fi
     fi
     if declare -F host_verify > /dev/null; then
         host_verify "$work" > "$work/verify.log" 2>&1
-        sed -n "s/^\(PASS\|FAIL\) /\1 guest.$name.host./p" "$work/verify.log"
+        sed -n "s/^\(PASS\|FAIL\) /\1 $P$name.host./p" "$work/verify.log"
         # Every check host_checks names must have reported.
         for check in ${host_checks:-}; do
             grep -qE "^(PASS|FAIL) $check( |$)" "$work/verify.log" ||
-                echo "FAIL guest.$name.host.$check (no result: see $work/verify.log)"
+                echo "FAIL $P$name.host.$check (no result: see $work/verify.log)"
         done
     fi
 }
 
-for script in tests/guest/*.sh; do
-    name=$(basename "$script" .sh)
-    case $name in run|lib) continue ;; esac
-    selected "$name" || continue
-    # A subshell: one test's host hooks never leak into the next.
-    (run_one "$script")
-done
+# The aia round's kite: the same binary with --irqchip aia after the command word.
+kite_abs=$(cd "$(dirname "$KITE")" && pwd)/$(basename "$KITE")
+printf '#!/bin/sh\ncmd=$1\nshift\nexec "%s" "$cmd" --irqchip aia "$@"\n' "$kite_abs" > "$tmp/kite-aia"
+chmod +x "$tmp/kite-aia"
 
-selected interactive || exit 0
-python3 tests/guest/interactive.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
-    "$LOG_DIR/guest-interactive.console"
-python3 tests/guest/console_tty.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
-    "$LOG_DIR/guest-console-tty.console"
-python3 tests/guest/virtio_console.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
-    "$LOG_DIR/guest-virtio-console.console"
+for round_chip in ${KITE_IRQCHIPS:-plic aia}; do
+    case $round_chip in
+    plic) round_kite=$KITE P=guest. TAG= ;;
+    aia) round_kite=$tmp/kite-aia P=guest.aia. TAG=aia- ;;
+    *) echo "FAIL guest.irqchips (unknown interrupt controller '$round_chip')"; continue ;;
+    esac
+    for script in tests/guest/*.sh; do
+        name=$(basename "$script" .sh)
+        case $name in run|lib) continue ;; esac
+        selected "$name" || continue
+        # A script that picks its interrupt controller itself runs in the plic round only.
+        [ "$round_chip" != plic ] &&
+            grep -q '^#[[:space:]]*kite-args:.*--irqchip' "$script" && continue
+        # A subshell: one test's host hooks never leak into the next.
+        (run_one "$script")
+    done
+
+    selected interactive || continue
+    for py in interactive console_tty virtio_console; do
+        log=$LOG_DIR/guest-$TAG${py//_/-}.console
+        python3 "tests/guest/$py.py" "$round_kite" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
+            "$log" | sed "s/^\(PASS\|FAIL\|SKIP\) guest\./\1 $P/"
+    done
+done
