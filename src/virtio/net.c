@@ -683,11 +683,30 @@ static void net_config_write(struct virtio_device *dev, uint32_t offset, unsigne
     write_config(dev->opaque);
 }
 
+/* The dependencies of 5.1.3.1: a driver that breaks them would get behaviour nobody
+ * defined (e.g. segments it cannot checksum), so FEATURES_OK is refused. */
+static bool net_validate_features(struct virtio_device *dev, uint64_t f)
+{
+#define HAS(bit) ((f >> (bit)) & 1)
+    if ((HAS(VIRTIO_NET_F_CTRL_RX) || HAS(VIRTIO_NET_F_CTRL_MAC_ADDR)) &&
+        !HAS(VIRTIO_NET_F_CTRL_VQ))
+        return false;
+    if ((HAS(VIRTIO_NET_F_GUEST_TSO4) || HAS(VIRTIO_NET_F_GUEST_TSO6) ||
+         HAS(VIRTIO_NET_F_GUEST_UFO)) && !HAS(VIRTIO_NET_F_GUEST_CSUM))
+        return false;
+    if ((HAS(VIRTIO_NET_F_HOST_TSO4) || HAS(VIRTIO_NET_F_HOST_TSO6) ||
+         HAS(VIRTIO_NET_F_HOST_UFO)) && !HAS(VIRTIO_NET_F_CSUM))
+        return false;
+#undef HAS
+    return true;
+}
+
 static const struct virtio_device_ops net_ops = {
     .queue_notify = net_queue_notify,
     .reset = net_reset,
     .driver_ok = net_driver_ok,
     .config_write = net_config_write,
+    .validate_features = net_validate_features,
 };
 
 struct virtio_net *virtio_net_new(const struct guest_mem *mem, struct net_backend *be,

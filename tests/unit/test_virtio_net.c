@@ -187,6 +187,23 @@ static void test_offloads_with_vnet_backend(void **state)
     assert_false(offered & 1ULL << VIRTIO_NET_F_HOST_TSO6);
 }
 
+static void test_feature_dependencies(void **state)
+{
+    struct fix *f = *state;
+    f->fb.be.vnet_hdr = true;
+    f->fb.be.offloads = NET_OFFLOAD_CSUM | NET_OFFLOAD_TSO4;
+    f->net = virtio_net_new(&f->ram.mem, &f->fb.be, MAC);
+    sim_attach(&f->d, &f->ram, virtio_net_device(f->net));
+    /* CTRL_RX needs CTRL_VQ; HOST_TSO4 needs CSUM; GUEST_TSO4 needs GUEST_CSUM. */
+    assert_false(sim_negotiate(&f->d, base_features() | 1ULL << VIRTIO_NET_F_CTRL_RX));
+    assert_false(sim_negotiate(&f->d, base_features() | 1ULL << VIRTIO_NET_F_HOST_TSO4));
+    assert_false(sim_negotiate(&f->d, base_features() | 1ULL << VIRTIO_NET_F_GUEST_TSO4));
+    assert_true(sim_negotiate(&f->d, base_features() | 1ULL << VIRTIO_NET_F_GUEST_TSO4 |
+                                         1ULL << VIRTIO_NET_F_GUEST_CSUM |
+                                         1ULL << VIRTIO_NET_F_CTRL_RX |
+                                         1ULL << VIRTIO_NET_F_CTRL_VQ));
+}
+
 static void test_tx_header_split_across_descriptors(void **state)
 {
     struct fix *f = *state;
@@ -613,6 +630,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_features_and_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offloads_with_vnet_backend, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feature_dependencies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_header_split_across_descriptors, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tx_hostile_chains, setup, teardown),
