@@ -57,6 +57,9 @@ struct net_backend_ops {
      * tx_ready().
      */
     int (*write_packet)(void *opaque, const struct iovec *iov, unsigned iovcnt);
+    /* Optional: the offloads (NET_OFFLOAD_*) the guest accepted for frames it receives;
+     * the backend must not hand it frames that need others. 0 after a reset. */
+    void (*set_offloads)(void *opaque, uint32_t offloads);
     /* Closes the host ends. */
     void (*close)(void *opaque);
 };
@@ -129,6 +132,9 @@ int net_parse_hostfwd(const char *s, struct net_hostfwd *out);
 /* Returns 0 with *out set, or a negative errno after logging why (e.g. a port in use). */
 int net_user_open(const struct net_user_config *cfg, struct event_loop *loop,
                   struct net_backend **out);
+
+/* A Linux tap (/dev/net/tun) with a vnet header, created if absent (net_tap.c). */
+int net_tap_open(const char *ifname, struct event_loop *loop, struct net_backend **out);
 
 /* QEMU's -netdev stream: frames over a unix stream socket, each after its length as a
  * 4-byte big-endian number (net_stream.c). Exactly one of listen/connect. */

@@ -645,9 +645,29 @@ static void net_queue_notify(struct virtio_device *dev, unsigned q)
     }
 }
 
+/* What the guest takes on receive, for a backend that could send more. */
+static void tell_offloads(struct virtio_net *n, bool running)
+{
+    if (!n->be->ops->set_offloads)
+        return;
+    uint32_t o = 0;
+    struct virtio_device *dev = &n->vdev;
+    if (running && virtio_has_feature(dev, VIRTIO_NET_F_GUEST_CSUM)) {
+        o |= NET_OFFLOAD_CSUM;
+        if (virtio_has_feature(dev, VIRTIO_NET_F_GUEST_TSO4))
+            o |= NET_OFFLOAD_TSO4;
+        if (virtio_has_feature(dev, VIRTIO_NET_F_GUEST_TSO6))
+            o |= NET_OFFLOAD_TSO6;
+        if (virtio_has_feature(dev, VIRTIO_NET_F_GUEST_UFO))
+            o |= NET_OFFLOAD_UFO;
+    }
+    n->be->ops->set_offloads(n->be->opaque, o);
+}
+
 static void net_driver_ok(struct virtio_device *dev)
 {
     struct virtio_net *n = dev->opaque;
+    tell_offloads(n, true);
     rx_flush(n);
     tx_process(n);
 }
@@ -673,6 +693,7 @@ static void net_reset(struct virtio_device *dev)
     n->tx_held = NULL;
     /* Frames for the old driver instance mean nothing to the next one. */
     backlog_clear(n);
+    tell_offloads(n, false);
     filters_reset(n);
     write_config(n);
 }
@@ -783,14 +804,14 @@ unsigned virtio_net_backlog(const struct virtio_net *n)
 
 /* --- --net BACKEND[,mac=...][,backend options]: registration with the device model ---- */
 
-enum net_kind { NET_USER, NET_STREAM };
+enum net_kind { NET_USER, NET_STREAM, NET_TAP };
 
 struct net_config {
     enum net_kind kind;
     bool mac_set;
     uint8_t mac[6];
     struct net_user_config user;
-    char *listen, *connect;
+    char *listen, *connect, *ifname;
     struct net_backend *be;     /* open between open_host and close_host */
 };
 
@@ -801,6 +822,7 @@ static void net_free_config(void *p)
         return;
     free(c->listen);
     free(c->connect);
+    free(c->ifname);
     free(c);
 }
 
@@ -910,6 +932,22 @@ static const char *parse_stream(struct dev_opts *o, struct net_config *c)
     return *dst ? NULL : "out of memory";
 }
 
+static const char *parse_tap(struct dev_opts *o, struct net_config *c)
+{
+    bool dup = false;
+    const struct dev_opt *name = dev_opts_take(o, "ifname", &dup);
+    if (dup)
+        return "ifname= may be given once";
+    if (!name)
+        return NULL;
+    /* IFNAMSIZ - 1; the kernel would refuse worse names less clearly. */
+    if (!name->value || !*name->value || strlen(name->value) > 15 ||
+        strpbrk(name->value, "/ \t\n:"))
+        return "ifname= is an interface name of 1 to 15 characters";
+    c->ifname = strdup(name->value);
+    return c->ifname ? NULL : "out of memory";
+}
+
 static void *net_parse(struct dev_opts *o, char *why, size_t len)
 {
     bool dup = false;
@@ -922,20 +960,23 @@ static void *net_parse(struct dev_opts *o, char *why, size_t len)
     if (dup)
         bad = "the backend and mac= may each be given once";
     else if (!backend || !backend->value)
-        bad = "no backend (user or stream)";
+        bad = "no backend (user, stream or tap)";
     else if (!strcmp(backend->value, "user"))
         c->kind = NET_USER;
     else if (!strcmp(backend->value, "stream"))
         c->kind = NET_STREAM;
+    else if (!strcmp(backend->value, "tap"))
+        c->kind = NET_TAP;
     else
-        bad = "unknown backend (user or stream)";
+        bad = "unknown backend (user, stream or tap)";
     if (!bad && mac) {
         c->mac_set = true;
         if (!parse_mac(mac->value, c->mac))
             bad = "mac= is six hex bytes like 52:54:00:12:34:56, not a multicast address";
     }
     if (!bad)
-        bad = c->kind == NET_USER ? parse_user(o, c) : parse_stream(o, c);
+        bad = c->kind == NET_USER ? parse_user(o, c) :
+              c->kind == NET_STREAM ? parse_stream(o, c) : parse_tap(o, c);
     if (bad) {
         snprintf(why, len, "%s", bad);
         net_free_config(c);
@@ -963,8 +1004,13 @@ static int net_open_host(void *const *cfgs, unsigned n, const struct device_host
             memcpy(c->mac, base, 6);
             c->mac[5] = (uint8_t)(base[5] + i);
         }
-        int ret = c->kind == NET_USER ? net_user_open(&c->user, env->loop, &c->be)
-                                      : net_stream_open(c->listen, c->connect, env->loop, &c->be);
+        int ret;
+        if (c->kind == NET_USER)
+            ret = net_user_open(&c->user, env->loop, &c->be);
+        else if (c->kind == NET_STREAM)
+            ret = net_stream_open(c->listen, c->connect, env->loop, &c->be);
+        else
+            ret = net_tap_open(c->ifname, env->loop, &c->be);
         if (ret < 0) {
             net_close_host(cfgs, i);
             return ret;
@@ -1005,7 +1051,7 @@ static void net_dump(void *state)
 static const struct device_type net_type = {
     .name = "net",
     .first_key = "backend",
-    .usage = "user|stream[,mac=52:54:00:XX:XX:XX][,BACKEND OPTIONS]",
+    .usage = "user|stream|tap[,mac=52:54:00:XX:XX:XX][,BACKEND OPTIONS]",
     .help = "add a virtio-net NIC (eth0, eth1, ... in the guest; the default MAC is\n"
             "52:54:00:12:34:56, then :57, ...).\n"
             "user: user-mode networking (libslirp, no root): guest 10.0.2.15 by DHCP,\n"
@@ -1015,7 +1061,9 @@ static const struct device_type net_type = {
             "  ports), net=ADDR[/BITS], host=ADDR, dhcpstart=ADDR.\n"
             "stream,listen=PATH | stream,connect=PATH: frames over a unix stream socket in\n"
             "  QEMU's -netdev stream format (a 4-byte big-endian length before each frame),\n"
-            "  to another kite or a QEMU guest; a peer that goes away is a link down.",
+            "  to another kite or a QEMU guest; a peer that goes away is a link down.\n"
+            "tap[,ifname=NAME]: a Linux tap (created if absent; needs CAP_NET_ADMIN), with\n"
+            "  checksum and TSO offloads passed through to the guest.",
     .max_instances = 8,
     .order = 20,
     .parse = net_parse,

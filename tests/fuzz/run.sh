@@ -48,7 +48,8 @@ console_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/
 
 net_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
       src/virtio/mmio.c src/virtio/net.c src/core/device_registry.c src/core/clock.c
-      src/core/event_loop.c src/backend/net_slirp.c src/backend/net_stream.c"
+      src/core/event_loop.c src/backend/net_slirp.c src/backend/net_stream.c
+      src/backend/net_tap.c"
 
 # fuzz_target NAME SECONDS SOURCES LIBS: builds tests/fuzz/fuzz_NAME.c and runs it.
 fuzz_target() {

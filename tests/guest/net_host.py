@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Host side of the virtio-net guest tests: servers on 127.0.0.1 only, all bounded in time.
 
-usage: net_host.py DIR DEADLINE_SECONDS
+usage: net_host.py DIR DEADLINE_SECONDS [ADDR HTTP_PORT UPLOAD_PORT]
 
-Serves DIR/big.bin over HTTP, takes an upload (answering with its md5 and keeping it in
-DIR/upload.md5), and keeps trying a hostfwd port (DIR/fwd.port) until the guest's server
-answers (result in DIR/fwd.result). Writes the ports it bound to DIR/ports before anything
-else, then runs until everything is done or the deadline passes.
+Serves the files in DIR over HTTP, takes an upload (answering with its md5 and keeping it
+in DIR/upload.md5), and, if DIR/fwd.port exists, keeps trying that hostfwd port until the
+guest's server answers (result in DIR/fwd.result). Binds 127.0.0.1 on free ports unless
+told otherwise (the tap test binds an address in its own network namespace). Writes the
+ports it bound to DIR/ports before anything else, then runs until everything is done or
+the deadline passes.
 """
 import hashlib
 import http.server
@@ -18,7 +20,11 @@ import time
 
 d = sys.argv[1]
 deadline = time.monotonic() + float(sys.argv[2])
-token = open(os.path.join(d, "token")).read().strip()
+addr, http_port, up_port = "127.0.0.1", 0, 0
+if len(sys.argv) > 3:
+    addr, http_port, up_port = sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+fwd = os.path.exists(os.path.join(d, "fwd.port"))
+token = open(os.path.join(d, "token")).read().strip() if fwd else ""
 guest_payload = "guest-says-" + token
 
 
@@ -30,9 +36,9 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-http_srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+http_srv = http.server.ThreadingHTTPServer((addr, http_port), Quiet)
 up = socket.socket()
-up.bind(("127.0.0.1", 0))
+up.bind((addr, up_port))
 up.listen(1)
 up.settimeout(1.0)
 with open(os.path.join(d, "ports.tmp"), "w") as f:
@@ -95,7 +101,9 @@ def hostfwd():
     write("fwd.result", "failed: " + last)
 
 
-threads = [threading.Thread(target=upload), threading.Thread(target=hostfwd)]
+threads = [threading.Thread(target=upload)]
+if fwd:
+    threads.append(threading.Thread(target=hostfwd))
 for t in threads:
     t.start()
 for t in threads:

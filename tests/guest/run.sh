@@ -16,6 +16,8 @@
 #                     It may write more kite options to DIR/kite-args (quoted as in a shell),
 #                     e.g. a port it picked; they come after the script's kite-args.
 #   host_verify DIR   after kite exited: prints "PASS <check>" / "FAIL <check> (why)" lines
+#   host_skip         succeeds, printing why, when the machine lacks what the test needs
+#                     (the test is then reported as SKIP and not run)
 #   host_checks="a b" the checks host_verify must report (a missing one fails)
 #   host_kill_on=TEXT kill kite with SIGKILL as soon as TEXT appears on the console (then
 #                     exit status 137 is the expected one, not 0)
@@ -95,8 +97,13 @@ run_one() {
     name=$(basename "$script" .sh)
     log=$LOG_DIR/guest-$TAG$name.console
     host_kill_on= host_checks=
-    unset -f host_setup host_verify 2>/dev/null
+    unset -f host_setup host_verify host_skip 2>/dev/null
     [ -f "tests/guest/$name.host" ] && . "tests/guest/$name.host"
+    local why
+    if declare -F host_skip > /dev/null && why=$(host_skip); then
+        echo "SKIP $P$name: $why"
+        return
+    fi
     work="$LOG_DIR/guest work/$TAG$name"
     rm -rf "$work"
     mkdir -p "$work"
