@@ -128,6 +128,10 @@ expect_usage net-user-option-on-stream run --net stream,listen="$tmp/n.sock",hos
 expect_usage net-stream-listen-and-connect run --net stream,listen="$tmp/a.sock",connect="$tmp/b.sock"
 expect_usage net-stream-no-path run --net stream
 expect_usage net-stream-connect-refused run --bios "$tmp/fw.bin" --net stream,connect="$tmp/nobody.sock"
+expect_usage net-tap-bad-ifname run --net tap,ifname=a-name-longer-than-15
+expect_usage net-tap-ifname-slash run --net tap,ifname=a/b
+# An existing interface that is not a tap cannot be opened as one.
+expect_usage net-tap-not-a-tap run --bios "$tmp/fw.bin" --net tap,ifname=lo
 expect_usage net-hostfwd-port-in-use run --bios "$tmp/fw.bin" \
     --net user,hostfwd=tcp::$net_port-:80,hostfwd=tcp::$net_port-:81
 printf 'precious\n' > "$tmp/net-not-a-socket"
