@@ -72,6 +72,9 @@ struct net_backend {
     uint32_t offloads;          /* NET_OFFLOAD_* it carries (needs vnet_hdr) */
     uint16_t mtu;               /* the link's MTU (0 = 1500) */
     bool carrier;               /* link state when the device attaches */
+    /* Frames it sends have correct checksums because it computed them itself (slirp):
+     * the guest may skip checking them (DATA_VALID). */
+    bool csum_valid;
     struct net_frontend fe;     /* set by net_backend_attach; zero = none (frames dropped) */
 };
 

@@ -320,7 +320,7 @@ int net_user_open(const struct net_user_config *cfg, struct event_loop *loop,
         return -ENOMEM;
     u->loop = loop;
     u->be = (struct net_backend){.ops = &user_ops, .opaque = u, .kind = "user",
-                                 .mtu = 1500, .carrier = true};
+                                 .mtu = 1500, .carrier = true, .csum_valid = true};
     u->timer = (struct event_timer){.fire = on_timer, .opaque = u};
     u->hook = (struct event_poll_hook){.opaque = u, .prepare = hook_prepare,
                                        .dispatch = hook_dispatch};

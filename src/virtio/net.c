@@ -44,7 +44,8 @@ struct virtio_net {
     unsigned rx_nheld;
     /* The transmit chain the backend refused with -EAGAIN. */
     struct virtq_elem *tx_held;
-    struct iovec tx_iov[QUEUE_SIZE + 1];
+    struct iovec tx_iov[QUEUE_SIZE + 4];   /* + header + a spliced checksum */
+    uint8_t tx_csum[2];
 
     struct virtio_net_stats stats;
     uint32_t logged;
@@ -52,7 +53,7 @@ struct virtio_net {
 
 enum { L_TX_SHORT, L_TX_WRITABLE, L_TX_BIG, L_TX_EMPTY, L_TX_GSO, L_RX_READABLE, L_RX_SMALL,
        L_RX_BIG, L_RX_BACKLOG, L_CTRL_LEN, L_CTRL_CMD, L_CTRL_OFF, L_RX_IOV, L_RX_TINY,
-       L_CTRL_SHORT, L_CTRL_TABLE };
+       L_CTRL_SHORT, L_CTRL_TABLE, L_TX_CSUM };
 
 /* Logs once per device and kind: a hostile driver cannot flood the log. */
 #define complain(n, kind, ...)                                          \
@@ -352,6 +353,9 @@ static void fe_write_packet(void *opaque, const struct iovec *iov_in, unsigned i
         skip = NET_VNET_HDR_LEN;
         total -= NET_VNET_HDR_LEN;
     }
+    if (!n->be->vnet_hdr && n->be->csum_valid &&
+        virtio_has_feature(dev, VIRTIO_NET_F_GUEST_CSUM))
+        hdr[0] = VIRTIO_NET_HDR_F_DATA_VALID;   /* saves the guest a pass over every byte */
     for (unsigned i = 0; i < iovcnt; i++) {
         size_t l = iov_in[i].iov_len;
         if (skip >= l) {
@@ -428,6 +432,59 @@ static bool tx_header_ok(struct virtio_net *n, const uint8_t *hdr)
     }
 }
 
+/*
+ * Completes a NEEDS_CSUM frame in tx_iov[0..cnt): the Internet checksum of its bytes from
+ * `start` to the end (the field at `field` already holds the pseudo-header sum, as the
+ * driver leaves it) goes into the 2 bytes at `field`. Guest RAM is not written: those two
+ * bytes are spliced in from tx_csum. Returns the new iovec count (at most cnt + 2).
+ */
+static unsigned csum_splice(struct virtio_net *n, unsigned cnt, size_t start, size_t field)
+{
+    uint64_t sum = 0;
+    size_t pos = 0;
+    for (unsigned i = 0; i < cnt; i++) {
+        const uint8_t *p = n->tx_iov[i].iov_base;
+        for (size_t k = 0; k < n->tx_iov[i].iov_len; k++, pos++) {
+            if (pos < start)
+                continue;
+            /* Big-endian 16-bit words counted from `start`. */
+            sum += (pos - start) & 1 ? p[k] : (uint64_t)p[k] << 8;
+        }
+    }
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    uint16_t c = (uint16_t)~sum;
+    if (!c)
+        c = 0xffff;     /* same value in ones' complement, and UDP reads 0 as "none" */
+    n->tx_csum[0] = (uint8_t)(c >> 8);
+    n->tx_csum[1] = (uint8_t)c;
+
+    /* Rebuild the list with [field, field + 2) taken from tx_csum. */
+    struct iovec out[QUEUE_SIZE + 4];
+    unsigned m = 0;
+    pos = 0;
+    bool placed = false;
+    for (unsigned i = 0; i < cnt; i++) {
+        uint8_t *b = n->tx_iov[i].iov_base;
+        size_t l = n->tx_iov[i].iov_len, lo = pos, hi = pos + l;
+        pos = hi;
+        if (hi <= field || lo >= field + 2) {
+            out[m++] = n->tx_iov[i];
+            continue;
+        }
+        if (lo < field)
+            out[m++] = (struct iovec){b, field - lo};
+        if (!placed) {
+            out[m++] = (struct iovec){n->tx_csum, 2};
+            placed = true;
+        }
+        if (hi > field + 2)
+            out[m++] = (struct iovec){b + (field + 2 - lo), hi - (field + 2)};
+    }
+    memcpy(n->tx_iov, out, m * sizeof(out[0]));
+    return m;
+}
+
 /* Sends one chain; returns -EAGAIN if the backend wants it again later, else 0. */
 static int tx_one(struct virtio_net *n, struct virtq_elem *e)
 {
@@ -475,6 +532,17 @@ static int tx_one(struct virtio_net *n, struct virtq_elem *e)
         }
         n->tx_iov[cnt++] = (struct iovec){(uint8_t *)e->iov[i].iov_base + skip, l - skip};
         skip = 0;
+    }
+    if (!n->be->vnet_hdr && (hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+        /* The backend takes only whole frames: finish the guest's partial checksum. */
+        uint16_t start = (uint16_t)(hdr[6] | hdr[7] << 8);
+        uint16_t offset = (uint16_t)(hdr[8] | hdr[9] << 8);
+        if ((uint64_t)start + offset + 2 > len) {
+            complain(n, L_TX_CSUM, "transmit checksum at %u+%u outside a %llu-byte frame: "
+                     "dropped", start, offset, (unsigned long long)len);
+            goto bad;
+        }
+        cnt = csum_splice(n, cnt, start, (size_t)start + offset);
     }
     int r = n->be->ops->write_packet(n->be->opaque, n->tx_iov, cnt);
     if (r == -EAGAIN)
@@ -752,7 +820,14 @@ struct virtio_net *virtio_net_new(const struct guest_mem *mem, struct net_backen
                     1ULL << VIRTIO_NET_F_MTU | 1ULL << VIRTIO_NET_F_MRG_RXBUF |
                     1ULL << VIRTIO_NET_F_CTRL_VQ | 1ULL << VIRTIO_NET_F_CTRL_RX |
                     1ULL << VIRTIO_NET_F_CTRL_MAC_ADDR;
-    /* Offloads only where the backend carries the header that describes them. */
+    /* Without a vnet header, the device finishes transmit checksums itself (natively,
+     * much cheaper than the guest's emulated CPU) and vouches for received ones only when
+     * the backend made them. Segmentation offloads need a backend that carries them. */
+    if (!be->vnet_hdr) {
+        dev->features |= 1ULL << VIRTIO_NET_F_CSUM;
+        if (be->csum_valid)
+            dev->features |= 1ULL << VIRTIO_NET_F_GUEST_CSUM;
+    }
     if (be->vnet_hdr && (be->offloads & NET_OFFLOAD_CSUM)) {
         dev->features |= 1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM;
         if (be->offloads & NET_OFFLOAD_TSO4)

@@ -5,6 +5,8 @@
 # tests/guest/net_qemu.sh. Each serves the same data over HTTP and fetches
 # the other's; the peer reports on its own console ("PEER ..." lines, checked on the host).
 # When the peer powers off, this guest must see the link go down.
+# Two machines and a wire take long to boot: once, on the PLIC, is enough here.
+# kite-args: --irqchip plic
 . /tests/lib.sh
 N=1000000   # seq 1 $N: about 7 MB
 

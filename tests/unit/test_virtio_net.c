@@ -161,8 +161,9 @@ static void test_features_and_config(void **state)
     assert_true(offered & 1ULL << VIRTIO_NET_F_MRG_RXBUF);
     assert_true(offered & 1ULL << VIRTIO_NET_F_CTRL_VQ);
     assert_true(offered & 1ULL << VIRTIO_NET_F_MTU);
-    /* A backend without a vnet header cannot carry offloads: none offered. */
-    assert_false(offered & 1ULL << VIRTIO_NET_F_CSUM);
+    /* Without a vnet header the device finishes transmit checksums itself, vouches for
+     * received ones only if the backend made them, and offers no segmentation. */
+    assert_true(offered & 1ULL << VIRTIO_NET_F_CSUM);
     assert_false(offered & 1ULL << VIRTIO_NET_F_GUEST_CSUM);
     assert_false(offered & 1ULL << VIRTIO_NET_F_HOST_TSO4);
     for (unsigned i = 0; i < 6; i++)
@@ -282,6 +283,71 @@ static void test_tx_hostile_chains(void **state)
         back++;
     assert_int_equal(back, 7);
     assert_false(sim_rd(&f->d, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+/* The Internet checksum over buf[0..len), folded, not inverted. */
+static uint16_t ones_sum(const uint8_t *buf, size_t len)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < len; i++)
+        sum += i & 1 ? buf[i] : (uint64_t)buf[i] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
+static void test_tx_checksum_completed_by_device(void **state)
+{
+    struct fix *f = *state;
+    start(f, base_features() | 1ULL << VIRTIO_NET_F_CSUM);
+    make_frame(f, BUF, 301, 11, NULL);
+    uint8_t *h = sim_host(&f->ram, BUF);
+    h[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    h[6] = 34;  /* csum_start */
+    h[8] = 16;  /* csum_offset: the field at 50..51 of the frame */
+    h[HDR + 50] = 0x12;     /* the driver's pseudo-header sum */
+    h[HDR + 51] = 0x34;
+    uint8_t before[HDR + 301];
+    memcpy(before, h, sizeof(before));
+    /* The field straddles two descriptors (frame bytes 0..50 | 51..). */
+    uint64_t a[2] = {BUF, BUF + HDR + 51};
+    uint32_t l[2] = {HDR + 51, 250};
+    bool ro[2] = {false, false};
+    post_chain(f, VIRTIO_NET_Q_TX, 2, a, l, ro);
+    sim_notify(&f->d, VIRTIO_NET_Q_TX);
+    assert_int_equal(f->fb.sent, 1);
+    assert_int_equal(f->fb.last_len, 301);
+    /* What was sent verifies as a receiver checks it: the pseudo-header sum (the value
+     * the driver left in the field) plus the sum over [start, end) is all ones. */
+    uint32_t total = ones_sum(f->fb.last + 34, 301 - 34) + 0x1234u;
+    total = (total & 0xffff) + (total >> 16);
+    assert_int_equal(total, 0xffff);
+    /* Everything else is the guest's bytes, and guest RAM was not written. */
+    assert_memory_equal(f->fb.last, before + HDR, 50);
+    assert_memory_equal(f->fb.last + 52, before + HDR + 52, 301 - 52);
+    assert_memory_equal(h, before, sizeof(before));
+
+    /* A checksum field beyond the frame: dropped, not sent. */
+    h[6] = 0x2c;
+    h[7] = 0x01;    /* start 300, + 16 > 301 */
+    uint64_t a1 = BUF;
+    uint32_t l1 = HDR + 301;
+    post_chain(f, VIRTIO_NET_Q_TX, 1, &a1, &l1, ro);
+    sim_notify(&f->d, VIRTIO_NET_Q_TX);
+    assert_int_equal(f->fb.sent, 1);
+    assert_int_equal(virtio_net_stats(f->net)->tx_dropped_bad, 1);
+}
+
+static void test_rx_data_valid_from_trusted_backend(void **state)
+{
+    struct fix *f = *state;
+    f->fb.be.csum_valid = true;
+    start(f, base_features() | 1ULL << VIRTIO_NET_F_GUEST_CSUM);
+    assert_true(sim_offered(&f->d) & 1ULL << VIRTIO_NET_F_GUEST_CSUM);
+    post_rx(f, BUF, 1526);
+    sim_notify(&f->d, VIRTIO_NET_Q_RX);
+    deliver(f, 100, 4, NULL);
+    assert_int_equal(*(uint8_t *)sim_host(&f->ram, BUF), VIRTIO_NET_HDR_F_DATA_VALID);
 }
 
 static void test_tx_max_frame_passes(void **state)
@@ -634,6 +700,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tx_header_split_across_descriptors, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_tx_hostile_chains, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_checksum_completed_by_device, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_data_valid_from_trusted_backend, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_tx_max_frame_passes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_backpressure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_single_buffer, setup, teardown),
