@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fuzz_backend fb = {.vnet = kind & 1};
     struct net_backend be = {.ops = &ops, .opaque = &fb, .kind = "fuzz", .vnet_hdr = kind & 1,
                              .offloads = (kind & 1) ? (uint32_t)(kind >> 1) & 0xf : 0,
-                             .carrier = true};
+                             .carrier = true, .csum_valid = kind & 0x40};
     struct guest_mem mem = {.base = RAM_BASE, .size = RAM_SIZE, .host = ram};
     static const uint8_t mac[6] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
     struct virtio_net *n = virtio_net_new(&mem, &be, mac);
