@@ -26,10 +26,15 @@
 # interactive console tests unless "interactive" matches).
 # Then tests/guest/interactive.py drives the shell of a normal boot through the console.
 #
-# KITE_IRQCHIPS="plic aia" (the default) runs everything once per interrupt controller:
-# the aia round adds --irqchip aia to every kite command line (through a wrapper, so the
-# Python console tests get it too), names its results guest.aia.NAME.CHECK, keeps its logs
-# as guest-aia-NAME.console, and checks that the guest's kernel found the APLIC and IMSIC.
+# KITE_GUEST_ROUNDS="plic aia pci pci-aia" (the default) runs the tests once per machine
+# shape. plic: as the scripts say. aia: --irqchip aia on every kite command line (through
+# a wrapper, so the Python console tests get it too); the guest's kernel must have found the
+# APLIC and IMSIC. pci: --transport pci, so every VirtIO device sits behind the PCIe host
+# bridge (INTx); pci-aia: both, so they interrupt through MSI-X. The pci rounds run the
+# virtio_* scripts and virtio_console.py only, and each virtio_* script must report
+# transport-pci (and, under aia, transport-msix) from lib.sh's transport_checks. A round's
+# results are named guest.ROUND.NAME.CHECK and its logs guest-ROUND-NAME.console; the
+# guest finds the round in kite.round= on its command line.
 set -u
 cd "$(dirname "$0")/../.."
 KITE=${KITE:-build/kite}
@@ -90,7 +95,7 @@ run_kite() {
 }
 
 # Set per round by the loop at the end: the kite to run, and how results and logs are named.
-round_kite=$KITE round_chip=plic P=guest. TAG=
+round_kite=$KITE round=plic P=guest. TAG=
 
 run_one() {
     local script=$1 name log extra env_line work expected_rc=0
@@ -128,7 +133,7 @@ run_one() {
     start=$(date +%s.%N)
     run_kite "$log" "$host_kill_on" env "${envs[@]}" "$round_kite" run --kernel "$KITE_KERNEL" \
         --initrd "$tmp/initrd" --bios "$KITE_BIOS" \
-        --append "console=ttyS0 kite.test=$name" "${args[@]}"
+        --append "console=ttyS0 kite.test=$name kite.round=$round" "${args[@]}"
     secs=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo "?")
     echo "guest: $TAG$name: kite${extra:+ $extra} exited $rc after ${secs}s (console log: $log)"
 
@@ -165,7 +170,17 @@ run_one() {
     else
         echo "FAIL $P$name.$what (exit $rc)"
     fi
-    if [ "$round_chip" = aia ]; then
+    case $round in
+    pci*)
+        # The round means nothing unless the devices really sat on PCI (and used MSI-X).
+        local want=transport-pci
+        [ "$round" = pci-aia ] && want="transport-pci transport-msix"
+        for check in $want; do
+            grep -qE "^TEST $check (PASS|FAIL)" "$tmp/console" ||
+                echo "FAIL $P$name.$check (no result line: the script must call transport_checks)"
+        done ;;
+    esac
+    if case $round in *aia) true ;; *) false ;; esac; then
         # The round means nothing unless the guest really ran on the APLIC and IMSIC.
         if grep -q 'riscv-imsic: .*per-CPU IDs' "$tmp/console" &&
            grep -q 'riscv-aplic .*forwarded to MSI' "$tmp/console"; then
@@ -185,30 +200,43 @@ run_one() {
     fi
 }
 
-# The aia round's kite: the same binary with --irqchip aia after the command word.
+# A round's kite: the same binary with the round's options after the command word.
 kite_abs=$(cd "$(dirname "$KITE")" && pwd)/$(basename "$KITE")
-printf '#!/bin/sh\ncmd=$1\nshift\nexec "%s" "$cmd" --irqchip aia "$@"\n' "$kite_abs" > "$tmp/kite-aia"
-chmod +x "$tmp/kite-aia"
+round_wrapper() {
+    local file=$tmp/kite-$1
+    shift
+    printf '#!/bin/sh\ncmd=$1\nshift\nexec "%s" "$cmd" %s "$@"\n' "$kite_abs" "$*" > "$file"
+    chmod +x "$file"
+    echo "$file"
+}
 
-for round_chip in ${KITE_IRQCHIPS:-plic aia}; do
-    case $round_chip in
+for round in ${KITE_GUEST_ROUNDS:-plic aia pci pci-aia}; do
+    case $round in
     plic) round_kite=$KITE P=guest. TAG= ;;
-    aia) round_kite=$tmp/kite-aia P=guest.aia. TAG=aia- ;;
-    *) echo "FAIL guest.irqchips (unknown interrupt controller '$round_chip')"; continue ;;
+    aia) round_kite=$(round_wrapper aia --irqchip aia) P=guest.aia. TAG=aia- ;;
+    pci) round_kite=$(round_wrapper pci --transport pci) P=guest.pci. TAG=pci- ;;
+    pci-aia) round_kite=$(round_wrapper pci-aia --transport pci --irqchip aia)
+             P=guest.pci-aia. TAG=pci-aia- ;;
+    *) echo "FAIL guest.rounds (unknown round '$round')"; continue ;;
     esac
     for script in tests/guest/*.sh; do
         name=$(basename "$script" .sh)
         case $name in run|lib) continue ;; esac
         selected "$name" || continue
-        # A script that picks its interrupt controller itself runs in the plic round only.
-        [ "$round_chip" != plic ] &&
-            grep -q '^#[[:space:]]*kite-args:.*--irqchip' "$script" && continue
+        # The pci rounds are about the VirtIO devices.
+        case $round in pci*) case $name in virtio_*) ;; *) continue ;; esac ;; esac
+        # A script that picks its interrupt controller or transport itself runs in the plic
+        # round only.
+        [ "$round" != plic ] &&
+            grep -qE '^#[[:space:]]*kite-args:.*--(irqchip|transport)' "$script" && continue
         # A subshell: one test's host hooks never leak into the next.
         (run_one "$script")
     done
 
     selected interactive || continue
-    for py in interactive console_tty virtio_console; do
+    pys="interactive console_tty virtio_console"
+    case $round in pci*) pys=virtio_console ;; esac
+    for py in $pys; do
         log=$LOG_DIR/guest-$TAG${py//_/-}.console
         python3 "tests/guest/$py.py" "$round_kite" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
             "$log" | sed "s/^\(PASS\|FAIL\|SKIP\) guest\./\1 $P/"
