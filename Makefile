@@ -11,7 +11,7 @@ CC      ?= gcc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -Isrc -MMD -MP
-LDLIBS  += -lfdt -lm -lpthread -luring -ljansson
+LDLIBS  += -lfdt -lm -lpthread -luring -ljansson -lslirp
 
 SRCS_ALL := $(shell find src -name '*.c' | sort)
 SRCS_LIB := $(filter-out src/main.c,$(SRCS_ALL))
@@ -62,7 +62,7 @@ guest: deps
 	@guest/build.sh
 
 run: deps all guest
-	$(BUILD)/kite run
+	$(BUILD)/kite run --net user
 
 unit: $(UNIT_BINS)
 

@@ -180,7 +180,8 @@ if [ -n "$update" ] || ! debs_present "$cache/versions"; then
 fi
 
 # --- cache key: package versions + everything in guest/ that shapes the images -----
-key=$(cat "$cache/versions" "$here/build.sh" "$here/init" "$here/modules.list" |
+key=$(cat "$cache/versions" "$here/build.sh" "$here/init" "$here/modules.list" \
+    "$here/udhcpc.script" |
     sha256sum | cut -c1-16)
 out=$cache/guest-$key
 
@@ -352,6 +353,8 @@ EOF
 cp "$here/init" "$root/init"
 chmod 755 "$root/init"
 cp "$here/modules.list" "$root/etc/kite/modules.list"
+cp "$here/udhcpc.script" "$root/etc/kite/udhcpc.script"
+chmod 755 "$root/etc/kite/udhcpc.script"
 cp "$work/applets" "$root/etc/kite/applets"
 cp "$cache/versions" "$root/etc/kite/versions"
 echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"

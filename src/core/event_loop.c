@@ -49,6 +49,39 @@ void event_loop_remove_timer(struct event_loop *loop, struct event_timer *timer)
     }
 }
 
+int event_loop_add_hook(struct event_loop *loop, struct event_poll_hook *hook)
+{
+    if (loop->hook_count >= EVENT_LOOP_MAX_HOOKS)
+        return -ENOSPC;
+    loop->hooks[loop->hook_count++] = hook;
+    return 0;
+}
+
+void event_loop_remove_hook(struct event_loop *loop, struct event_poll_hook *hook)
+{
+    for (int i = 0; i < loop->hook_count; i++) {
+        if (loop->hooks[i] == hook) {
+            loop->hooks[i] = loop->hooks[--loop->hook_count];
+            return;
+        }
+    }
+}
+
+int event_loop_hook_fd(struct event_loop *loop, int fd, short events)
+{
+    if (loop->npfds >= EVENT_LOOP_MAX_POLLFDS || fd < 0)
+        return -1;
+    loop->pfds[loop->npfds] = (struct pollfd){.fd = fd, .events = events};
+    return loop->npfds++;
+}
+
+short event_loop_hook_revents(const struct event_loop *loop, int idx)
+{
+    if (idx < 0 || idx >= loop->npfds)
+        return 0;
+    return loop->pfds[idx].revents;
+}
+
 static void fire_timers(struct event_loop *loop)
 {
     uint64_t now = clock_host_ns();
@@ -64,6 +97,21 @@ static void fire_timers(struct event_loop *loop)
 
 void event_loop_poll(struct event_loop *loop, uint64_t timeout_ns)
 {
+    struct pollfd *fds = loop->pfds;
+    int owner[EVENT_LOOP_MAX_SOURCES];
+    int n = 0;
+    for (int i = 0; i < loop->count; i++) {
+        struct event_source *s = &loop->sources[i];
+        short ev = s->events ? s->events(s->opaque) : POLLIN;
+        if (!ev)
+            continue;
+        fds[n] = (struct pollfd){.fd = s->fd, .events = ev};
+        owner[n++] = i;
+    }
+    loop->npfds = n;
+    /* A hook removed by another hook's callback is gone: re-check the bound each time. */
+    for (int h = 0; h < loop->hook_count; h++)
+        loop->hooks[h]->prepare(loop->hooks[h]->opaque, loop, &timeout_ns);
     if (loop->timer_count) {
         uint64_t now = clock_host_ns();
         for (int i = 0; i < loop->timer_count; i++) {
@@ -75,35 +123,26 @@ void event_loop_poll(struct event_loop *loop, uint64_t timeout_ns)
             }
         }
     }
-    struct pollfd fds[EVENT_LOOP_MAX_SOURCES];
-    int owner[EVENT_LOOP_MAX_SOURCES];
-    int n = 0;
-    for (int i = 0; i < loop->count; i++) {
-        struct event_source *s = &loop->sources[i];
-        short ev = s->events ? s->events(s->opaque) : POLLIN;
-        if (!ev)
-            continue;
-        fds[n] = (struct pollfd){.fd = s->fd, .events = ev};
-        owner[n++] = i;
-    }
     struct timespec ts, *tsp = NULL;
     if (timeout_ns != UINT64_MAX) {
         ts.tv_sec = (time_t)(timeout_ns / 1000000000ULL);
         ts.tv_nsec = (long)(timeout_ns % 1000000000ULL);
         tsp = &ts;
     }
-    int r = ppoll(fds, (nfds_t)n, tsp, NULL);
-    if (r <= 0) {
-        fire_timers(loop);
-        return;
-    }
+    int total = loop->npfds;
+    int r = ppoll(fds, (nfds_t)total, tsp, NULL);
+    if (r < 0)
+        for (int j = 0; j < total; j++)
+            fds[j].revents = 0;
     /* Sources may be removed by a callback: dispatch by fd, re-checking the table. */
-    for (int j = 0; j < n; j++) {
+    for (int j = 0; r > 0 && j < n; j++) {
         if (!fds[j].revents)
             continue;
         int i = owner[j];
         if (i < loop->count && loop->sources[i].fd == fds[j].fd)
             loop->sources[i].ready(loop->sources[i].opaque, fds[j].revents);
     }
+    for (int h = 0; h < loop->hook_count; h++)
+        loop->hooks[h]->dispatch(loop->hooks[h]->opaque, loop, r < 0);
     fire_timers(loop);
 }

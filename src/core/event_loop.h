@@ -5,9 +5,13 @@
 #ifndef KITE_CORE_EVENT_LOOP_H
 #define KITE_CORE_EVENT_LOOP_H
 
+#include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define EVENT_LOOP_MAX_SOURCES 32
+
+struct event_loop;
 
 struct event_source {
     int fd;
@@ -31,11 +35,31 @@ struct event_timer {
 
 #define EVENT_LOOP_MAX_TIMERS 16
 
+/*
+ * A poll hook, for a library that keeps its own changing set of fds and timeouts (libslirp):
+ * before each poll, prepare() adds its fds with event_loop_hook_fd() and may shorten the
+ * timeout; after it, dispatch() reads their revents with event_loop_hook_revents(). Both
+ * run on every pass, whether or not an fd was ready, so the library's timers advance.
+ */
+struct event_poll_hook {
+    void *opaque;
+    void (*prepare)(void *opaque, struct event_loop *loop, uint64_t *timeout_ns);
+    void (*dispatch)(void *opaque, struct event_loop *loop, bool poll_failed);
+};
+
+#define EVENT_LOOP_MAX_HOOKS 8
+/* Sources and hook fds together in one poll. */
+#define EVENT_LOOP_MAX_POLLFDS 512
+
 struct event_loop {
     struct event_source sources[EVENT_LOOP_MAX_SOURCES];
     int count;
     struct event_timer *timers[EVENT_LOOP_MAX_TIMERS];
     int timer_count;
+    struct event_poll_hook *hooks[EVENT_LOOP_MAX_HOOKS];
+    int hook_count;
+    struct pollfd pfds[EVENT_LOOP_MAX_POLLFDS];
+    int npfds;
 };
 
 void event_loop_init(struct event_loop *loop);
@@ -43,6 +67,13 @@ int event_loop_add(struct event_loop *loop, const struct event_source *src);
 void event_loop_remove(struct event_loop *loop, int fd);
 int event_loop_add_timer(struct event_loop *loop, struct event_timer *timer);
 void event_loop_remove_timer(struct event_loop *loop, struct event_timer *timer);
+int event_loop_add_hook(struct event_loop *loop, struct event_poll_hook *hook);
+void event_loop_remove_hook(struct event_loop *loop, struct event_poll_hook *hook);
+/* From prepare(): polls fd for events in this pass. Returns its index, or -1 when the
+ * table is full (the fd is then just not polled this pass). */
+int event_loop_hook_fd(struct event_loop *loop, int fd, short events);
+/* From dispatch(): what the poll saw for an index event_loop_hook_fd returned (0 for -1). */
+short event_loop_hook_revents(const struct event_loop *loop, int idx);
 static inline void event_timer_arm(struct event_timer *t, uint64_t deadline_ns)
 {
     t->deadline_ns = deadline_ns ? deadline_ns : 1;

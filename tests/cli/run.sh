@@ -133,6 +133,42 @@ else
     echo "FAIL cli.port-socket-path-file-untouched"
 fi
 
+# --net: bad backends and options, and host ends that cannot be opened.
+net_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+expect_usage net-no-value run --net
+expect_usage net-unknown-backend run --net frob
+expect_usage net-no-backend run --net mac=52:54:00:12:34:56
+expect_usage net-bad-mac run --net user,mac=52:54:00:12:34
+expect_usage net-bad-mac-hex run --net user,mac=52:54:00:12:34:zz
+expect_usage net-multicast-mac run --net user,mac=01:00:5e:00:00:01
+expect_usage net-mac-twice run --net user,mac=52:54:00:12:34:56,mac=52:54:00:12:34:57
+expect_usage net-unknown-option run --net user,speed=fast
+expect_usage net-hostfwd-no-dash run --net user,hostfwd=tcp:127.0.0.1:8080
+expect_usage net-hostfwd-bad-proto run --net user,hostfwd=sctp::8080-:80
+expect_usage net-hostfwd-bad-port run --net user,hostfwd=tcp::99999-:80
+expect_usage net-hostfwd-bad-addr run --net user,hostfwd=tcp:1.2.3:8080-:80
+expect_usage net-hostfwd-no-guest-port run --net user,hostfwd=tcp::8080-10.0.2.15:
+expect_usage net-restrict-bad run --net user,restrict=maybe
+expect_usage net-bad-net run --net user,net=10.0.2.0/33
+expect_usage net-host-outside-net run --net user,host=192.168.1.1
+expect_usage net-user-option-on-stream run --net stream,listen="$tmp/n.sock",hostfwd=tcp::1-:1
+expect_usage net-stream-listen-and-connect run --net stream,listen="$tmp/a.sock",connect="$tmp/b.sock"
+expect_usage net-stream-no-path run --net stream
+expect_usage net-stream-connect-refused run --bios "$tmp/fw.bin" --net stream,connect="$tmp/nobody.sock"
+expect_usage net-tap-bad-ifname run --net tap,ifname=a-name-longer-than-15
+expect_usage net-tap-ifname-slash run --net tap,ifname=a/b
+# An existing interface that is not a tap cannot be opened as one.
+expect_usage net-tap-not-a-tap run --bios "$tmp/fw.bin" --net tap,ifname=lo
+expect_usage net-hostfwd-port-in-use run --bios "$tmp/fw.bin" \
+    --net user,hostfwd=tcp::$net_port-:80,hostfwd=tcp::$net_port-:81
+printf 'precious\n' > "$tmp/net-not-a-socket"
+expect_usage net-stream-path-is-file run --bios "$tmp/fw.bin" --net stream,listen="$tmp/net-not-a-socket"
+if [ "$(cat "$tmp/net-not-a-socket")" = precious ]; then
+    echo "PASS cli.net-stream-path-file-untouched"
+else
+    echo "FAIL cli.net-stream-path-file-untouched"
+fi
+
 # --disk: bad values and bad images fail at start, before anything runs.
 head -c 1000 /dev/zero > "$tmp/odd.img"
 : > "$tmp/empty.img"
@@ -183,6 +219,10 @@ expect_runs disk-path-with-spaces run --bios "$tmp/poweroff.bin" \
 expect_runs disk-ro-shared run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,ro" \
     --disk "$tmp/disk.img,ro" --disk "$tmp/disk.img,snapshot"
 expect_runs disk-cache-none run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,cache=none"
+expect_runs net-user-hostfwd run --bios "$tmp/poweroff.bin" \
+    --net user,hostfwd=tcp::$net_port-:80,hostfwd=udp:127.0.0.1:$net_port-10.0.2.15:53 \
+    --net user,net=10.0.3.0/24,restrict=on,mac=52:54:00:00:00:01
+expect_runs net-stream-listen run --bios "$tmp/poweroff.bin" --net stream,listen="$tmp/l.sock"
 for uart in ns16550a sifive both; do
     expect_runs "uart-$uart" run --bios "$tmp/poweroff.bin" --uart "$uart"
 done
@@ -361,7 +401,7 @@ else
 fi
 
 for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
-    --disk --transport --irqchip --engine --uart --input --qmp --config --print-config \
+    --disk --net --transport --irqchip --engine --uart --input --qmp --config --print-config \
     --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"

@@ -8,12 +8,12 @@
 #
 # Targets: fuzz_virtio.c (core, transport, rng, walker), fuzz_virtio_blk.c (virtio-blk
 # and the raw-file backend on a temporary image), fuzz_virtio_console.c (both console
-# shapes with host ends that come and go), fuzz_pci.c (PCI config space and BARs
-# behind the ECAM host bridge) and fuzz_virtio_pci.c (the virtio-pci transport in front of
-# virtio-rng); all but the first get half the time each; fuzz_virtio_input.c (keyboard,
-# mouse or tablet while the host floods events) and fuzz_qmp.c (a hostile QMP client
-# against the session parser) a quarter each; some are seeded from
-# tests/fuzz/seeds/mk_NAME.py.
+# shapes with host ends that come and go), fuzz_virtio_net.c (virtio-net on a fake
+# backend), fuzz_pci.c (PCI config space and BARs behind the ECAM host bridge) and
+# fuzz_virtio_pci.c (the virtio-pci transport in front of virtio-rng); all but the first
+# get half the time each; fuzz_virtio_input.c (keyboard, mouse or tablet while the host
+# floods events) and fuzz_qmp.c (a hostile QMP client against the session parser) a
+# quarter each; some are seeded from tests/fuzz/seeds/mk_NAME.py.
 # Long mode also runs the JIT-vs-interpreter differential test (fuzz.jit-diff, below).
 # Prints "PASS fuzz.NAME", "FAIL fuzz.NAME (...)" or "SKIP fuzz.virtio: why".
 # The corpora are kept in build/fuzz/corpus-NAME; crashes go to build/fuzz/NAME-*.
@@ -57,6 +57,10 @@ input_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/de
       src/virtio/mmio.c src/virtio/input.c src/core/input.c src/core/device_registry.c"
 qmp_srcs="src/control/qmp.c src/control/qcode.c src/core/input.c src/core/log.c
       src/core/device_registry.c"
+net_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
+      src/virtio/mmio.c src/virtio/net.c src/core/device_registry.c src/core/clock.c
+      src/core/event_loop.c src/backend/net_slirp.c src/backend/net_stream.c
+      src/backend/net_tap.c"
 
 # fuzz_target NAME SECONDS SOURCES LIBS: builds tests/fuzz/fuzz_NAME.c and runs it.
 fuzz_target() {
@@ -93,6 +97,7 @@ fuzz_target virtio "$secs" "$srcs" ""
 # virtio-blk reaches a real file through io_uring: fewer runs per second, a shorter share.
 fuzz_target virtio_blk $(( (secs + 1) / 2 )) "$blk_srcs" "-luring -lpthread"
 fuzz_target virtio_console $(( (secs + 1) / 2 )) "$console_srcs" ""
+fuzz_target virtio_net $(( (secs + 1) / 2 )) "$net_srcs" "-lslirp"
 fuzz_target pci $(( (secs + 1) / 2 )) "$pci_srcs" "-lfdt"
 fuzz_target virtio_pci $(( (secs + 1) / 2 )) "$virtio_pci_srcs" ""
 fuzz_target virtio_input $(( (secs + 3) / 4 )) "$input_srcs" ""

@@ -79,3 +79,20 @@ transport_checks() {
     fi
     check transport-msix "${detail:- no virtio devices}" eq "$ok${detail:+x}" yesx
 }
+
+# net_fetch URL: fetches URL with wget, retrying once a second (at most 120 times) until the
+# other end serves it; prints the md5 of what came, or "none".
+net_fetch() {
+    _i=0
+    while [ $_i -lt 120 ]; do
+        if wget -q -T 20 -O /tmp/net_fetch.out "$1" 2>/dev/null; then
+            md5sum < /tmp/net_fetch.out | cut -d' ' -f1
+            rm -f /tmp/net_fetch.out
+            return 0
+        fi
+        _i=$((_i + 1))
+        sleep 1
+    done
+    echo none
+    return 1
+}

@@ -12,12 +12,16 @@
 # environment variables for kite.
 #
 # Host side: a file tests/guest/NAME.host (bash, sourced) may define
-#   host_setup DIR    before the boot, e.g. create disk images in DIR; failing fails the test
+#   host_setup DIR    before the boot, e.g. create disk images in DIR; failing fails the test.
+#                     It may write more kite options to DIR/kite-args (quoted as in a shell),
+#                     e.g. a port it picked; they come after the script's kite-args.
 #   host_during DIR LOG  runs in the background from kite's start until it exits, e.g. to
 #                     drive kite's QMP socket; LOG is the console log so far (wait for a
 #                     marker the guest prints). Prints PASS/FAIL lines as host_verify does;
 #                     killed if still running 30 s after kite exited
 #   host_verify DIR   after kite exited: prints "PASS <check>" / "FAIL <check> (why)" lines
+#   host_skip         succeeds, printing why, when the machine lacks what the test needs
+#                     (the test is then reported as SKIP and not run)
 #   host_checks="a b" the checks host_during or host_verify must report (a missing one fails)
 #   host_kill_on=TEXT kill kite with SIGKILL as soon as TEXT appears on the console (then
 #                     exit status 137 is the expected one, not 0)
@@ -103,8 +107,13 @@ run_one() {
     name=$(basename "$script" .sh)
     log=$LOG_DIR/guest-$TAG$name.console
     host_kill_on= host_checks=
-    unset -f host_setup host_during host_verify 2>/dev/null
+    unset -f host_setup host_during host_verify host_skip 2>/dev/null
     [ -f "tests/guest/$name.host" ] && . "tests/guest/$name.host"
+    local why
+    if declare -F host_skip > /dev/null && why=$(host_skip); then
+        echo "SKIP $P$name: $why"
+        return
+    fi
     work="$LOG_DIR/guest work/$TAG$name"
     rm -rf "$work"
     mkdir -p "$work"
@@ -117,6 +126,12 @@ run_one() {
     extra=${extra//@WORK@/$work}
     local -a args=() envs=()
     eval "args=($extra)"
+    if [ -f "$work/kite-args" ]; then
+        local more
+        more=$(cat "$work/kite-args")
+        eval "args+=($more)"
+        extra="$extra $more"
+    fi
     env_line=$(sed -n 's/^#[[:space:]]*kite-env:[[:space:]]*//p' "$script" | head -n1)
     eval "envs=($env_line)"
     [ -n "$host_kill_on" ] && expected_rc=137

@@ -1,0 +1,1 @@
+../../../../tests/guest/bin/tcpsend.c
