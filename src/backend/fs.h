@@ -148,6 +148,8 @@ struct fs_ops {
     /* name NULL lists the names; len 0 asks for the size. Returns the size. */
     ssize_t (*getxattr)(struct fs_device *fs, struct fs_node *n, const char *name, void *buf,
                         size_t len);
+    /* Whether the guest may set `name` on n at all (asked before the value arrives). */
+    int (*xattr_settable)(struct fs_device *fs, struct fs_node *n, const char *name);
     /* value NULL (len 0) removes. flags: XATTR_CREATE / XATTR_REPLACE. */
     int (*setxattr)(struct fs_device *fs, struct fs_node *n, const char *name,
                     const void *value, size_t len, int flags);

@@ -269,8 +269,7 @@ static int host_flags(uint32_t flags, bool read_only)
         return -EROFS;
     /* Only what means something for a regular file or directory; O_DIRECT, O_ASYNC,
      * O_NOATIME and the like are the guest's business. */
-    return acc | (flags & (O_TRUNC | O_APPEND | O_SYNC | O_DSYNC)) | O_CLOEXEC | O_NOCTTY |
-           O_NONBLOCK;
+    return acc | (flags & (O_TRUNC | O_APPEND | O_SYNC | O_DSYNC)) | O_CLOEXEC | O_NOCTTY;
 }
 
 static int reopen(struct fs_node *n, int hflags)
@@ -765,21 +764,26 @@ static ssize_t op_getxattr(struct fs_device *fs, struct fs_node *n, const char *
     return (ssize_t)out;
 }
 
+static int op_xattr_settable(struct fs_device *fs, struct fs_node *n, const char *name)
+{
+    if (fs->read_only)
+        return -EROFS;
+    if (!xattr_name_ok(L(fs), name))
+        return -EOPNOTSUPP;
+    return n->type == S_IFLNK ? -EPERM : 0;
+}
+
 static int op_setxattr(struct fs_device *fs, struct fs_node *n, const char *name,
                        const void *value, size_t len, int flags)
 {
-    struct fs_local *l = L(fs);
-    if (fs->read_only)
-        return -EROFS;
-    if (!xattr_name_ok(l, name))
-        return -EOPNOTSUPP;
-    if (n->type == S_IFLNK)
-        return -EPERM;
+    int r = op_xattr_settable(fs, n, name);
+    if (r < 0)
+        return r;
     if (flags & ~(XATTR_CREATE | XATTR_REPLACE))
         return -EINVAL;
     char p[32];
     proc_path(n->fd, p);
-    int r = value ? setxattr(p, name, value, len, flags) : removexattr(p, name);
+    r = value ? setxattr(p, name, value, len, flags) : removexattr(p, name);
     return r < 0 ? -errno : 0;
 }
 
@@ -790,7 +794,7 @@ static const struct fs_ops local_ops = {
     .symlink = op_symlink, .mknod = op_mknod, .link = op_link, .renameat = op_renameat,
     .unlinkat = op_unlinkat, .readlink = op_readlink, .statfs = op_statfs,
     .fsync = op_fsync, .lock = op_lock, .getlock = op_getlock, .getxattr = op_getxattr,
-    .setxattr = op_setxattr,
+    .xattr_settable = op_xattr_settable, .setxattr = op_setxattr,
 };
 
 int fs_local_open(const struct fs_config *cfg, struct fs_device **out)

@@ -1050,8 +1050,9 @@ static void op_xattrcreate(struct virtio_9p *p, struct req *r)
     struct fid *f = node_fid(p, fid, &r->in.err);
     if (!f)
         return;
-    if (p->fs->read_only) {
-        r->in.err = -EROFS;
+    int e = p->fs->ops->xattr_settable(p->fs, f->node, name);
+    if (e < 0) {
+        r->in.err = e;
         return;
     }
     if (size > P9_XATTR_MAX) {
