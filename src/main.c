@@ -60,6 +60,9 @@ static void usage_run(FILE *out)
             "                  (HTIF): 1 exits 0, an odd value v exits with status v>>1.\n"
             "  --mem SIZE      guest RAM, e.g. 512M or 2G (default 512M; K, M, G, T suffixes)\n"
             "  --no-reboot     exit (status 3) when the guest reboots instead of restarting\n"
+            "  --irqchip plic|aia\n"
+            "                  the interrupt controller: the PLIC (default), or the RISC-V AIA\n"
+            "                  (an APLIC delivering wired interrupts as MSIs to an IMSIC)\n"
             "  --console uart|virtio\n"
             "                  the guest console on kite's stdio: the 16550 UART (ttyS0, the\n"
             "                  default) or a virtio-console (hvc0; default --append becomes\n"
@@ -126,7 +129,7 @@ static int add_device(struct device_list *devices, const struct device_type *typ
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_CONSOLE, OPT_TRANSPORT, OPT_DEVICE = 1024 };
+           OPT_CONSOLE, OPT_TRANSPORT, OPT_IRQCHIP, OPT_DEVICE = 1024 };
     static const struct option base_opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -136,6 +139,7 @@ static int cmd_run(int argc, char **argv)
         {"no-reboot", no_argument, NULL, OPT_NO_REBOOT},
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"transport", required_argument, NULL, OPT_TRANSPORT},
+        {"irqchip", required_argument, NULL, OPT_IRQCHIP},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
     };
@@ -192,6 +196,14 @@ static int cmd_run(int argc, char **argv)
                 cfg.default_transport = TRANSPORT_PCI;
             else
                 return fail_usage("bad --transport value '%s': use mmio or pci", optarg);
+            break;
+        case OPT_IRQCHIP:
+            if (!strcmp(optarg, "aia"))
+                cfg.aia = true;
+            else if (!strcmp(optarg, "plic"))
+                cfg.aia = false;
+            else
+                return fail_usage("bad --irqchip value '%s': use plic or aia", optarg);
             break;
         case 'v':
             if (log_threshold < LOG_DEBUG)

@@ -62,31 +62,65 @@ struct block_config {
     enum block_cache cache;
 };
 
+/*
+ * A block device as devices see it: every backend's device starts with this struct and
+ * provides the operations, so a device (virtio-blk) never knows which backend it has.
+ */
 struct block_device;
+struct block_ops {
+    uint64_t (*size)(const struct block_device *bd);          /* bytes */
+    bool (*read_only)(const struct block_device *bd);
+    const char *(*path)(const struct block_device *bd);       /* for messages */
+    const char *(*engine_name)(const struct block_device *bd);
+    /* Queues an io; its done() runs later on the event loop (also for errors). */
+    void (*submit)(struct block_device *bd, struct block_io *io);
+    /* Starts what was queued since the last call (one io_uring_submit for a batch). */
+    void (*unplug)(struct block_device *bd);
+    /* Blocks until no io is in flight, delivering every completion (reset, teardown). */
+    void (*drain)(struct block_device *bd);
+    /* ios submitted and not yet completed. */
+    unsigned (*inflight)(const struct block_device *bd);
+    /* Waits for everything in flight, then frees the device. */
+    void (*close)(struct block_device *bd);
+};
+
+struct block_device {
+    const struct block_ops *ops;
+};
+
+static inline uint64_t block_size(const struct block_device *bd) { return bd->ops->size(bd); }
+static inline bool block_read_only(const struct block_device *bd)
+{
+    return bd->ops->read_only(bd);
+}
+static inline const char *block_path(const struct block_device *bd) { return bd->ops->path(bd); }
+static inline const char *block_engine_name(const struct block_device *bd)
+{
+    return bd->ops->engine_name(bd);
+}
+static inline void block_submit(struct block_device *bd, struct block_io *io)
+{
+    bd->ops->submit(bd, io);
+}
+static inline void block_unplug(struct block_device *bd) { bd->ops->unplug(bd); }
+static inline void block_drain(struct block_device *bd) { bd->ops->drain(bd); }
+static inline unsigned block_inflight(const struct block_device *bd)
+{
+    return bd->ops->inflight(bd);
+}
+static inline void block_close(struct block_device *bd)
+{
+    if (bd)
+        bd->ops->close(bd);
+}
 
 /*
- * Opens a raw image and registers its completion eventfd on `loop`. A missing file, a
- * directory, a size that is not a positive multiple of 512, or an image another process
- * holds locked (writable images take an exclusive flock, read-only ones a shared one)
- * fails with one error line logged and a negative errno.
+ * The raw-file backend: opens a raw image and registers its completion eventfd on `loop`.
+ * A missing file, a directory, a size that is not a positive multiple of 512, or an image
+ * another process holds locked (writable images take an exclusive flock, read-only ones a
+ * shared one) fails with one error line logged and a negative errno.
  */
 int block_open(const struct block_config *cfg, struct event_loop *loop,
                struct block_device **out);
-/* Waits for everything in flight (completions are delivered), then closes. */
-void block_close(struct block_device *bd);
-
-uint64_t block_size(const struct block_device *bd);          /* bytes */
-bool block_read_only(const struct block_device *bd);
-const char *block_engine_name(const struct block_device *bd); /* "io_uring" or "thread" */
-const char *block_path(const struct block_device *bd);
-
-/* Queues an io; its done() runs later on the event loop (also for errors). */
-void block_submit(struct block_device *bd, struct block_io *io);
-/* Starts what was queued since the last call (one io_uring_submit for a batch). */
-void block_unplug(struct block_device *bd);
-/* Blocks until no io is in flight, delivering every completion (reset, teardown). */
-void block_drain(struct block_device *bd);
-/* ios submitted and not yet completed. */
-unsigned block_inflight(const struct block_device *bd);
 
 #endif

@@ -32,19 +32,30 @@
 
 static const uint8_t zero_chunk[ZERO_CHUNK];
 
-uint64_t block_size(const struct block_device *bd) { return bd->size; }
-bool block_read_only(const struct block_device *bd) { return bd->read_only; }
-const char *block_path(const struct block_device *bd) { return bd->path; }
-unsigned block_inflight(const struct block_device *bd) { return bd->inflight; }
-
-const char *block_engine_name(const struct block_device *bd)
+static struct block_file *file_of(struct block_device *base)
 {
+    return (struct block_file *)base;
+}
+
+static const struct block_file *cfile_of(const struct block_device *base)
+{
+    return (const struct block_file *)base;
+}
+
+static uint64_t file_size(const struct block_device *b) { return cfile_of(b)->size; }
+static bool file_read_only(const struct block_device *b) { return cfile_of(b)->read_only; }
+static const char *file_path(const struct block_device *b) { return cfile_of(b)->path; }
+static unsigned file_inflight(const struct block_device *b) { return cfile_of(b)->inflight; }
+
+static const char *file_engine_name(const struct block_device *b)
+{
+    const struct block_file *bd = cfile_of(b);
     return bd->uring ? "io_uring" : "thread";
 }
 
 /* ---- synchronous I/O (worker threads) ---- */
 
-static int rw_sync(struct block_device *bd, struct block_io *io)
+static int rw_sync(struct block_file *bd, struct block_io *io)
 {
     if (io->iovcnt == 0)
         return io->len ? -EIO : 0;
@@ -101,7 +112,7 @@ static int rw_sync(struct block_device *bd, struct block_io *io)
     return ret;
 }
 
-static int write_zeroes_sync(struct block_device *bd, struct block_io *io)
+static int write_zeroes_sync(struct block_file *bd, struct block_io *io)
 {
     int keep = FALLOC_FL_KEEP_SIZE;
     if (io->op == BLOCK_OP_DISCARD || io->may_unmap) {
@@ -132,7 +143,7 @@ static int write_zeroes_sync(struct block_device *bd, struct block_io *io)
     return 0;
 }
 
-int block_run_sync(struct block_device *bd, struct block_io *io)
+int block_run_sync(struct block_file *bd, struct block_io *io)
 {
     if (bd->overlay)
         return block_overlay_run(bd->overlay, io);
@@ -151,7 +162,7 @@ int block_run_sync(struct block_device *bd, struct block_io *io)
 
 /* ---- completion delivery (event loop) ---- */
 
-void block_complete(struct block_device *bd, struct block_io *io, int result)
+void block_complete(struct block_file *bd, struct block_io *io, int result)
 {
     if (bd->inflight)
         bd->inflight--;
@@ -159,7 +170,7 @@ void block_complete(struct block_device *bd, struct block_io *io, int result)
 }
 
 /* Completes io on the loop, not now: done() never runs inside block_submit(). */
-static void complete_later(struct block_device *bd, struct block_io *io, int result)
+static void complete_later(struct block_file *bd, struct block_io *io, int result)
 {
     io->result = result;
     io->next = NULL;
@@ -170,7 +181,7 @@ static void complete_later(struct block_device *bd, struct block_io *io, int res
     }
 }
 
-void block_to_thread(struct block_device *bd, struct block_io *io)
+void block_to_thread(struct block_file *bd, struct block_io *io)
 {
     if (!bd->thread) {
         /* The overlay's cluster map has one writer: its single worker. */
@@ -186,7 +197,7 @@ void block_to_thread(struct block_device *bd, struct block_io *io)
 
 static void on_ready(void *opaque, short revents)
 {
-    struct block_device *bd = opaque;
+    struct block_file *bd = opaque;
     uint64_t count;
     while (read(bd->efd, &count, sizeof(count)) < 0 && errno == EINTR) {
     }
@@ -203,8 +214,9 @@ static void on_ready(void *opaque, short revents)
     }
 }
 
-void block_submit(struct block_device *bd, struct block_io *io)
+static void file_submit(struct block_device *b, struct block_io *io)
 {
+    struct block_file *bd = file_of(b);
     bd->inflight++;
     io->next = NULL;
     io->progress = 0;
@@ -234,16 +246,18 @@ void block_submit(struct block_device *bd, struct block_io *io)
         block_to_thread(bd, io);
 }
 
-void block_unplug(struct block_device *bd)
+static void file_unplug(struct block_device *b)
 {
+    struct block_file *bd = file_of(b);
     if (bd->uring)
         block_uring_submit(bd->uring);
 }
 
-void block_drain(struct block_device *bd)
+static void file_drain(struct block_device *b)
 {
+    struct block_file *bd = file_of(b);
     while (bd->inflight) {
-        block_unplug(bd);
+        file_unplug(b);
         struct pollfd p = {.fd = bd->efd, .events = POLLIN};
         if (poll(&p, 1, -1) < 0 && errno != EINTR)
             break;
@@ -283,7 +297,7 @@ static int open_overlay_in(const char *dir)
     return fd;
 }
 
-static int make_snapshot(struct block_device *bd)
+static int make_snapshot(struct block_file *bd)
 {
     const char *tmpdir = getenv("TMPDIR");
     char dir[4096];
@@ -310,7 +324,7 @@ static int make_snapshot(struct block_device *bd)
     return ret;
 }
 
-static int open_image(struct block_device *bd, const struct block_config *cfg)
+static int open_image(struct block_file *bd, const struct block_config *cfg)
 {
     const char *path = cfg->path;
     bool writable = !cfg->read_only && !cfg->snapshot;
@@ -376,7 +390,7 @@ static short want_events(void *opaque)
     return POLLIN;
 }
 
-static void close_fds(struct block_device *bd)
+static void close_fds(struct block_file *bd)
 {
     if (bd->fd >= 0 && bd->fd != bd->fd_base)
         close(bd->fd);
@@ -387,13 +401,28 @@ static void close_fds(struct block_device *bd)
     bd->fd = bd->fd_buffered = bd->fd_base = -1;
 }
 
+static void file_close(struct block_device *b);
+
+static const struct block_ops file_ops = {
+    .size = file_size,
+    .read_only = file_read_only,
+    .path = file_path,
+    .engine_name = file_engine_name,
+    .submit = file_submit,
+    .unplug = file_unplug,
+    .drain = file_drain,
+    .inflight = file_inflight,
+    .close = file_close,
+};
+
 int block_open(const struct block_config *cfg, struct event_loop *loop,
                struct block_device **out)
 {
     *out = NULL;
-    struct block_device *bd = calloc(1, sizeof(*bd));
+    struct block_file *bd = calloc(1, sizeof(*bd));
     if (!bd)
         return -ENOMEM;
+    bd->base.ops = &file_ops;
     bd->fd = bd->fd_buffered = bd->fd_base = bd->efd = -1;
     bd->early_tail = &bd->early;
     bd->loop = loop;
@@ -431,7 +460,7 @@ int block_open(const struct block_config *cfg, struct event_loop *loop,
     }
     log_info("disk", "%s: %llu bytes%s%s, %s engine", cfg->path,
              (unsigned long long)bd->size, bd->read_only ? ", read-only" : "",
-             cfg->snapshot ? ", snapshot" : "", block_engine_name(bd));
+             cfg->snapshot ? ", snapshot" : "", file_engine_name(&bd->base));
     if (loop) {
         struct event_source src = {.fd = bd->efd, .opaque = bd, .events = want_events,
                                    .ready = on_ready};
@@ -441,7 +470,7 @@ int block_open(const struct block_config *cfg, struct event_loop *loop,
         }
         bd->efd_added = true;
     }
-    *out = bd;
+    *out = &bd->base;
     return 0;
 fail:
     block_uring_free(bd->uring);
@@ -454,11 +483,10 @@ fail:
     return ret;
 }
 
-void block_close(struct block_device *bd)
+static void file_close(struct block_device *b)
 {
-    if (!bd)
-        return;
-    block_drain(bd);
+    struct block_file *bd = file_of(b);
+    file_drain(b);
     if (bd->efd_added)
         event_loop_remove(bd->loop, bd->efd);
     block_thread_free(bd->thread);

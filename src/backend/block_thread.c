@@ -19,7 +19,7 @@
 #define BLOCK_THREAD_MAX 8
 
 struct block_thread {
-    struct block_device *bd;
+    struct block_file *bd;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct block_io *todo, **todo_tail;
@@ -29,7 +29,7 @@ struct block_thread {
     pthread_t threads[BLOCK_THREAD_MAX];
 };
 
-static void signal_loop(struct block_device *bd)
+static void signal_loop(struct block_file *bd)
 {
     uint64_t one = 1;
     /* EAGAIN means the counter is already non-zero: the loop will look anyway. */
@@ -64,7 +64,7 @@ static void *worker(void *opaque)
     return NULL;
 }
 
-struct block_thread *block_thread_new(struct block_device *bd, unsigned workers)
+struct block_thread *block_thread_new(struct block_file *bd, unsigned workers)
 {
     struct block_thread *t = calloc(1, sizeof(*t));
     if (!t)

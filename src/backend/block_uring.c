@@ -21,7 +21,7 @@
 #include "core/log.h"
 
 struct block_uring {
-    struct block_device *bd;
+    struct block_file *bd;
     struct io_uring ring;
     unsigned entries;
     unsigned in_ring;           /* submitted or prepared, no CQE yet */
@@ -29,7 +29,7 @@ struct block_uring {
     struct block_io *wait, **wait_tail;
 };
 
-struct block_uring *block_uring_new(struct block_device *bd, unsigned entries, int *why)
+struct block_uring *block_uring_new(struct block_file *bd, unsigned entries, int *why)
 {
     struct block_uring *u = calloc(1, sizeof(*u));
     if (!u) {
@@ -121,7 +121,7 @@ void block_uring_submit(struct block_uring *u)
 /* What a CQE means for io: true if the io is finished (with *result). */
 static bool finished(struct block_uring *u, struct block_io *io, int res, int *result)
 {
-    struct block_device *bd = u->bd;
+    struct block_file *bd = u->bd;
     switch (io->op) {
     case BLOCK_OP_READ:
     case BLOCK_OP_WRITE:

@@ -8,6 +8,7 @@
 #define CLOCK_TIMEBASE_HZ 10000000ULL
 
 uint64_t clock_host_ns(void);      /* CLOCK_MONOTONIC in nanoseconds */
+uint64_t clock_wall_ns(void);      /* CLOCK_REALTIME: nanoseconds since the Unix epoch */
 void clock_mtime_reset(void);      /* mtime restarts at 0 (machine reset) */
 uint64_t clock_mtime(void);        /* ticks of CLOCK_TIMEBASE_HZ since the last reset */
 /* Host nanoseconds until mtime reaches `deadline` (0 if already passed). */

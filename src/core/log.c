@@ -19,3 +19,14 @@ void log_msg(enum log_level level, const char *subsys, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "kite: %s: %s: %s\r\n", subsys, level_names[level], buf);
 }
+
+bool log_limit_first(struct log_limit *l, unsigned site)
+{
+    for (unsigned i = 0; i < l->count; i++)
+        if (l->sites[i] == (unsigned short)site)
+            return false;
+    if (l->count == LOG_LIMIT_SITES)
+        return false;
+    l->sites[l->count++] = (unsigned short)site;
+    return true;
+}

@@ -17,7 +17,27 @@ void log_msg(enum log_level level, const char *subsys, const char *fmt, ...)
 #define log_info(sub, ...) log_msg(LOG_INFO, sub, __VA_ARGS__)
 #define log_debug(sub, ...) log_msg(LOG_DEBUG, sub, __VA_ARGS__)
 
-/* Guest-triggered complaints must not flood the host log: each call site logs once. */
+/*
+ * Guest-triggered complaints must not flood the host log, yet a second device's complaint
+ * must still be seen: a device keeps one log_limit and each call site (its line) logs once
+ * per device instance through log_once_in(). log_once() is once per process, for host-side
+ * conditions that are the same for every instance.
+ */
+#define LOG_LIMIT_SITES 32
+struct log_limit {
+    unsigned short sites[LOG_LIMIT_SITES];
+    unsigned count;
+};
+
+/* True the first time `site` is seen in `l` (false once l is full: stay quiet). */
+bool log_limit_first(struct log_limit *l, unsigned site);
+
+#define log_once_in(limit, level, sub, ...)                         \
+    do {                                                            \
+        if (log_limit_first((limit), __LINE__))                     \
+            log_msg(level, sub, __VA_ARGS__);                       \
+    } while (0)
+
 #define log_once(level, sub, ...)                                   \
     do {                                                            \
         static bool log_once_done_;                                 \

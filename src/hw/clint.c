@@ -11,6 +11,7 @@
 #define MTIME_OFFSET   0xbff8u
 
 struct clint {
+    struct log_limit log;        /* log-once state of this instance */
     int nharts;
     struct hart_if *harts;
     bool *msip;
@@ -59,20 +60,21 @@ static uint64_t clint_read(void *opaque, uint64_t offset, unsigned size)
     if (offset < MTIMECMP_BASE) {
         uint64_t h = offset / 4;
         if (size != 4 || (offset & 3)) {
-            log_once(LOG_WARN, "clint", "ignoring %u-byte msip read at %#llx", size,
-                     (unsigned long long)offset);
+            log_once_in(&c->log, LOG_WARN, "clint", "ignoring %u-byte msip read at %#llx", size,
+                        (unsigned long long)offset);
             return 0;
         }
         return h < (uint64_t)c->nharts ? c->msip[h] : 0;
     }
     if (offset >= MTIME_OFFSET + 8) {
-        log_once(LOG_DEBUG, "clint", "read of unknown offset %#llx", (unsigned long long)offset);
+        log_once_in(&c->log, LOG_DEBUG, "clint",
+                    "read of unknown offset %#llx", (unsigned long long)offset);
         return 0;
     }
     if (offset >= MTIME_OFFSET) {
         if (!valid_64bit_access(offset, MTIME_OFFSET, size, &sub)) {
-            log_once(LOG_WARN, "clint", "ignoring %u-byte mtime read at %#llx", size,
-                     (unsigned long long)offset);
+            log_once_in(&c->log, LOG_WARN, "clint", "ignoring %u-byte mtime read at %#llx", size,
+                        (unsigned long long)offset);
             return 0;
         }
         return read_part(clock_mtime(), sub, size);
@@ -81,8 +83,8 @@ static uint64_t clint_read(void *opaque, uint64_t offset, unsigned size)
     if (h >= (uint64_t)c->nharts)
         return 0;
     if (!valid_64bit_access(offset, MTIMECMP_BASE + 8 * h, size, &sub)) {
-        log_once(LOG_WARN, "clint", "ignoring %u-byte mtimecmp read at %#llx", size,
-                 (unsigned long long)offset);
+        log_once_in(&c->log, LOG_WARN, "clint", "ignoring %u-byte mtimecmp read at %#llx", size,
+                    (unsigned long long)offset);
         return 0;
     }
     return read_part(c->harts[h].get_timecmp(c->harts[h].opaque), sub, size);
@@ -96,13 +98,13 @@ static void clint_write(void *opaque, uint64_t offset, uint64_t value, unsigned 
     if (offset < MTIMECMP_BASE) {
         uint64_t h = offset / 4;
         if (size != 4 || (offset & 3)) {
-            log_once(LOG_WARN, "clint", "ignoring %u-byte msip write at %#llx", size,
-                     (unsigned long long)offset);
+            log_once_in(&c->log, LOG_WARN, "clint", "ignoring %u-byte msip write at %#llx", size,
+                        (unsigned long long)offset);
             return;
         }
         if (h >= (uint64_t)c->nharts) {
-            log_once(LOG_WARN, "clint", "msip write for nonexistent hart %llu",
-                     (unsigned long long)h);
+            log_once_in(&c->log, LOG_WARN, "clint", "msip write for nonexistent hart %llu",
+                        (unsigned long long)h);
             return;
         }
         c->msip[h] = value & 1;
@@ -110,23 +112,24 @@ static void clint_write(void *opaque, uint64_t offset, uint64_t value, unsigned 
         return;
     }
     if (offset >= MTIME_OFFSET + 8) {
-        log_once(LOG_DEBUG, "clint", "write of unknown offset %#llx", (unsigned long long)offset);
+        log_once_in(&c->log, LOG_DEBUG, "clint",
+                    "write of unknown offset %#llx", (unsigned long long)offset);
         return;
     }
     if (offset >= MTIME_OFFSET) {
         /* mtime is the host clock; letting the guest move it would desync every hart. */
-        log_once(LOG_WARN, "clint", "ignoring write to mtime");
+        log_once_in(&c->log, LOG_WARN, "clint", "ignoring write to mtime");
         return;
     }
     uint64_t h = (offset - MTIMECMP_BASE) / 8;
     if (h >= (uint64_t)c->nharts) {
-        log_once(LOG_WARN, "clint", "mtimecmp write for nonexistent hart %llu",
-                 (unsigned long long)h);
+        log_once_in(&c->log, LOG_WARN, "clint", "mtimecmp write for nonexistent hart %llu",
+                    (unsigned long long)h);
         return;
     }
     if (!valid_64bit_access(offset, MTIMECMP_BASE + 8 * h, size, &sub)) {
-        log_once(LOG_WARN, "clint", "ignoring %u-byte mtimecmp write at %#llx", size,
-                 (unsigned long long)offset);
+        log_once_in(&c->log, LOG_WARN, "clint", "ignoring %u-byte mtimecmp write at %#llx", size,
+                    (unsigned long long)offset);
         return;
     }
     const struct hart_if *hart = &c->harts[h];

@@ -2,8 +2,8 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 #define RTC_TIME_LOW        0x00
@@ -16,6 +16,7 @@
 #define RTC_CLEAR_INTERRUPT 0x1c
 
 struct goldfish_rtc {
+    struct log_limit log;        /* log-once state of this instance */
     struct irq_line irq;
     uint64_t offset;        /* guest time - host realtime, modulo 2^64 */
     uint32_t time_high;     /* latched by reading TIME_LOW so the pair is consistent */
@@ -25,16 +26,9 @@ struct goldfish_rtc {
     bool irq_pending;
 };
 
-static uint64_t host_realtime_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t guest_now(const struct goldfish_rtc *r)
 {
-    return host_realtime_ns() + r->offset;
+    return clock_wall_ns() + r->offset;
 }
 
 static void update_irq(struct goldfish_rtc *r)
@@ -78,8 +72,8 @@ static uint64_t rtc_read(void *opaque, uint64_t offset, unsigned size)
     uint64_t v = 0;
 
     if (size != 4 || (offset & 3)) {
-        log_once(LOG_WARN, "rtc", "ignoring %u-byte read at offset %#llx", size,
-                 (unsigned long long)offset);
+        log_once_in(&r->log, LOG_WARN, "rtc", "ignoring %u-byte read at offset %#llx", size,
+                    (unsigned long long)offset);
         return 0;
     }
     switch (offset) {
@@ -106,7 +100,8 @@ static uint64_t rtc_read(void *opaque, uint64_t offset, unsigned size)
         v = r->alarm_armed;
         break;
     default:
-        log_once(LOG_DEBUG, "rtc", "read of unknown offset %#llx", (unsigned long long)offset);
+        log_once_in(&r->log, LOG_DEBUG, "rtc",
+                    "read of unknown offset %#llx", (unsigned long long)offset);
         break;
     }
     goldfish_rtc_poll(r);
@@ -119,8 +114,8 @@ static void rtc_write(void *opaque, uint64_t offset, uint64_t value, unsigned si
     uint32_t v = (uint32_t)value;
 
     if (size != 4 || (offset & 3)) {
-        log_once(LOG_WARN, "rtc", "ignoring %u-byte write at offset %#llx", size,
-                 (unsigned long long)offset);
+        log_once_in(&r->log, LOG_WARN, "rtc", "ignoring %u-byte write at offset %#llx", size,
+                    (unsigned long long)offset);
         return;
     }
     switch (offset) {
@@ -148,7 +143,8 @@ static void rtc_write(void *opaque, uint64_t offset, uint64_t value, unsigned si
         r->irq_pending = false;
         break;
     default:
-        log_once(LOG_DEBUG, "rtc", "write of unknown offset %#llx", (unsigned long long)offset);
+        log_once_in(&r->log, LOG_DEBUG, "rtc",
+                    "write of unknown offset %#llx", (unsigned long long)offset);
         break;
     }
     goldfish_rtc_poll(r);

@@ -26,6 +26,24 @@ struct hart_if {
     void (*set_timecmp)(void *opaque, uint64_t value);
 };
 
+/*
+ * The other direction, for a hart with an IMSIC (AIA Smaia/Ssaia): the hart's indirect CSRs
+ * (miselect/mireg, siselect/sireg) and *topei reach the hart's interrupt files through this.
+ * `file` is HART_FILE_M or HART_FILE_S; `isel` an iselect value in 0x70..0xff.
+ */
+enum { HART_FILE_M = 0, HART_FILE_S = 1 };
+
+struct hart_irq_files {
+    void *opaque;
+    /* 0, or -1 when the register does not exist (the hart raises illegal instruction). */
+    int (*ireg_read)(void *opaque, int file, unsigned isel, uint64_t *val);
+    int (*ireg_write)(void *opaque, int file, unsigned isel, uint64_t val);
+    /* *topei: identity << 16 | identity of the top pending-and-enabled one, or 0. */
+    uint32_t (*topei)(void *opaque, int file);
+    /* A write to *topei: clears the pending bit of what topei reports now. */
+    void (*claim)(void *opaque, int file);
+};
+
 static inline void hart_set_pending(const struct hart_if *h, uint64_t mask, bool level)
 {
     h->set_pending(h->opaque, mask, level);

@@ -32,6 +32,7 @@ struct plic_context {
 };
 
 struct plic {
+    struct log_limit log;        /* log-once state of this instance */
     int nharts;
     int nctx;
     struct hart_if *harts;
@@ -91,7 +92,7 @@ void plic_set_irq(void *opaque, int source, int level)
 {
     struct plic *p = opaque;
     if (source < 1 || source >= NSOURCES) {
-        log_once(LOG_ERROR, "plic", "interrupt from nonexistent source %d", source);
+        log_once_in(&p->log, LOG_ERROR, "plic", "interrupt from nonexistent source %d", source);
         return;
     }
     unsigned id = (unsigned)source;
@@ -118,7 +119,7 @@ static uint32_t claim(struct plic *p, struct plic_context *c)
 static void complete(struct plic *p, struct plic_context *c, uint32_t id)
 {
     if (id == 0 || id >= NSOURCES) {
-        log_once(LOG_WARN, "plic", "completion of invalid source %u", id);
+        log_once_in(&p->log, LOG_WARN, "plic", "completion of invalid source %u", id);
         return;
     }
     /* The spec ignores completions for sources not enabled on the completing context. */
@@ -135,8 +136,8 @@ static uint64_t plic_read(void *opaque, uint64_t offset, unsigned size)
     struct plic *p = opaque;
 
     if (size != 4 || (offset & 3)) {
-        log_once(LOG_WARN, "plic", "ignoring %u-byte read at %#llx", size,
-                 (unsigned long long)offset);
+        log_once_in(&p->log, LOG_WARN, "plic", "ignoring %u-byte read at %#llx", size,
+                    (unsigned long long)offset);
         return 0;
     }
     if (offset < PENDING_BASE) {
@@ -171,15 +172,15 @@ static void plic_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
     uint32_t v = (uint32_t)value;
 
     if (size != 4 || (offset & 3)) {
-        log_once(LOG_WARN, "plic", "ignoring %u-byte write at %#llx", size,
-                 (unsigned long long)offset);
+        log_once_in(&p->log, LOG_WARN, "plic", "ignoring %u-byte write at %#llx", size,
+                    (unsigned long long)offset);
         return;
     }
     if (offset < PENDING_BASE) {
         uint64_t id = offset / 4;
         if (id == 0 || id >= NSOURCES) {
-            log_once(LOG_WARN, "plic", "priority write for nonexistent source %llu",
-                     (unsigned long long)id);
+            log_once_in(&p->log, LOG_WARN, "plic", "priority write for nonexistent source %llu",
+                        (unsigned long long)id);
             return;
         }
         p->priority[id] = v & PRIO_MASK;
@@ -187,20 +188,21 @@ static void plic_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
         return;
     }
     if (offset < ENABLE_BASE) {
-        log_once(LOG_WARN, "plic", "ignoring write to read-only pending bits");
+        log_once_in(&p->log, LOG_WARN, "plic", "ignoring write to read-only pending bits");
         return;
     }
     if (offset < CONTEXT_BASE) {
         uint64_t ctx = (offset - ENABLE_BASE) / ENABLE_STRIDE;
         uint64_t w = (offset - ENABLE_BASE) % ENABLE_STRIDE / 4;
         if (ctx >= (uint64_t)p->nctx) {
-            log_once(LOG_WARN, "plic", "enable write for nonexistent context %llu",
-                     (unsigned long long)ctx);
+            log_once_in(&p->log, LOG_WARN, "plic", "enable write for nonexistent context %llu",
+                        (unsigned long long)ctx);
             return;
         }
         if (w >= NWORDS) {
             if (v)
-                log_once(LOG_WARN, "plic", "enable bits for nonexistent sources ignored");
+                log_once_in(&p->log, LOG_WARN, "plic",
+                            "enable bits for nonexistent sources ignored");
             return;
         }
         uint32_t valid = ~0u;
@@ -209,7 +211,7 @@ static void plic_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
         if (w == NWORDS - 1 && NSOURCES % 32)
             valid &= (1u << (NSOURCES % 32)) - 1;
         if (v & ~valid)
-            log_once(LOG_WARN, "plic", "enable bits for nonexistent sources ignored");
+            log_once_in(&p->log, LOG_WARN, "plic", "enable bits for nonexistent sources ignored");
         p->ctx[ctx].enable[w] = v & valid;
         update_outputs(p);
         return;
@@ -217,7 +219,8 @@ static void plic_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
     uint64_t ctx = (offset - CONTEXT_BASE) / CONTEXT_STRIDE;
     uint64_t reg = (offset - CONTEXT_BASE) % CONTEXT_STRIDE;
     if (ctx >= (uint64_t)p->nctx) {
-        log_once(LOG_WARN, "plic", "write to nonexistent context %llu", (unsigned long long)ctx);
+        log_once_in(&p->log, LOG_WARN, "plic",
+                    "write to nonexistent context %llu", (unsigned long long)ctx);
         return;
     }
     if (reg == 0) {
@@ -226,8 +229,8 @@ static void plic_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
     } else if (reg == 4) {
         complete(p, &p->ctx[ctx], v);
     } else {
-        log_once(LOG_DEBUG, "plic", "write to reserved context offset %#llx",
-                 (unsigned long long)reg);
+        log_once_in(&p->log, LOG_DEBUG, "plic", "write to reserved context offset %#llx",
+                    (unsigned long long)reg);
     }
 }
 

@@ -9,6 +9,7 @@
 #define TEST_RESET 0x7777u
 
 struct syscon {
+    struct log_limit log;        /* log-once state of this instance */
     void (*on_event)(void *opaque, enum syscon_event ev, unsigned code);
     void *opaque;
 };
@@ -30,8 +31,8 @@ static void syscon_write(void *opaque, uint64_t offset, uint64_t value, unsigned
 
     /* QEMU's sifive_test takes 2- and 4-byte writes; a 2-byte write carries no fail code. */
     if (offset != 0 || (size != 4 && size != 2)) {
-        log_once(LOG_WARN, "syscon", "ignoring %u-byte write at offset %#llx", size,
-                 (unsigned long long)offset);
+        log_once_in(&s->log, LOG_WARN, "syscon", "ignoring %u-byte write at offset %#llx", size,
+                    (unsigned long long)offset);
         return;
     }
     uint32_t v = (uint32_t)value;
@@ -48,7 +49,7 @@ static void syscon_write(void *opaque, uint64_t offset, uint64_t value, unsigned
         signal_event(s, SYSCON_FAIL, v >> 16);
         break;
     default:
-        log_once(LOG_WARN, "syscon", "ignoring unknown command %#x", v);
+        log_once_in(&s->log, LOG_WARN, "syscon", "ignoring unknown command %#x", v);
         break;
     }
 }

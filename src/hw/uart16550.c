@@ -73,6 +73,7 @@
 #define MSR_DCD  0x80
 
 struct uart16550 {
+    struct log_limit log;        /* log-once state of this instance */
     struct irq_line irq;
     struct char_backend out;
 
@@ -194,8 +195,8 @@ static uint64_t uart_read(void *opaque, uint64_t offset, unsigned size)
     uint8_t v = 0;
 
     if (size != 1) {
-        log_once(LOG_WARN, "uart", "ignoring %u-byte read at offset %#llx", size,
-                 (unsigned long long)offset);
+        log_once_in(&u->log, LOG_WARN, "uart", "ignoring %u-byte read at offset %#llx", size,
+                    (unsigned long long)offset);
         return 0;
     }
     switch (offset) {
@@ -235,7 +236,8 @@ static uint64_t uart_read(void *opaque, uint64_t offset, unsigned size)
         v = u->scr;
         break;
     default:
-        log_once(LOG_DEBUG, "uart", "read of unknown offset %#llx", (unsigned long long)offset);
+        log_once_in(&u->log, LOG_DEBUG, "uart",
+                    "read of unknown offset %#llx", (unsigned long long)offset);
         break;
     }
     update_irq(u);
@@ -259,8 +261,8 @@ static void uart_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
     uint8_t v = (uint8_t)value;
 
     if (size != 1) {
-        log_once(LOG_WARN, "uart", "ignoring %u-byte write at offset %#llx", size,
-                 (unsigned long long)offset);
+        log_once_in(&u->log, LOG_WARN, "uart", "ignoring %u-byte write at offset %#llx", size,
+                    (unsigned long long)offset);
         return;
     }
     switch (offset) {
@@ -306,7 +308,8 @@ static void uart_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
         u->scr = v;
         break;
     default:
-        log_once(LOG_DEBUG, "uart", "write of unknown offset %#llx", (unsigned long long)offset);
+        log_once_in(&u->log, LOG_DEBUG, "uart",
+                    "write of unknown offset %#llx", (unsigned long long)offset);
         break;
     }
     update_irq(u);
@@ -326,7 +329,8 @@ static void uart_receive(void *opaque, const uint8_t *buf, size_t len)
     struct uart16550 *u = opaque;
     size_t room = uart_can_receive(u);
     if (len > room) {
-        log_once(LOG_ERROR, "uart", "backend delivered %zu bytes with room for %zu", len, room);
+        log_once_in(&u->log, LOG_ERROR, "uart",
+                    "backend delivered %zu bytes with room for %zu", len, room);
         len = room;
     }
     for (size_t i = 0; i < len; i++)

@@ -55,6 +55,12 @@ void rv_cpu_set_mtimecmp(struct rv_cpu *cpu, uint64_t value);
 uint64_t rv_cpu_get_mtimecmp(const struct rv_cpu *cpu);
 /* The hart as board devices see it (set_timecmp also re-evaluates MTIP against mtime). */
 struct hart_if rv_cpu_hart_if(struct rv_cpu *cpu);
+/*
+ * Gives the hart an IMSIC: from now on it has the AIA CSRs (miselect/mireg, siselect/sireg,
+ * mtopei/stopei, mtopi/stopi, mvien/mvip), which reach the interrupt files through `files`
+ * (copied; its opaque must outlive the hart). Without one those CSRs do not exist.
+ */
+void rv_cpu_attach_irq_files(struct rv_cpu *cpu, const struct hart_irq_files *files);
 /* Recomputes MTIP (mtimecmp) and STIP (Sstc stimecmp) from mtime. */
 void rv_cpu_update_timers(struct rv_cpu *cpu, uint64_t mtime);
 /* Earliest mtime at which a timer interrupt the hart could take fires (UINT64_MAX if none). */

@@ -203,6 +203,10 @@ struct rv_cpu {
     uint64_t pmpaddr[64];
     uint64_t hartid;
 
+    /* AIA (Smaia/Ssaia): present only while an IMSIC is attached (irq_files.opaque). */
+    struct hart_irq_files irq_files;
+    uint64_t miselect, siselect;
+
     /* LR/SC reservation: a physical address, valid when resv_valid. */
     uint64_t resv_addr;
     bool resv_valid;

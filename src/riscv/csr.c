@@ -38,7 +38,126 @@ enum {
     CSR_PMPCFG0 = 0x3A0, CSR_PMPCFG15 = 0x3AF, CSR_PMPADDR0 = 0x3B0, CSR_PMPADDR63 = 0x3EF,
     CSR_MCYCLE = 0xB00, CSR_MINSTRET = 0xB02,
     CSR_MHPMCOUNTER3 = 0xB03, CSR_MHPMCOUNTER31 = 0xB1F,
+    /* AIA: Smaia and Ssaia */
+    CSR_MVIEN = 0x308, CSR_MVIP = 0x309, CSR_MISELECT = 0x350, CSR_MIREG = 0x351,
+    CSR_MTOPEI = 0x35C, CSR_MTOPI = 0xFB0,
+    CSR_SISELECT = 0x150, CSR_SIREG = 0x151, CSR_STOPEI = 0x15C, CSR_STOPI = 0xDB0,
 };
+
+/* iselect: the major interrupts' priority registers, then the interrupt file's. */
+#define ISEL_IPRIO_FIRST 0x30
+#define ISEL_IPRIO_LAST  0x3f
+#define ISEL_FILE_FIRST  0x70
+#define ISEL_FILE_LAST   0xff
+#define ISELECT_MASK     0xfffULL
+#define TOPI_IID_SHIFT   16
+
+static bool has_aia(const struct rv_cpu *cpu)
+{
+    return cpu->irq_files.opaque != NULL;
+}
+
+void rv_cpu_attach_irq_files(struct rv_cpu *cpu, const struct hart_irq_files *files)
+{
+    cpu->irq_files = files ? *files : (struct hart_irq_files){0};
+    if (has_aia(cpu) && (!files->ireg_read || !files->ireg_write || !files->topei ||
+                         !files->claim))
+        cpu->irq_files = (struct hart_irq_files){0};
+    cpu->miselect = cpu->siselect = 0;
+}
+
+/*
+ * mireg/sireg. The major interrupts' priorities are read-only zero (all at the default
+ * order, which the spec allows); on RV64 their odd-numbered registers do not exist.
+ */
+static int ireg_read(struct rv_cpu *cpu, int file, uint64_t isel, uint64_t *val)
+{
+    if (isel >= ISEL_IPRIO_FIRST && isel <= ISEL_IPRIO_LAST) {
+        if (isel & 1)
+            return -1;
+        *val = 0;
+        return 0;
+    }
+    if (isel >= ISEL_FILE_FIRST && isel <= ISEL_FILE_LAST)
+        return cpu->irq_files.ireg_read(cpu->irq_files.opaque, file, (unsigned)isel, val);
+    return -1;
+}
+
+static int ireg_write(struct rv_cpu *cpu, int file, uint64_t isel, uint64_t val)
+{
+    if (isel >= ISEL_IPRIO_FIRST && isel <= ISEL_IPRIO_LAST)
+        return (isel & 1) ? -1 : 0;
+    if (isel >= ISEL_FILE_FIRST && isel <= ISEL_FILE_LAST)
+        return cpu->irq_files.ireg_write(cpu->irq_files.opaque, file, (unsigned)isel, val);
+    return -1;
+}
+
+/* The default priority order of major interrupts (AIA keeps the privileged spec's). */
+static const int topi_order[] = {11, 3, 7, 9, 1, 5};
+
+/* mtopi/stopi: IID of the most urgent of `bits`, IPRIO 1 (no priorities configured). */
+static uint64_t topi(uint64_t bits)
+{
+    for (unsigned i = 0; i < sizeof(topi_order) / sizeof(topi_order[0]); i++)
+        if (bits & (1ULL << topi_order[i]))
+            return (uint64_t)topi_order[i] << TOPI_IID_SHIFT | 1;
+    return 0;
+}
+
+static int aia_read(struct rv_cpu *cpu, unsigned csr, uint64_t *val)
+{
+    if (!has_aia(cpu))
+        return -1;
+    switch (csr) {
+    case CSR_MVIEN: *val = 0; return 0;
+    case CSR_MVIP:
+        *val = (cpu->mip & (MIP_SSIP | MIP_STIP)) | (cpu->seip_sw ? MIP_SEIP : 0);
+        return 0;
+    case CSR_MISELECT: *val = cpu->miselect; return 0;
+    case CSR_SISELECT: *val = cpu->siselect; return 0;
+    case CSR_MIREG: return ireg_read(cpu, HART_FILE_M, cpu->miselect, val);
+    case CSR_SIREG: return ireg_read(cpu, HART_FILE_S, cpu->siselect, val);
+    case CSR_MTOPEI:
+        *val = cpu->irq_files.topei(cpu->irq_files.opaque, HART_FILE_M);
+        return 0;
+    case CSR_STOPEI:
+        *val = cpu->irq_files.topei(cpu->irq_files.opaque, HART_FILE_S);
+        return 0;
+    case CSR_MTOPI: *val = topi(rv_csr_mip(cpu) & cpu->mie & ~cpu->mideleg); return 0;
+    case CSR_STOPI: *val = topi(rv_csr_mip(cpu) & cpu->mie & cpu->mideleg); return 0;
+    default: return -1;
+    }
+}
+
+static int aia_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
+{
+    if (!has_aia(cpu))
+        return -1;
+    switch (csr) {
+    case CSR_MVIEN: return 0;   /* no virtual S interrupts: read-only zero */
+    case CSR_MVIP: {
+        /* With mvien zero, mvip's bits are aliases of mip's software-writable ones. */
+        uint64_t m = MIP_SSIP;
+        if (!(cpu->menvcfg & MENVCFG_STCE))
+            m |= MIP_STIP;
+        cpu->mip = (cpu->mip & ~m) | (val & m);
+        cpu->seip_sw = val & MIP_SEIP;
+        rv_cpu_kick(cpu);
+        return 0;
+    }
+    case CSR_MISELECT: cpu->miselect = val & ISELECT_MASK; return 0;
+    case CSR_SISELECT: cpu->siselect = val & ISELECT_MASK; return 0;
+    case CSR_MIREG: return ireg_write(cpu, HART_FILE_M, cpu->miselect, val);
+    case CSR_SIREG: return ireg_write(cpu, HART_FILE_S, cpu->siselect, val);
+    case CSR_MTOPEI:
+        cpu->irq_files.claim(cpu->irq_files.opaque, HART_FILE_M);
+        return 0;
+    case CSR_STOPEI:
+        cpu->irq_files.claim(cpu->irq_files.opaque, HART_FILE_S);
+        return 0;
+    default: return -1;
+    }
+}
 
 uint64_t rv_csr_mip(const struct rv_cpu *cpu)
 {
@@ -207,7 +326,7 @@ int rv_csr_read(struct rv_cpu *cpu, unsigned csr, uint64_t *val)
             v = cpu->pmpcfg[(csr - CSR_PMPCFG0) / 2];
         } else if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR63) {
             v = cpu->pmpaddr[csr - CSR_PMPADDR0];
-        } else {
+        } else if (aia_read(cpu, csr, &v) < 0) {
             return -1;
         }
         break;
@@ -331,7 +450,7 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
             cpu->pmpcfg[(csr - CSR_PMPCFG0) / 2] = val & 0x9f9f9f9f9f9f9f9fULL;
         } else if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR63) {
             cpu->pmpaddr[csr - CSR_PMPADDR0] = val & PMPADDR_MASK;
-        } else {
+        } else if (aia_write(cpu, csr, val) < 0) {
             return -1;
         }
         break;

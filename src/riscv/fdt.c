@@ -228,6 +228,99 @@ static void prop_per_hart_irqs(struct builder *b, const char *name, const uint32
     chk(b, fdt_property(b->fdt, name, be, 4 * nharts * (int)sizeof(be[0])));
 }
 
+/* Phandles of the interrupt controllers: the PLIC's, or the AIA's four nodes. */
+struct irq_phandles {
+    uint32_t plic;
+    uint32_t imsic_m, imsic_s, aplic_m, aplic_s;
+};
+
+#define IRQ_TYPE_LEVEL_HIGH 4
+
+/* A wired device interrupt: one cell on the PLIC, <source type> on the S-level APLIC. */
+static void prop_dev_irq(struct builder *b, const struct rv_fdt_config *cfg,
+                         const struct irq_phandles *ph, uint32_t source)
+{
+    if (cfg->aia) {
+        uint32_t cells[2] = {source, IRQ_TYPE_LEVEL_HIGH};
+        prop_cells(b, "interrupts", cells, 2);
+        prop_u32(b, "interrupt-parent", ph->aplic_s);
+    } else {
+        prop_u32(b, "interrupts", source);
+        prop_u32(b, "interrupt-parent", ph->plic);
+    }
+}
+
+/* Per hart <intc irq>: an IMSIC's files signal one local interrupt each. */
+static void prop_per_hart_irq(struct builder *b, const char *name, const uint32_t *intc,
+                              int nharts, uint32_t irq)
+{
+    fdt32_t be[2 * RV_FDT_MAX_HARTS];
+    for (int h = 0; h < nharts; h++) {
+        be[2 * h + 0] = cpu_to_fdt32(intc[h]);
+        be[2 * h + 1] = cpu_to_fdt32(irq);
+    }
+    chk(b, fdt_property(b->fdt, name, be, 2 * nharts * (int)sizeof(be[0])));
+}
+
+static void add_imsic(struct builder *b, const struct rv_fdt_config *cfg, const uint32_t *intc_ph,
+                      uint64_t base, uint32_t phandle, uint32_t irq)
+{
+    begin_at(b, "imsics", "@", base);
+    prop_u32(b, "phandle", phandle);
+    prop_u32(b, "riscv,ipi-id", 1);
+    prop_u32(b, "riscv,num-ids", VIRT_IMSIC_IDS);
+    prop_reg(b, base, (uint64_t)cfg->nharts * VIRT_IMSIC_FILE_SIZE);
+    prop_per_hart_irq(b, "interrupts-extended", intc_ph, cfg->nharts, irq);
+    prop_empty(b, "msi-controller");
+    prop_empty(b, "interrupt-controller");
+    prop_u32(b, "#interrupt-cells", 0);
+    prop_str(b, "compatible", "riscv,imsics");
+    end(b);
+}
+
+/* The shapes of QEMU's -M virt,aia=aplic-imsic: the root APLIC delegates every source. */
+static void add_aplic(struct builder *b, uint64_t base, uint32_t phandle, uint32_t msi_parent,
+                      uint32_t child)
+{
+    begin_at(b, "aplic", "@", base);
+    prop_u32(b, "phandle", phandle);
+    if (child) {
+        uint32_t deleg[3] = {child, 1, VIRT_APLIC_SOURCES};
+        prop_cells(b, "riscv,delegation", deleg, 3);
+        prop_u32(b, "riscv,children", child);
+    }
+    prop_u32(b, "riscv,num-sources", VIRT_APLIC_SOURCES);
+    prop_reg(b, base, VIRT_APLIC_SIZE);
+    prop_u32(b, "msi-parent", msi_parent);
+    prop_empty(b, "interrupt-controller");
+    prop_u32(b, "#interrupt-cells", 2);
+    prop_str(b, "compatible", "riscv,aplic");
+    end(b);
+}
+
+static void add_irqchip(struct builder *b, const struct rv_fdt_config *cfg,
+                        const uint32_t *intc_ph, const struct irq_phandles *ph)
+{
+    static const char *const plic_compat[] = {"sifive,plic-1.0.0", "riscv,plic0"};
+    if (cfg->aia) {
+        add_imsic(b, cfg, intc_ph, VIRT_IMSIC_M_BASE, ph->imsic_m, IRQ_M_EXT);
+        add_imsic(b, cfg, intc_ph, VIRT_IMSIC_S_BASE, ph->imsic_s, IRQ_S_EXT);
+        add_aplic(b, VIRT_APLIC_M_BASE, ph->aplic_m, ph->imsic_m, ph->aplic_s);
+        add_aplic(b, VIRT_APLIC_S_BASE, ph->aplic_s, ph->imsic_s, 0);
+        return;
+    }
+    begin_at(b, "plic", "@", VIRT_PLIC_BASE);
+    prop_u32(b, "phandle", ph->plic);
+    prop_u32(b, "riscv,ndev", VIRT_PLIC_SOURCES);
+    prop_reg(b, VIRT_PLIC_BASE, VIRT_PLIC_SIZE);
+    prop_per_hart_irqs(b, "interrupts-extended", intc_ph, cfg->nharts, IRQ_M_EXT, IRQ_S_EXT);
+    prop_empty(b, "interrupt-controller");
+    prop_strlist(b, "compatible", plic_compat, 2);
+    prop_u32(b, "#address-cells", 0);
+    prop_u32(b, "#interrupt-cells", 1);
+    end(b);
+}
+
 static void add_chosen(struct builder *b, const struct rv_fdt_config *cfg)
 {
     begin(b, "chosen");
@@ -288,10 +381,9 @@ static void add_cpus(struct builder *b, const struct rv_fdt_config *cfg,
 }
 
 static void add_soc(struct builder *b, const struct rv_fdt_config *cfg, const uint32_t *intc_ph,
-                    uint32_t plic_ph, uint32_t test_ph)
+                    const struct irq_phandles *irq_ph, uint32_t test_ph)
 {
     static const char *const clint_compat[] = {"sifive,clint0", "riscv,clint0"};
-    static const char *const plic_compat[] = {"sifive,plic-1.0.0", "riscv,plic0"};
     static const char *const test_compat[] = {"sifive,test1", "sifive,test0", "syscon"};
 
     begin(b, "soc");
@@ -307,8 +399,7 @@ static void add_soc(struct builder *b, const struct rv_fdt_config *cfg, const ui
     end(b);
 
     begin_at(b, "rtc", "@", VIRT_RTC_BASE);
-    prop_u32(b, "interrupts", VIRT_IRQ_RTC);
-    prop_u32(b, "interrupt-parent", plic_ph);
+    prop_dev_irq(b, cfg, irq_ph, VIRT_IRQ_RTC);
     prop_reg(b, VIRT_RTC_BASE, VIRT_RTC_SIZE);
     prop_str(b, "compatible", "google,goldfish-rtc");
     end(b);
@@ -319,20 +410,10 @@ static void add_soc(struct builder *b, const struct rv_fdt_config *cfg, const ui
     prop_strlist(b, "compatible", clint_compat, 2);
     end(b);
 
-    begin_at(b, "plic", "@", VIRT_PLIC_BASE);
-    prop_u32(b, "phandle", plic_ph);
-    prop_u32(b, "riscv,ndev", VIRT_PLIC_SOURCES);
-    prop_reg(b, VIRT_PLIC_BASE, VIRT_PLIC_SIZE);
-    prop_per_hart_irqs(b, "interrupts-extended", intc_ph, cfg->nharts, IRQ_M_EXT, IRQ_S_EXT);
-    prop_empty(b, "interrupt-controller");
-    prop_strlist(b, "compatible", plic_compat, 2);
-    prop_u32(b, "#address-cells", 0);
-    prop_u32(b, "#interrupt-cells", 1);
-    end(b);
+    add_irqchip(b, cfg, intc_ph, irq_ph);
 
     begin_at(b, "serial", "@", VIRT_UART0_BASE);
-    prop_u32(b, "interrupts", VIRT_IRQ_UART0);
-    prop_u32(b, "interrupt-parent", plic_ph);
+    prop_dev_irq(b, cfg, irq_ph, VIRT_IRQ_UART0);
     prop_u32(b, "clock-frequency", UART_CLOCK_HZ);
     prop_reg(b, VIRT_UART0_BASE, VIRT_UART0_SIZE);
     prop_str(b, "compatible", "ns16550a");
@@ -341,12 +422,14 @@ static void add_soc(struct builder *b, const struct rv_fdt_config *cfg, const ui
     for (int i = 0; i < cfg->virtio_slots; i++) {
         uint64_t base = VIRT_VIRTIO_BASE + (uint64_t)i * VIRT_VIRTIO_SIZE;
         begin_at(b, "virtio_mmio", "@", base);
-        prop_u32(b, "interrupts", VIRT_IRQ_VIRTIO_FIRST + (uint32_t)i);
-        prop_u32(b, "interrupt-parent", plic_ph);
+        prop_dev_irq(b, cfg, irq_ph, VIRT_IRQ_VIRTIO_FIRST + (uint32_t)i);
         prop_reg(b, base, VIRT_VIRTIO_SIZE);
         prop_str(b, "compatible", "virtio,mmio");
         end(b);
     }
+    if (cfg->pci)
+        chk(b, cfg->aia ? pci_host_fdt(b->fdt, cfg->pci, irq_ph->aplic_s, 2, irq_ph->imsic_s)
+                        : pci_host_fdt(b->fdt, cfg->pci, irq_ph->plic, 1, 0));
     end(b);
 }
 
@@ -376,7 +459,15 @@ static int build_into(void *buf, int bufsize, const struct rv_fdt_config *cfg,
         cpu_ph[h] = next++;
         intc_ph[h] = next++;
     }
-    uint32_t plic_ph = next++;
+    struct irq_phandles irq_ph = {0};
+    if (cfg->aia) {
+        irq_ph.imsic_m = next++;
+        irq_ph.imsic_s = next++;
+        irq_ph.aplic_m = next++;
+        irq_ph.aplic_s = next++;
+    } else {
+        irq_ph.plic = next++;
+    }
     uint32_t test_ph = next;
 
     struct builder b = {.fdt = buf};
@@ -397,7 +488,7 @@ static int build_into(void *buf, int bufsize, const struct rv_fdt_config *cfg,
     end(&b);
 
     add_cpus(&b, cfg, exts, cpu_ph, intc_ph);
-    add_soc(&b, cfg, intc_ph, plic_ph, test_ph);
+    add_soc(&b, cfg, intc_ph, &irq_ph, test_ph);
 
     end(&b);
     chk(&b, fdt_finish(buf));

@@ -5,8 +5,11 @@
 #ifndef KITE_RISCV_FDT_H
 #define KITE_RISCV_FDT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "hw/pci_host.h"
 
 struct rv_fdt_config {
     uint64_t ram_base, ram_size;
@@ -15,6 +18,8 @@ struct rv_fdt_config {
     const char *bootargs;                   /* NULL = no bootargs property */
     uint64_t initrd_start, initrd_end;      /* 0,0 = none */
     int virtio_slots;                       /* describe virtio-mmio slots 0..n-1 */
+    const struct pci_host_config *pci;      /* NULL = no PCIe host bridge */
+    bool aia;                               /* APLIC + IMSICs instead of the PLIC */
 };
 
 #define RV_FDT_MAX_HARTS 64

@@ -22,16 +22,19 @@
 #include "core/mmio.h"
 #include "hw/clint.h"
 #include "hw/goldfish_rtc.h"
-#include "hw/plic.h"
+#include "hw/pci_host.h"
 #include "hw/syscon.h"
 #include "hw/uart16550.h"
 #include "riscv/board.h"
 #include "riscv/cpu.h"
 #include "riscv/fdt.h"
+#include "riscv/irqchip.h"
 #include "riscv/virt_map.h"
 #include "virtio/mmio.h"
+#include "virtio/pci.h"
 
 #define RV_ISA_STRING "rv64imafdc_zicntr_zicsr_zifencei_sstc"
+#define RV_ISA_STRING_AIA "rv64imafdc_zicntr_zicsr_zifencei_smaia_ssaia_sstc"
 #define PAGE_SIZE_4K 4096ULL
 
 /* OpenSBI's fw_dynamic hand-over block (a2 at entry). */
@@ -41,7 +44,8 @@
 
 /* A VirtIO device from the registry, on its transport. */
 struct machine_virtio {
-    struct virtio_mmio *mmio;
+    struct virtio_mmio *mmio;       /* its transport: one of these two */
+    struct virtio_pci *pci;
     struct virtio_device *dev;      /* the transport-neutral part, for the state dump */
     const struct device_type *type;
     void *state;                    /* what the type's destroy() gets */
@@ -53,11 +57,12 @@ struct rv_board {
     struct mmio_bus bus;
     struct rv_phys phys;
     struct rv_cpu *hart;
-    struct plic *plic;
+    struct rv_irqchip irqchip;
     struct clint *clint;
     struct uart16550 *uart;
     struct syscon *syscon;
     struct goldfish_rtc *rtc;
+    struct pci_host *pci;            /* NULL when no device may sit on PCI */
     struct guest_mem mem;            /* RAM as VirtIO devices see it */
     struct machine_virtio virtio[DEVICE_MAX_INSTANCES];
     int virtio_count;
@@ -188,6 +193,13 @@ static int add_region(struct rv_board *m, struct mmio_region r)
     return ret;
 }
 
+static int add_region_ret(int ret, const char *what)
+{
+    if (ret < 0)
+        log_error("machine", "cannot map %s: %s", what, strerror(-ret));
+    return ret;
+}
+
 /* Devices write guest RAM behind the hart's back: drop any code it decoded from there. */
 static void on_device_write(void *opaque, uint64_t gpa, uint64_t len)
 {
@@ -242,7 +254,8 @@ static int for_each_device(const struct rv_machine_config *cfg,
 
 struct placement {
     const struct rv_machine_config *cfg;
-    int mmio;
+    int mmio, pci;
+    bool slot_taken[PCI_HOST_SLOTS];
     const char *why;
 };
 
@@ -251,8 +264,22 @@ static int place_one(void *ctx, const struct device_type *type, void *const *cfg
 {
     struct placement *p = ctx;
     if (transport_of(p->cfg, first) == TRANSPORT_PCI) {
-        p->why = "transport=pci: virtio-pci is not in this build yet";
-        return -1;
+        if (first->pci_slot >= 0) {
+            if (first->pci_slot < PCI_HOST_FIRST_SLOT || first->pci_slot >= PCI_HOST_SLOTS) {
+                p->why = "addr= is a PCI slot number, 1 to 31";
+                return -1;
+            }
+            if (p->slot_taken[first->pci_slot]) {
+                p->why = "two devices have the same addr=";
+                return -1;
+            }
+            p->slot_taken[first->pci_slot] = true;
+        }
+        if (++p->pci > PCI_HOST_SLOTS - PCI_HOST_FIRST_SLOT) {
+            p->why = "too many VirtIO devices on PCI: the host bridge has 31 slots";
+            return -1;
+        }
+        return 0;
     }
     if (first->pci_slot >= 0) {
         p->why = "addr= is for devices on transport=pci";
@@ -260,7 +287,7 @@ static int place_one(void *ctx, const struct device_type *type, void *const *cfg
     }
     if (++p->mmio > (int)VIRT_VIRTIO_SLOTS) {
         p->why = "too many VirtIO devices on virtio-mmio: disks, --console virtio, the --port "
-                 "device and --rng share 8 virtio-mmio slots";
+                 "device and --rng share 8 virtio-mmio slots (transport=pci has 31 more)";
         return -1;
     }
     return 0;
@@ -276,6 +303,18 @@ int rv_machine_place_devices(const struct rv_machine_config *cfg, const char **w
     return p.mmio;
 }
 
+/* The board has a PCIe host bridge when anything may sit on it: --transport pci, or a
+ * device with transport=pci. */
+static bool board_has_pci(const struct rv_machine_config *cfg)
+{
+    if (cfg->default_transport == TRANSPORT_PCI)
+        return true;
+    for (unsigned i = 0; cfg->devices && i < cfg->devices->count; i++)
+        if (cfg->devices->items[i].transport == TRANSPORT_PCI)
+            return true;
+    return false;
+}
+
 /* Puts a device in the next virtio-mmio slot, with that slot's PLIC source. */
 static int attach_mmio(struct rv_board *m, struct machine_virtio *mv)
 {
@@ -284,13 +323,27 @@ static int attach_mmio(struct rv_board *m, struct machine_virtio *mv)
         return -ENOSPC;
     }
     int slot = m->mmio_slots_used++;
-    struct irq_line irq = {.set = plic_set_irq, .opaque = m->plic,
-                           .line = VIRT_IRQ_VIRTIO_FIRST + slot};
+    struct irq_line irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_VIRTIO_FIRST + slot);
     mv->mmio = virtio_mmio_new(mv->dev, irq);
     if (!mv->mmio)
         return -ENOMEM;
     return add_region(m, virtio_mmio_region(mv->mmio, VIRT_VIRTIO_BASE + (uint64_t)slot *
                                                           VIRT_VIRTIO_SIZE));
+}
+
+/* Plugs a device into the PCIe host bridge, in slot `slot` or the next free one. */
+static int attach_pci(struct rv_board *m, struct machine_virtio *mv, int slot)
+{
+    mv->pci = virtio_pci_new(mv->dev);
+    if (!mv->pci)
+        return -ENOMEM;
+    int ret = pci_host_plug(m->pci, virtio_pci_function(mv->pci), slot);
+    if (ret < 0) {
+        log_error("machine", "cannot plug %s into PCI slot %d: %s", mv->dev->name, slot,
+                  strerror(-ret));
+        return ret;
+    }
+    return 0;
 }
 
 static int create_one(void *ctx, const struct device_type *type, void *const *cfgs,
@@ -311,6 +364,8 @@ static int create_one(void *ctx, const struct device_type *type, void *const *cf
         return -ENOMEM;
     }
     m->virtio_count++;
+    if (transport_of(m->cfg, first) == TRANSPORT_PCI)
+        return attach_pci(m, mv, first->pci_slot);
     return attach_mmio(m, mv);
 }
 
@@ -322,24 +377,55 @@ static int create_virtio_devices(struct rv_board *m)
     return for_each_device(m->cfg, create_one, m);
 }
 
+/* The PCIe host bridge as on QEMU's virt board. Before the interrupt controller exists
+ * (the device tree is built first) only the source numbers and windows are used. */
+static struct pci_host_config pci_layout(const struct rv_board *m)
+{
+    uint64_t ram_end = m->ram.base + m->ram.size;
+    uint64_t high = (ram_end + VIRT_PCIE_MMIO64_SIZE - 1) & ~(VIRT_PCIE_MMIO64_SIZE - 1);
+    struct pci_host_config pc = {
+        .ecam_base = VIRT_PCIE_ECAM_BASE,
+        .io_base = VIRT_PCIE_PIO_BASE, .io_size = VIRT_PCIE_PIO_SIZE,
+        .mmio32_base = VIRT_PCIE_MMIO_BASE, .mmio32_size = VIRT_PCIE_MMIO_SIZE,
+        .mmio64_base = high, .mmio64_size = VIRT_PCIE_MMIO64_SIZE,
+    };
+    for (int i = 0; i < 4; i++)
+        pc.intx[i] = rv_irqchip_line(&m->irqchip, VIRT_IRQ_PCIE_FIRST + i);
+    pc.msi = rv_irqchip_msi_sink(&m->irqchip);
+    return pc;
+}
+
+static int create_pci(struct rv_board *m)
+{
+    struct pci_host_config pc = pci_layout(m);
+    m->pci = pci_host_new(&pc);
+    if (!m->pci)
+        return -ENOMEM;
+    return add_region_ret(pci_host_map(m->pci, &m->bus), "the PCIe host bridge");
+}
+
 static int create_devices(struct rv_board *m)
 {
     struct hart_if hart = rv_cpu_hart_if(m->hart);
-    m->plic = plic_new(&hart, 1);
+    int ret = rv_irqchip_create(&m->irqchip, m->cfg->aia ? RV_IRQCHIP_AIA : RV_IRQCHIP_PLIC,
+                                m->hart, &m->bus);
+    if (ret < 0)
+        return ret;
     m->clint = clint_new(&hart, 1);
-    struct irq_line uart_irq = {.set = plic_set_irq, .opaque = m->plic, .line = VIRT_IRQ_UART0};
-    struct irq_line rtc_irq = {.set = plic_set_irq, .opaque = m->plic, .line = VIRT_IRQ_RTC};
+    struct irq_line uart_irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_UART0);
+    struct irq_line rtc_irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_RTC);
     m->uart = uart16550_new(uart_irq, stdio_console_backend(m->console));
     m->syscon = syscon_new(on_syscon, m);
     m->rtc = goldfish_rtc_new(rtc_irq);
-    if (!m->plic || !m->clint || !m->uart || !m->syscon || !m->rtc)
+    if (!m->clint || !m->uart || !m->syscon || !m->rtc)
         return -ENOMEM;
     stdio_console_attach(m->console, uart16550_frontend(m->uart));
-    if (add_region(m, plic_region(m->plic, VIRT_PLIC_BASE)) < 0 ||
-        add_region(m, clint_region(m->clint, VIRT_CLINT_BASE)) < 0 ||
+    if (add_region(m, clint_region(m->clint, VIRT_CLINT_BASE)) < 0 ||
         add_region(m, uart16550_region(m->uart, VIRT_UART0_BASE)) < 0 ||
         add_region(m, syscon_region(m->syscon, VIRT_TEST_BASE)) < 0 ||
         add_region(m, goldfish_rtc_region(m->rtc, VIRT_RTC_BASE)) < 0)
+        return -EINVAL;
+    if (board_has_pci(m->cfg) && create_pci(m) < 0)
         return -EINVAL;
     return create_virtio_devices(m);
 }
@@ -464,12 +550,16 @@ static int load_images(struct rv_board *m, uint64_t *entry, uint64_t *fdt_addr,
         .ram_base = m->ram.base,
         .ram_size = m->ram.size,
         .nharts = 1,
-        .isa = RV_ISA_STRING,
+        .isa = cfg->aia ? RV_ISA_STRING_AIA : RV_ISA_STRING,
         .bootargs = cfg->append ? cfg->append : "",
         .initrd_start = initrd_start,
         .initrd_end = initrd_end,
         .virtio_slots = m->mmio_slots_planned,
+        .aia = cfg->aia,
     };
+    struct pci_host_config pc = pci_layout(m);
+    if (board_has_pci(cfg))
+        fc.pci = &pc;
     size_t fdt_size;
     void *fdt = rv_fdt_build(&fc, &fdt_size);
     if (!fdt)
@@ -498,6 +588,7 @@ void rv_board_destroy(struct rv_board *m)
         return;
     for (int i = 0; i < m->virtio_count; i++) {
         virtio_mmio_free(m->virtio[i].mmio);
+        virtio_pci_free(m->virtio[i].pci);
         m->virtio[i].type->destroy(m->virtio[i].state);
     }
     /* The UART was attached first and is the stdio console's frontend again once every
@@ -505,10 +596,10 @@ void rv_board_destroy(struct rv_board *m)
     if (m->console)
         stdio_console_attach(m->console, (struct char_frontend){0});
     m->virtio_count = 0;
+    pci_host_free(m->pci);
     if (m->hart)
         rv_cpu_free(m->hart);
-    if (m->plic)
-        plic_free(m->plic);
+    rv_irqchip_destroy(&m->irqchip);
     if (m->clint)
         clint_free(m->clint);
     if (m->uart)

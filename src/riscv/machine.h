@@ -28,6 +28,7 @@ struct rv_machine_config {
      * not name one. */
     const struct device_list *devices;
     int default_transport;  /* enum virtio_transport_kind: MMIO or PCI */
+    bool aia;               /* --irqchip aia: APLIC + IMSIC instead of the PLIC */
 };
 
 /*

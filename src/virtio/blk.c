@@ -36,6 +36,7 @@ struct blk_req {
 };
 
 struct virtio_blk {
+    struct log_limit log;        /* log-once state of this instance */
     struct virtio_device vdev;
     struct block_device *bd;
     uint64_t capacity;          /* sectors */
@@ -112,8 +113,9 @@ static void req_done(struct block_io *io, int result)
     struct blk_req *r = io->opaque;
     struct virtio_blk *b = r->blk;
     if (result < 0)
-        log_once(LOG_WARN, "virtio-blk", "%s: host I/O error (%s): IOERR to the guest",
-                 block_path(b->bd), strerror(-result));
+        log_once_in(&b->log, LOG_WARN, "virtio-blk",
+                    "%s: host I/O error (%s): IOERR to the guest", block_path(b->bd),
+                    strerror(-result));
     if (result == 0 && r->range_next < r->range_count) {
         submit_range(r);
         block_unplug(b->bd);
@@ -140,11 +142,11 @@ static bool in_range(const struct virtio_blk *b, uint64_t sector, uint64_t bytes
     return sector <= b->capacity && n <= b->capacity - sector;
 }
 
-#define REJECT(st, ...)                                         \
-    do {                                                        \
-        log_once(LOG_WARN, "virtio-blk", __VA_ARGS__);          \
-        finish(b, q, e, status, st);                            \
-        return;                                                 \
+#define REJECT(st, ...)                                             \
+    do {                                                            \
+        log_once_in(&b->log, LOG_WARN, "virtio-blk", __VA_ARGS__);  \
+        finish(b, q, e, status, st);                                \
+        return;                                                     \
     } while (0)
 
 /* DISCARD and WRITE_ZEROES: ranges after the header, all checked before any is run. */
@@ -247,8 +249,8 @@ static void handle(struct virtio_blk *b, unsigned q, struct virtq_elem *e)
     b->stats.requests++;
     if (e->in_len == 0) {
         /* No byte to put a status in: all we can do is hand the chain back. */
-        log_once(LOG_WARN, "virtio-blk", "request without a writable status byte: returned "
-                 "unanswered");
+        log_once_in(&b->log, LOG_WARN, "virtio-blk",
+                    "request without a writable status byte: returned unanswered");
         b->stats.no_status++;
         virtq_push(&b->vdev.queues[q], e, 0);
         virtio_queue_kick_guest(&b->vdev, q);

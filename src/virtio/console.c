@@ -560,10 +560,12 @@ static void *port_parse(struct dev_opts *o, char *why, size_t len)
     const struct dev_opt *name = dev_opts_take(o, "name", &dup);
     const struct dev_opt *to = dev_opts_take(o, "to", &dup);
     const char *n = name ? name->value : NULL, *what = to ? to->value : NULL;
-    if (!name && !to && o->count == 1 && o->items[0].value) {
-        o->items[0].used = true;
-        n = o->items[0].key;
-        what = o->items[0].value;
+    const struct dev_opt *only = dev_opts_leftover(o);
+    if (!name && !to && only && only->value) {
+        /* NAME=WHAT: the one item transport= and addr= left over. */
+        n = only->key;
+        what = only->value;
+        ((struct dev_opt *)only)->used = true;
     }
     if (dup || !n || !what) {
         snprintf(why, len, "use NAME=stdio|pty|unix:PATH");

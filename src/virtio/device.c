@@ -14,7 +14,7 @@
 
 enum complaint {
     C_STATUS_CLEAR, C_FEATURES_REFUSED, C_DRIVER_OK_EARLY, C_FEATURES_LATE, C_FEATURES_SEL,
-    C_QUEUE_FROZEN, C_NOTIFY_NOQUEUE, C_NOTIFY_EARLY, C_CONFIG_RANGE, C_CONFIG_RO,
+    C_QUEUE_FROZEN, C_QUEUE_ABSENT, C_NOTIFY_NOQUEUE, C_NOTIFY_EARLY, C_CONFIG_RANGE, C_CONFIG_RO,
     C_NEEDS_RESET, C_FAILED,
 };
 
@@ -66,10 +66,10 @@ void virtio_device_cleanup(struct virtio_device *dev)
     dev->num_queues = 0;
 }
 
-static void interrupt(struct virtio_device *dev, uint32_t reason)
+static void interrupt(struct virtio_device *dev, uint32_t reason, unsigned queue)
 {
     if (dev->transport.interrupt)
-        dev->transport.interrupt(dev->transport.opaque, reason);
+        dev->transport.interrupt(dev->transport.opaque, reason, queue);
 }
 
 void virtio_device_reset(struct virtio_device *dev)
@@ -100,6 +100,12 @@ static bool features_acceptable(struct virtio_device *dev)
         complain(dev, C_FEATURES_REFUSED,
                  "driver did not accept VIRTIO_F_VERSION_1 (legacy is not supported): "
                  "FEATURES_OK refused");
+        return false;
+    }
+    if (dev->ops && dev->ops->validate_features &&
+        !dev->ops->validate_features(dev, dev->guest_features)) {
+        complain(dev, C_FEATURES_REFUSED, "device refused the features 0x%llx: FEATURES_OK "
+                 "refused", (unsigned long long)dev->guest_features);
         return false;
     }
     return true;
@@ -161,10 +167,12 @@ void virtio_set_driver_features(struct virtio_device *dev, unsigned sel, uint32_
     dev->guest_features |= (uint64_t)value << shift;
 }
 
-bool virtio_queue_writable(struct virtio_device *dev, unsigned q)
+static bool queue_writable(struct virtio_device *dev, unsigned q)
 {
-    if (q >= dev->num_queues)
+    if (q >= dev->num_queues) {
+        complain(dev, C_QUEUE_ABSENT, "queue %u set up, which does not exist: ignored", q);
         return false;
+    }
     if (dev->status & VIRTIO_STATUS_DRIVER_OK) {
         complain(dev, C_QUEUE_FROZEN, "queue %u reconfigured after DRIVER_OK: ignored", q);
         return false;
@@ -174,6 +182,45 @@ bool virtio_queue_writable(struct virtio_device *dev, unsigned q)
         return false;
     }
     return true;
+}
+
+int virtio_queue_set_size(struct virtio_device *dev, unsigned q, uint32_t size)
+{
+    if (!queue_writable(dev, q))
+        return -EBUSY;
+    /* Checked when the queue is enabled; keep it in range of the 16-bit field. */
+    dev->queues[q].size = size > VIRTQ_MAX_SIZE ? 0 : (uint16_t)size;
+    return 0;
+}
+
+static uint64_t *area_field(struct virtq *vq, enum virtq_area area)
+{
+    switch (area) {
+    case VIRTQ_AREA_DESC: return &vq->desc_gpa;
+    case VIRTQ_AREA_DRIVER: return &vq->avail_gpa;
+    case VIRTQ_AREA_DEVICE: return &vq->used_gpa;
+    }
+    return NULL;
+}
+
+int virtio_queue_set_area(struct virtio_device *dev, unsigned q, enum virtq_area area,
+                          uint64_t gpa)
+{
+    if (!queue_writable(dev, q))
+        return -EBUSY;
+    uint64_t *field = area_field(&dev->queues[q], area);
+    if (!field)
+        return -EINVAL;
+    *field = gpa;
+    return 0;
+}
+
+uint64_t virtio_queue_area(const struct virtio_device *dev, unsigned q, enum virtq_area area)
+{
+    if (q >= dev->num_queues)
+        return 0;
+    uint64_t *field = area_field((struct virtq *)&dev->queues[q], area);
+    return field ? *field : 0;
 }
 
 int virtio_queue_set_ready(struct virtio_device *dev, unsigned q, bool ready)
@@ -263,7 +310,7 @@ int virtio_pop(struct virtio_device *dev, unsigned q, struct virtq_elem **elem)
 void virtio_queue_kick_guest(struct virtio_device *dev, unsigned q)
 {
     if (q < dev->num_queues && virtq_should_notify(&dev->queues[q]))
-        interrupt(dev, VIRTIO_INT_USED);
+        interrupt(dev, VIRTIO_INT_USED, q);
 }
 
 void virtio_complete(struct virtio_device *dev, unsigned q, struct virtq_elem *elem,
@@ -281,7 +328,7 @@ void virtio_config_changed(struct virtio_device *dev)
 {
     dev->config_generation++;
     if (dev->status & VIRTIO_STATUS_DRIVER_OK)
-        interrupt(dev, VIRTIO_INT_CONFIG);
+        interrupt(dev, VIRTIO_INT_CONFIG, VIRTIO_NO_QUEUE);
 }
 
 void virtio_needs_reset(struct virtio_device *dev)
@@ -291,7 +338,7 @@ void virtio_needs_reset(struct virtio_device *dev)
         return;
     dev->status |= VIRTIO_STATUS_NEEDS_RESET;
     if (dev->status & VIRTIO_STATUS_DRIVER_OK)
-        interrupt(dev, VIRTIO_INT_CONFIG);
+        interrupt(dev, VIRTIO_INT_CONFIG, VIRTIO_NO_QUEUE);
 }
 
 void virtio_device_dump(const struct virtio_device *dev)

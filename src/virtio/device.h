@@ -53,12 +53,21 @@ struct virtio_device_ops {
     /* Optional: the driver wrote the config space (offset + size <= config_len). The core
      * has already stored the bytes in dev->config; the device validates and reacts. */
     void (*config_write)(struct virtio_device *dev, uint32_t offset, unsigned size);
+    /* Optional: the driver asks for FEATURES_OK with `features` (all offered, VERSION_1
+     * among them). Return false to refuse a combination the device cannot honour (the
+     * driver then sees FEATURES_OK clear). */
+    bool (*validate_features)(struct virtio_device *dev, uint64_t features);
 };
+
+/* The queue argument of an interrupt that is not about one queue (config change). */
+#define VIRTIO_NO_QUEUE 0xffffu
 
 /* Filled in by the transport: how the core raises an interrupt or tells it of a reset. */
 struct virtio_transport {
     void *opaque;
-    void (*interrupt)(void *opaque, uint32_t reason);   /* VIRTIO_INT_* */
+    /* VIRTIO_INT_USED for `queue`, or VIRTIO_INT_CONFIG with VIRTIO_NO_QUEUE: the queue
+     * lets a transport pick a vector (virtio-pci MSI-X); virtio-mmio has one line. */
+    void (*interrupt)(void *opaque, uint32_t reason, unsigned queue);
     void (*reset)(void *opaque);                         /* after a device reset */
 };
 
@@ -98,8 +107,17 @@ void virtio_device_cleanup(struct virtio_device *dev);
 void virtio_set_status(struct virtio_device *dev, uint8_t status);
 uint64_t virtio_get_features(const struct virtio_device *dev, unsigned sel);   /* 32 bits */
 void virtio_set_driver_features(struct virtio_device *dev, unsigned sel, uint32_t value);
-/* Whether queue registers may change: not after DRIVER_OK, not while the queue is ready. */
-bool virtio_queue_writable(struct virtio_device *dev, unsigned q);
+/*
+ * Queue setup, the same for every transport: each setter checks that queue q exists and
+ * may change (not after DRIVER_OK, not while enabled) and logs once otherwise. Sizes and
+ * addresses are checked as a whole when the queue is enabled.
+ */
+enum virtq_area { VIRTQ_AREA_DESC, VIRTQ_AREA_DRIVER, VIRTQ_AREA_DEVICE };
+int virtio_queue_set_size(struct virtio_device *dev, unsigned q, uint32_t size);
+int virtio_queue_set_area(struct virtio_device *dev, unsigned q, enum virtq_area area,
+                          uint64_t gpa);
+/* The programmed address of an area (0 for an absent queue). */
+uint64_t virtio_queue_area(const struct virtio_device *dev, unsigned q, enum virtq_area area);
 /* Validates and starts (ready = true) or stops queue q. Returns 0 or -EINVAL. */
 int virtio_queue_set_ready(struct virtio_device *dev, unsigned q, bool ready);
 void virtio_queue_notified(struct virtio_device *dev, unsigned q);

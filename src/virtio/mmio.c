@@ -30,7 +30,7 @@ static void update_irq(struct virtio_mmio *t)
     irq_set(&t->irq, t->interrupt_status != 0);
 }
 
-static void on_interrupt(void *opaque, uint32_t reason)
+static void on_interrupt(void *opaque, uint32_t reason, unsigned queue)
 {
     struct virtio_mmio *t = opaque;
     t->interrupt_status |= reason & (VIRTIO_INT_USED | VIRTIO_INT_CONFIG);
@@ -140,37 +140,13 @@ uint64_t virtio_mmio_read(void *opaque, uint64_t offset, unsigned size)
     }
 }
 
-/* Queue layout registers: only for an existing queue, before DRIVER_OK, while not ready. */
-static void write_queue_reg(struct virtio_mmio *t, uint64_t offset, uint32_t v)
+/* A queue address register pair: the half written replaces that half of the address. */
+static void write_queue_area(struct virtio_mmio *t, enum virtq_area area, bool high, uint32_t v)
 {
-    struct virtq *vq = selected(t);
-    if (!vq) {
-        complain(t, C_NOQUEUE, "%s: queue register 0x%llx written for absent queue %u",
-                 t->dev->name, (unsigned long long)offset, t->queue_sel);
-        return;
-    }
-    if (!virtio_queue_writable(t->dev, t->queue_sel))
-        return;
-    switch (offset) {
-    case VIRTIO_MMIO_QUEUE_NUM:
-        /* Checked when the queue is enabled; keep it in range of the 16-bit field. */
-        vq->size = v > VIRTQ_MAX_SIZE ? 0 : (uint16_t)v;
-        break;
-    case VIRTIO_MMIO_QUEUE_DESC_LOW: vq->desc_gpa = (vq->desc_gpa & ~0xffffffffULL) | v; break;
-    case VIRTIO_MMIO_QUEUE_DESC_HIGH:
-        vq->desc_gpa = (vq->desc_gpa & 0xffffffffULL) | (uint64_t)v << 32;
-        break;
-    case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
-        vq->avail_gpa = (vq->avail_gpa & ~0xffffffffULL) | v;
-        break;
-    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
-        vq->avail_gpa = (vq->avail_gpa & 0xffffffffULL) | (uint64_t)v << 32;
-        break;
-    case VIRTIO_MMIO_QUEUE_DEVICE_LOW: vq->used_gpa = (vq->used_gpa & ~0xffffffffULL) | v; break;
-    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
-        vq->used_gpa = (vq->used_gpa & 0xffffffffULL) | (uint64_t)v << 32;
-        break;
-    }
+    uint64_t old = virtio_queue_area(t->dev, t->queue_sel, area);
+    uint64_t gpa = high ? (old & 0xffffffffULL) | (uint64_t)v << 32
+                        : (old & ~0xffffffffULL) | v;
+    virtio_queue_set_area(t->dev, t->queue_sel, area, gpa);
 }
 
 void virtio_mmio_write(void *opaque, uint64_t offset, uint64_t value, unsigned size)
@@ -197,15 +173,13 @@ void virtio_mmio_write(void *opaque, uint64_t offset, uint64_t value, unsigned s
     case VIRTIO_MMIO_DRIVER_FEATURES: virtio_set_driver_features(dev, t->driver_features_sel, v); break;
     case VIRTIO_MMIO_DRIVER_FEATURES_SEL: t->driver_features_sel = v; break;
     case VIRTIO_MMIO_QUEUE_SEL: t->queue_sel = v; break;
-    case VIRTIO_MMIO_QUEUE_NUM:
-    case VIRTIO_MMIO_QUEUE_DESC_LOW:
-    case VIRTIO_MMIO_QUEUE_DESC_HIGH:
-    case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
-    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
-    case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
-    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
-        write_queue_reg(t, offset, v);
-        break;
+    case VIRTIO_MMIO_QUEUE_NUM: virtio_queue_set_size(dev, t->queue_sel, v); break;
+    case VIRTIO_MMIO_QUEUE_DESC_LOW: write_queue_area(t, VIRTQ_AREA_DESC, false, v); break;
+    case VIRTIO_MMIO_QUEUE_DESC_HIGH: write_queue_area(t, VIRTQ_AREA_DESC, true, v); break;
+    case VIRTIO_MMIO_QUEUE_DRIVER_LOW: write_queue_area(t, VIRTQ_AREA_DRIVER, false, v); break;
+    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH: write_queue_area(t, VIRTQ_AREA_DRIVER, true, v); break;
+    case VIRTIO_MMIO_QUEUE_DEVICE_LOW: write_queue_area(t, VIRTQ_AREA_DEVICE, false, v); break;
+    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: write_queue_area(t, VIRTQ_AREA_DEVICE, true, v); break;
     case VIRTIO_MMIO_QUEUE_READY:
         if (!selected(t)) {
             complain(t, C_NOQUEUE, "%s: QueueReady written for absent queue %u", dev->name,

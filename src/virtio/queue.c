@@ -95,6 +95,14 @@ int virtq_init(struct virtq *vq, const struct guest_mem *mem, uint16_t max_size,
 
 void virtq_cleanup(struct virtq *vq)
 {
+    for (unsigned c = 0; c < VIRTQ_POOL_CLASSES; c++) {
+        while (vq->pool[c]) {
+            struct virtq_elem *e = vq->pool[c];
+            vq->pool[c] = e->next_free;
+            free(e);
+        }
+        vq->pooled[c] = 0;
+    }
     free(vq->scratch_iov);
     free(vq->scratch_gpa);
     free(vq->scratch_write);
@@ -274,13 +282,55 @@ static int walk_chain(struct virtq *vq, uint16_t head, unsigned *nbuf, uint64_t 
     return -1;
 }
 
+static unsigned size_class(unsigned n)
+{
+    unsigned c = 0;
+    while ((1u << c) < n)
+        c++;
+    return c;
+}
+
+/* An element with room for n iovecs (and as many guest addresses), from the pool. */
+static struct virtq_elem *elem_get(struct virtq *vq, unsigned n)
+{
+    unsigned c = size_class(n);
+    if (c >= VIRTQ_POOL_CLASSES)
+        return NULL;
+    struct virtq_elem *e = vq->pool[c];
+    if (e) {
+        vq->pool[c] = e->next_free;
+        vq->pooled[c]--;
+    } else {
+        size_t cap = (size_t)1 << c;
+        e = malloc(sizeof(*e) + cap * (sizeof(struct iovec) + sizeof(uint64_t)));
+        if (!e)
+            return NULL;
+        e->size_class = c;
+    }
+    e->next_free = NULL;
+    e->iov = (struct iovec *)(e + 1);
+    e->in_gpa = (uint64_t *)(e->iov + ((size_t)1 << c));
+    return e;
+}
+
+static void elem_put(struct virtq *vq, struct virtq_elem *e)
+{
+    unsigned c = e->size_class;
+    if (c >= VIRTQ_POOL_CLASSES || vq->pooled[c] >= VIRTQ_POOL_PER_CLASS) {
+        free(e);
+        return;
+    }
+    e->next_free = vq->pool[c];
+    vq->pool[c] = e;
+    vq->pooled[c]++;
+}
+
 static struct virtq_elem *make_elem(struct virtq *vq, uint16_t head, unsigned n)
 {
     unsigned in_num = 0;
     for (unsigned i = 0; i < n; i++)
         in_num += vq->scratch_write[i];
-    struct virtq_elem *e = malloc(sizeof(*e) + n * sizeof(struct iovec) +
-                                  in_num * sizeof(uint64_t));
+    struct virtq_elem *e = elem_get(vq, n);
     if (!e)
         return NULL;
     e->head = head;
@@ -288,8 +338,6 @@ static struct virtq_elem *make_elem(struct virtq *vq, uint16_t head, unsigned n)
     e->out_num = n - in_num;
     e->in_num = in_num;
     e->out_len = e->in_len = 0;
-    e->iov = (struct iovec *)(e + 1);
-    e->in_gpa = (uint64_t *)(e->iov + n);
     for (unsigned i = 0; i < n; i++) {
         e->iov[i] = vq->scratch_iov[i];
         if (vq->scratch_write[i]) {
@@ -349,7 +397,7 @@ void virtq_drop(struct virtq *vq, struct virtq_elem *elem)
         return;
     if (elem->epoch == vq->epoch && vq->inflight)
         vq->inflight--;
-    free(elem);
+    elem_put(vq, elem);
 }
 
 void virtq_push(struct virtq *vq, struct virtq_elem *elem, uint32_t written)

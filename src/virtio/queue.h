@@ -61,7 +61,15 @@ struct virtq_elem {
     uint64_t out_len, in_len;   /* bytes in each part */
     struct iovec *iov;
     uint64_t *in_gpa;           /* guest address of each writable iovec (dirty reporting) */
+    /* The queue's element pool: room for 1 << size_class iovecs; next free element. */
+    unsigned size_class;
+    struct virtq_elem *next_free;
 };
+
+/* Freed elements are kept per size class (powers of two up to VIRTQ_MAX_SIZE iovecs) for
+ * the next pop, so a steady stream of requests allocates nothing. */
+#define VIRTQ_POOL_CLASSES 16
+#define VIRTQ_POOL_PER_CLASS 64
 
 struct virtq {
     /* Set up by the transport before virtq_enable(); read-only afterwards. */
@@ -91,6 +99,8 @@ struct virtq {
     unsigned inflight;          /* popped, not yet completed */
     unsigned long errors[VIRTQ_ERR_COUNT];
     uint32_t logged;            /* one bit per virtq_error: log once per queue and kind */
+    struct virtq_elem *pool[VIRTQ_POOL_CLASSES];
+    unsigned pooled[VIRTQ_POOL_CLASSES];
     struct iovec *scratch_iov;  /* walk buffers, max_size entries each */
     uint64_t *scratch_gpa;
     uint8_t *scratch_write;
@@ -124,10 +134,10 @@ int virtq_pop(struct virtq *vq, struct virtq_elem **out);
 /*
  * Completes a request: `written` bytes (clamped to in_len) were written at the start of
  * the writable part; they are reported through guest_mem_dirty. The used element is
- * published before used.idx. Frees elem. A request from before a reset is just freed.
+ * published before used.idx. Gives elem back to the queue's pool. A request from before a reset is just freed.
  */
 void virtq_push(struct virtq *vq, struct virtq_elem *elem, uint32_t written);
-/* Frees a popped request without completing it (only for a device being reset). */
+/* Gives a popped request back without completing it (only for a device being reset). */
 void virtq_drop(struct virtq *vq, struct virtq_elem *elem);
 /* True if the driver should get a used-buffer interrupt for what was pushed since the
  * last one (EVENT_IDX / NO_INTERRUPT honoured); records that it got one. */

@@ -10,6 +10,7 @@
 #include "virtio/rate_limit.h"
 
 struct virtio_rng {
+    struct log_limit log;        /* log-once state of this instance */
     struct virtio_device vdev;
     struct entropy_source source;
     struct rate_limit limit;
@@ -32,8 +33,9 @@ static uint32_t fill(struct virtio_rng *r, struct virtq_elem *e, uint32_t want)
             ssize_t n = r->source.read(r->source.opaque, (uint8_t *)iov->iov_base + got,
                                        part - got);
             if (n <= 0) {
-                log_once(LOG_WARN, "virtio-rng", "entropy source failed (%d): short request",
-                         (int)n);
+                log_once_in(&r->log, LOG_WARN, "virtio-rng",
+                            "entropy source failed (%d): short request",
+                            (int)n);
                 return done + (uint32_t)got;
             }
             got += (size_t)n;
@@ -54,7 +56,8 @@ static void process(struct virtio_rng *r)
         if (!e && !virtio_pop(dev, 0, &e))
             break;
         if (e->out_num) {
-            log_once(LOG_WARN, "virtio-rng", "request with driver-readable buffers: failed");
+            log_once_in(&r->log, LOG_WARN, "virtio-rng",
+                        "request with driver-readable buffers: failed");
             virtq_push(vq, e, 0);
             pushed = true;
             continue;

@@ -79,6 +79,19 @@ expect_usage rng-empty-value run --rng=
 expect_usage rng-twice run --rng --rng
 expect_usage rng-rate-overflow run --rng rate=99999999999999999999
 expect_usage console-bad-value run --console hvc
+expect_usage transport-bad-value run --transport virtio
+expect_usage transport-missing-value run --transport
+# transport= and addr= on a device: bad values, a slot twice, addr= off PCI, too many.
+expect_usage device-transport-bad run --rng transport=usb
+expect_usage device-transport-empty run --rng transport=
+expect_usage device-addr-zero run --rng transport=pci,addr=0
+expect_usage device-addr-too-big run --rng transport=pci,addr=32
+expect_usage device-addr-not-number run --rng transport=pci,addr=three
+expect_usage device-addr-twice-in-one run --rng transport=pci,addr=3,addr=4
+expect_usage device-addr-without-pci run --rng addr=3
+expect_usage device-addr-taken-twice run --transport pci --rng addr=3 --port a=pty,addr=3
+expect_usage irqchip-bad-value run --irqchip apic
+expect_usage irqchip-missing-value run --irqchip
 expect_usage port-no-equals run --port foo
 expect_usage port-bad-name run --port 'bad name=pty'
 expect_usage port-path-in-name run --port ../x=pty
@@ -118,9 +131,16 @@ expect_usage disk-option-twice run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,ro
 expect_usage disk-no-path run --bios "$tmp/fw.bin" --disk ",ro"
 expect_usage disk-no-value run --disk
 expect_usage disk-same-image-twice run --bios "$tmp/fw.bin" --disk "$tmp/disk.img" --disk "$tmp/disk.img"
+# Nine disks do not fit the 8 virtio-mmio slots; seventeen are more than --disk takes.
 many=()
-for i in 1 2 3 4 5 6 7 8; do many+=(--disk "$tmp/disk.img,ro"); done
+for i in 1 2 3 4 5 6 7 8 9; do many+=(--disk "$tmp/disk.img,ro"); done
+expect_usage disk-too-many-for-mmio run --bios "$tmp/fw.bin" "${many[@]}"
+many=()
+for i in $(seq 17); do many+=(--disk "$tmp/disk.img,ro,transport=pci"); done
 expect_usage disk-too-many run --bios "$tmp/fw.bin" "${many[@]}"
+# The same slot named by a disk and the rng: refused before any image is opened.
+expect_usage disk-addr-taken run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,transport=pci,addr=4" \
+    --rng transport=pci,addr=4
 
 # A firmware that powers the machine off at once (sifive,test 0x5555 at 0x100000): a run
 # that reaches it opened its disks fine.
@@ -192,7 +212,7 @@ wait "$holder" 2>/dev/null
 expect_runs disk-unlocked-after-exit run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
 
 for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
-    --disk --share --verbose --help; do
+    --disk --share --transport --irqchip --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"
     else

@@ -7,8 +7,10 @@
 #                              the others (make fuzz)
 #
 # Targets: fuzz_virtio.c (core, transport, rng, walker), fuzz_virtio_blk.c (virtio-blk
-# and the raw-file backend on a temporary image) and fuzz_virtio_console.c (both console
-# shapes with host ends that come and go); the last two get half the time each and are
+# and the raw-file backend on a temporary image), fuzz_virtio_console.c (both console
+# shapes with host ends that come and go), fuzz_pci.c (PCI config space and BARs
+# behind the ECAM host bridge) and fuzz_virtio_pci.c (the virtio-pci transport in front of
+# virtio-rng); all but the first get half the time each, and some are
 # seeded from tests/fuzz/seeds/mk_NAME.py.
 # Prints "PASS fuzz.NAME", "FAIL fuzz.NAME (...)" or "SKIP fuzz.virtio: why".
 # The corpora are kept in build/fuzz/corpus-NAME; crashes go to build/fuzz/NAME-*.
@@ -38,6 +40,11 @@ blk_srcs="src/core/guest_mem.c src/core/log.c src/core/clock.c src/core/event_lo
       src/virtio/queue.c src/virtio/device.c src/virtio/mmio.c src/virtio/blk.c
       src/backend/block_file.c src/backend/block_uring.c src/backend/block_thread.c
       src/backend/block_overlay.c src/core/device_registry.c"
+
+pci_srcs="src/core/log.c src/core/mmio.c src/hw/pci.c src/hw/pci_host.c"
+virtio_pci_srcs="src/core/guest_mem.c src/core/log.c src/core/clock.c src/core/event_loop.c
+      src/virtio/queue.c src/virtio/device.c src/virtio/pci.c src/virtio/rng.c
+      src/virtio/rate_limit.c src/core/device_registry.c src/backend/entropy.c src/hw/pci.c"
 
 console_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
       src/virtio/mmio.c src/virtio/console.c src/core/device_registry.c src/core/clock.c
@@ -78,3 +85,5 @@ fuzz_target virtio "$secs" "$srcs" ""
 # virtio-blk reaches a real file through io_uring: fewer runs per second, a shorter share.
 fuzz_target virtio_blk $(( (secs + 1) / 2 )) "$blk_srcs" "-luring -lpthread"
 fuzz_target virtio_console $(( (secs + 1) / 2 )) "$console_srcs" ""
+fuzz_target pci $(( (secs + 1) / 2 )) "$pci_srcs" "-lfdt"
+fuzz_target virtio_pci $(( (secs + 1) / 2 )) "$virtio_pci_srcs" ""

@@ -21,6 +21,16 @@
 # KITE_GUEST_TESTS="name1 name2*" runs only the scripts whose names match (and skips the
 # interactive console tests unless "interactive" matches).
 # Then tests/guest/interactive.py drives the shell of a normal boot through the console.
+#
+# KITE_GUEST_ROUNDS="plic aia pci pci-aia" (the default) runs the tests once per machine
+# shape. plic: as the scripts say. aia: --irqchip aia on every kite command line (through
+# a wrapper, so the Python console tests get it too); the guest's kernel must have found the
+# APLIC and IMSIC. pci: --transport pci, so every VirtIO device sits behind the PCIe host
+# bridge (INTx); pci-aia: both, so they interrupt through MSI-X. The pci rounds run the
+# virtio_* scripts and virtio_console.py only, and each virtio_* script must report
+# transport-pci (and, under aia, transport-msix) from lib.sh's transport_checks. A round's
+# results are named guest.ROUND.NAME.CHECK and its logs guest-ROUND-NAME.console; the
+# guest finds the round in kite.round= on its command line.
 set -u
 cd "$(dirname "$0")/../.."
 KITE=${KITE:-build/kite}
@@ -80,18 +90,21 @@ run_kite() {
     rc=$?
 }
 
+# Set per round by the loop at the end: the kite to run, and how results and logs are named.
+round_kite=$KITE round=plic P=guest. TAG=
+
 run_one() {
     local script=$1 name log extra env_line work expected_rc=0
     name=$(basename "$script" .sh)
-    log=$LOG_DIR/guest-$name.console
+    log=$LOG_DIR/guest-$TAG$name.console
     host_kill_on= host_checks=
     unset -f host_setup host_verify 2>/dev/null
     [ -f "tests/guest/$name.host" ] && . "tests/guest/$name.host"
-    work="$LOG_DIR/guest work/$name"
+    work="$LOG_DIR/guest work/$TAG$name"
     rm -rf "$work"
     mkdir -p "$work"
     if declare -F host_setup > /dev/null && ! host_setup "$work" > "$work/setup.log" 2>&1; then
-        echo "FAIL guest.$name.host-setup ($(tail -n 3 "$work/setup.log" | tr '\n' ' '))"
+        echo "FAIL $P$name.host-setup ($(tail -n 3 "$work/setup.log" | tr '\n' ' '))"
         return
     fi
     # The line holds options as they would be typed: split it as the shell would.
@@ -103,68 +116,114 @@ run_one() {
     eval "envs=($env_line)"
     [ -n "$host_kill_on" ] && expected_rc=137
     start=$(date +%s.%N)
-    run_kite "$log" "$host_kill_on" env "${envs[@]}" "$KITE" run --kernel "$KITE_KERNEL" \
+    run_kite "$log" "$host_kill_on" env "${envs[@]}" "$round_kite" run --kernel "$KITE_KERNEL" \
         --initrd "$tmp/initrd" --bios "$KITE_BIOS" \
-        --append "console=ttyS0 kite.test=$name" "${args[@]}"
+        --append "console=ttyS0 kite.test=$name kite.round=$round" "${args[@]}"
     secs=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo "?")
-    echo "guest: $name: kite${extra:+ $extra} exited $rc after ${secs}s (console log: $log)"
+    echo "guest: $TAG$name: kite${extra:+ $extra} exited $rc after ${secs}s (console log: $log)"
 
     tr -d '\r' < "$log" > "$tmp/console"
     expected=$(grep -oE '^[[:space:]]*check[[:space:]]+[A-Za-z0-9._-]+' "$script" |
                awk '{print $2}' | sort -u)
     for check in $expected; do
         if grep -qE "^TEST $check PASS( |$)" "$tmp/console"; then
-            echo "PASS guest.$name.$check"
+            echo "PASS $P$name.$check"
         elif line=$(grep -m1 -E "^TEST $check FAIL" "$tmp/console"); then
-            echo "FAIL guest.$name.$check (${line#TEST $check FAIL })"
+            echo "FAIL $P$name.$check (${line#TEST $check FAIL })"
         else
-            echo "FAIL guest.$name.$check (no result line: see $log)"
+            echo "FAIL $P$name.$check (no result line: see $log)"
         fi
     done
     # A FAIL line for a check the script does not name literally still fails the run.
     grep -E '^TEST [^ ]+ FAIL' "$tmp/console" | while read -r _ check _ detail; do
-        echo "$expected" | grep -qx -- "$check" || echo "FAIL guest.$name.$check ($detail)"
+        echo "$expected" | grep -qx -- "$check" || echo "FAIL $P$name.$check ($detail)"
     done
     if grep -q '^TESTS DONE' "$tmp/console"; then
-        echo "PASS guest.$name.completed"
+        echo "PASS $P$name.completed"
     else
-        echo "FAIL guest.$name.completed (no TESTS DONE; exit $rc)"
+        echo "FAIL $P$name.completed (no TESTS DONE; exit $rc)"
     fi
     if grep -qE 'Kernel panic|Oops|BUG:|WARNING: CPU|Unable to handle kernel' "$tmp/console"; then
-        echo "FAIL guest.$name.kernel-clean ($(grep -m1 -E 'Kernel panic|Oops|BUG:|WARNING: CPU|Unable to handle' "$tmp/console"))"
+        echo "FAIL $P$name.kernel-clean ($(grep -m1 -E 'Kernel panic|Oops|BUG:|WARNING: CPU|Unable to handle' "$tmp/console"))"
     else
-        echo "PASS guest.$name.kernel-clean"
+        echo "PASS $P$name.kernel-clean"
     fi
     local what=poweroff-exits-0
     [ "$expected_rc" = 0 ] || what=sigkill-exits-$expected_rc
     if [ $rc -eq "$expected_rc" ]; then
-        echo "PASS guest.$name.$what"
+        echo "PASS $P$name.$what"
     else
-        echo "FAIL guest.$name.$what (exit $rc)"
+        echo "FAIL $P$name.$what (exit $rc)"
+    fi
+    case $round in
+    pci*)
+        # The round means nothing unless the devices really sat on PCI (and used MSI-X).
+        local want=transport-pci
+        [ "$round" = pci-aia ] && want="transport-pci transport-msix"
+        for check in $want; do
+            grep -qE "^TEST $check (PASS|FAIL)" "$tmp/console" ||
+                echo "FAIL $P$name.$check (no result line: the script must call transport_checks)"
+        done ;;
+    esac
+    if case $round in *aia) true ;; *) false ;; esac; then
+        # The round means nothing unless the guest really ran on the APLIC and IMSIC.
+        if grep -q 'riscv-imsic: .*per-CPU IDs' "$tmp/console" &&
+           grep -q 'riscv-aplic .*forwarded to MSI' "$tmp/console"; then
+            echo "PASS $P$name.irqchip-aia"
+        else
+            echo "FAIL $P$name.irqchip-aia (no riscv-imsic / riscv-aplic MSI lines on the console)"
+        fi
     fi
     if declare -F host_verify > /dev/null; then
         host_verify "$work" > "$work/verify.log" 2>&1
-        sed -n "s/^\(PASS\|FAIL\) /\1 guest.$name.host./p" "$work/verify.log"
+        sed -n "s/^\(PASS\|FAIL\) /\1 $P$name.host./p" "$work/verify.log"
         # Every check host_checks names must have reported.
         for check in ${host_checks:-}; do
             grep -qE "^(PASS|FAIL) $check( |$)" "$work/verify.log" ||
-                echo "FAIL guest.$name.host.$check (no result: see $work/verify.log)"
+                echo "FAIL $P$name.host.$check (no result: see $work/verify.log)"
         done
     fi
 }
 
-for script in tests/guest/*.sh; do
-    name=$(basename "$script" .sh)
-    case $name in run|lib) continue ;; esac
-    selected "$name" || continue
-    # A subshell: one test's host hooks never leak into the next.
-    (run_one "$script")
-done
+# A round's kite: the same binary with the round's options after the command word.
+kite_abs=$(cd "$(dirname "$KITE")" && pwd)/$(basename "$KITE")
+round_wrapper() {
+    local file=$tmp/kite-$1
+    shift
+    printf '#!/bin/sh\ncmd=$1\nshift\nexec "%s" "$cmd" %s "$@"\n' "$kite_abs" "$*" > "$file"
+    chmod +x "$file"
+    echo "$file"
+}
 
-selected interactive || exit 0
-python3 tests/guest/interactive.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
-    "$LOG_DIR/guest-interactive.console"
-python3 tests/guest/console_tty.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
-    "$LOG_DIR/guest-console-tty.console"
-python3 tests/guest/virtio_console.py "$KITE" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
-    "$LOG_DIR/guest-virtio-console.console"
+for round in ${KITE_GUEST_ROUNDS:-plic aia pci pci-aia}; do
+    case $round in
+    plic) round_kite=$KITE P=guest. TAG= ;;
+    aia) round_kite=$(round_wrapper aia --irqchip aia) P=guest.aia. TAG=aia- ;;
+    pci) round_kite=$(round_wrapper pci --transport pci) P=guest.pci. TAG=pci- ;;
+    pci-aia) round_kite=$(round_wrapper pci-aia --transport pci --irqchip aia)
+             P=guest.pci-aia. TAG=pci-aia- ;;
+    *) echo "FAIL guest.rounds (unknown round '$round')"; continue ;;
+    esac
+    for script in tests/guest/*.sh; do
+        name=$(basename "$script" .sh)
+        case $name in run|lib) continue ;; esac
+        selected "$name" || continue
+        # The pci rounds are about the VirtIO devices.
+        case $round in pci*) case $name in virtio_*) ;; *) continue ;; esac ;; esac
+        # A script that picks its interrupt controller or transport itself runs in the plic
+        # round only.
+        [ "$round" != plic ] &&
+            grep -qE '^#[[:space:]]*kite-args:.*--(irqchip|transport)' "$script" && continue
+        # A subshell: one test's host hooks never leak into the next.
+        (run_one "$script")
+    done
+
+    selected interactive || continue
+    pys="interactive console_tty virtio_console"
+    case $round in pci*) pys=virtio_console ;; esac
+    for py in $pys; do
+        log=$LOG_DIR/guest-$TAG${py//_/-}.console
+        python3 "tests/guest/$py.py" "$round_kite" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
+            "$log" | sed "s/^\(PASS\|FAIL\|SKIP\) guest\./\1 $P/"
+    done
+done

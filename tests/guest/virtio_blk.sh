@@ -106,4 +106,5 @@ check direct-small-io "md5 $got" eq "$got" "$want"
 bad=$(dmesg | grep -E -m1 'virtio.*(error|fail|broken)|I/O error|Buffer I/O|Oops|BUG:|WARNING:' || true)
 check dmesg-clean "${bad:-no block errors}" eq "$bad" ""
 sync
+transport_checks
 echo "TESTS DONE"

@@ -60,6 +60,7 @@ seq 4000000 4010000 | head -c 65536 > /tmp/k
 check flushed-write "64 KiB to /dev/vdc with fsync" dd if=/tmp/k of=/dev/vdc bs=64k conv=fsync
 bad=$(dmesg | grep -E -m1 'I/O error|Buffer I/O|EXT4-fs error|Oops|BUG:|WARNING:' || true)
 check dmesg-clean "${bad:-no block or filesystem errors}" eq "$bad" ""
+transport_checks
 echo "TESTS DONE"
 # The host kills kite when it sees this: the write above must be in the image.
 echo "KITE-KILL-NOW"

@@ -10,7 +10,7 @@ ids=$(cat /sys/bus/virtio/devices/*/device 2>/dev/null | tr '\n' ' ')
 check virtio-device-id "devices: ${ids:-none}" has "$ids" 0x0004
 dev=$(ls -d /sys/bus/virtio/devices/virtio* 2>/dev/null | head -n1)
 vendor=$(cat "$dev/vendor" 2>/dev/null)
-check virtio-vendor "vendor=$vendor (\"KITE\")" eq "$vendor" 0x4554494b
+check virtio-vendor "vendor=$vendor (want $(virtio_vendor))" eq "$vendor" "$(virtio_vendor)"
 drv=$(basename "$(readlink "$dev/driver" 2>/dev/null)" 2>/dev/null)
 check virtio-driver-bound "driver=${drv:-none}" eq "$drv" virtio_rng
 # Features the driver negotiated: bit 32 (VERSION_1) must be set; 28/29 (indirect, event
@@ -38,4 +38,5 @@ check hwrng-not-zero "zero bytes in 4096: $zeros" [ "$zeros" -lt 100 ]
 bad=$(dmesg | grep -E -m1 'virtio.*(error|fail|broken)|Oops|BUG:|WARNING:' || true)
 check dmesg-clean "${bad:-no virtio errors}" eq "$bad" ""
 
+transport_checks
 echo "TESTS DONE"

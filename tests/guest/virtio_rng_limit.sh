@@ -17,4 +17,5 @@ ms=$(( (t1 - t0) * 10 ))
 check limited-read-complete "read $n bytes" eq "$n" 6144
 check limited-read-slow "6 KiB took ${ms} ms (>= 2800 expected at 2 KiB/s)" num_between "$ms" 2800 60000
 
+transport_checks
 echo "TESTS DONE"

@@ -308,7 +308,7 @@ static void test_resume_short_transfer(void **state)
     struct iovec iov[2] = {{a, sizeof(a)}, {b, sizeof(b)}};
     struct block_io io = {.op = BLOCK_OP_WRITE, .offset = 0, .len = 1024, .iov = iov,
                           .iovcnt = 2, .progress = 500};
-    assert_int_equal(block_run_sync(f->bd, &io), 0);
+    assert_int_equal(block_run_sync((struct block_file *)f->bd, &io), 0);
     assert_int_equal(io.progress, 1024);
     uint8_t back[1024];
     read_file(f->path, 0, back, sizeof(back));

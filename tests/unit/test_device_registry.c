@@ -144,6 +144,12 @@ static void test_limits_and_checks(void **state)
     assert_int_not_equal(device_list_add(&l, port, "a=tcp:1", why, sizeof(why)), 0);
     assert_int_not_equal(device_list_add(&l, port, "a=unix:", why, sizeof(why)), 0);
     assert_int_equal(device_list_add(&l, port, "name=b,to=unix:/tmp/x", why, sizeof(why)), 0);
+    /* NAME=WHAT together with the common options, in either order. */
+    assert_int_equal(device_list_add(&l, port, "c=pty,transport=pci", why, sizeof(why)), 0);
+    assert_int_equal(l.items[l.count - 1].transport, TRANSPORT_PCI);
+    assert_int_equal(device_list_add(&l, port, "transport=pci,addr=4,d=pty", why, sizeof(why)), 0);
+    assert_int_equal(l.items[l.count - 1].pci_slot, 4);
+    assert_int_not_equal(device_list_add(&l, port, "e=pty,f=pty", why, sizeof(why)), 0);
     device_list_free(&l);
 }
 

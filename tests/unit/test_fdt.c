@@ -378,26 +378,88 @@ static void test_max_harts(void **state)
     free(fdt);
 }
 
+/* --irqchip aia: the node shapes of QEMU's -M virt,aia=aplic-imsic. */
+static void test_aia_controllers(void **state)
+{
+    (void)state;
+    struct rv_fdt_config cfg = base_config();
+    cfg.nharts = 2;
+    cfg.aia = true;
+    size_t size;
+    void *fdt = build_ok(&cfg, &size);
+    uint32_t intc0 = prop_u32(fdt, "/cpus/cpu@0/interrupt-controller", "phandle");
+    uint32_t intc1 = prop_u32(fdt, "/cpus/cpu@1/interrupt-controller", "phandle");
+    assert_true(fdt_path_offset(fdt, "/soc/plic@c000000") < 0);
+    int len;
+
+    const char *im = "/soc/imsics@24000000", *is = "/soc/imsics@28000000";
+    uint32_t m_irqs[] = {intc0, 11, intc1, 11}, s_irqs[] = {intc0, 9, intc1, 9};
+    assert_cells(fdt, im, "interrupts-extended", m_irqs, 4);
+    assert_cells(fdt, is, "interrupts-extended", s_irqs, 4);
+    for (int i = 0; i < 2; i++) {
+        const char *n = i ? is : im;
+        assert_str(fdt, n, "compatible", "riscv,imsics");
+        assert_reg(fdt, n, i ? 0x28000000 : 0x24000000, 2 * 0x1000);
+        assert_int_equal(prop_u32(fdt, n, "riscv,num-ids"), 255);
+        assert_int_equal(prop_u32(fdt, n, "#interrupt-cells"), 0);
+        prop(fdt, n, "msi-controller", &len);
+        assert_int_equal(len, 0);
+        prop(fdt, n, "interrupt-controller", &len);
+        assert_int_equal(len, 0);
+    }
+    uint32_t im_ph = prop_u32(fdt, im, "phandle"), is_ph = prop_u32(fdt, is, "phandle");
+
+    const char *am = "/soc/aplic@c000000", *as = "/soc/aplic@d000000";
+    uint32_t as_ph = prop_u32(fdt, as, "phandle");
+    assert_int_equal(fdt_node_offset_by_phandle(fdt, as_ph), node(fdt, as));
+    for (int i = 0; i < 2; i++) {
+        const char *n = i ? as : am;
+        assert_str(fdt, n, "compatible", "riscv,aplic");
+        assert_reg(fdt, n, i ? 0xd000000 : 0xc000000, 0x8000);
+        assert_int_equal(prop_u32(fdt, n, "riscv,num-sources"), 96);
+        assert_int_equal(prop_u32(fdt, n, "#interrupt-cells"), 2);
+        assert_int_equal(prop_u32(fdt, n, "msi-parent"), i ? is_ph : im_ph);
+    }
+    /* The root delegates every source to its one child, the S domain. */
+    assert_int_equal(prop_u32(fdt, am, "riscv,children"), as_ph);
+    uint32_t deleg[] = {as_ph, 1, 96};
+    assert_cells(fdt, am, "riscv,delegation", deleg, 3);
+    assert_null(fdt_getprop(fdt, node(fdt, as), "riscv,children", NULL));
+
+    /* Devices keep their source numbers, on the S domain, level-high. */
+    uint32_t uart_irq[] = {10, 4}, rtc_irq[] = {11, 4}, virtio7[] = {8, 4};
+    assert_cells(fdt, "/soc/serial@10000000", "interrupts", uart_irq, 2);
+    assert_cells(fdt, "/soc/rtc@101000", "interrupts", rtc_irq, 2);
+    assert_cells(fdt, "/soc/virtio_mmio@10008000", "interrupts", virtio7, 2);
+    assert_int_equal(prop_u32(fdt, "/soc/serial@10000000", "interrupt-parent"), as_ph);
+    assert_int_equal(prop_u32(fdt, "/soc/virtio_mmio@10008000", "interrupt-parent"), as_ph);
+    free(fdt);
+}
+
 static void test_dtc_accepts_it(void **state)
 {
     (void)state;
     if (system("command -v dtc >/dev/null 2>&1") != 0)
         skip();
-    struct rv_fdt_config cfg = base_config();
-    cfg.nharts = 2;
-    size_t size;
-    void *fdt = build_ok(&cfg, &size);
-    char tmpl[] = "/tmp/kite-test-fdt-XXXXXX";
-    int fd = mkstemp(tmpl);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, fdt, size), (ssize_t)size);
-    close(fd);
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "dtc -q -I dtb -O dts -o /dev/null %s", tmpl);
-    int rc = system(cmd);
-    unlink(tmpl);
-    free(fdt);
-    assert_int_equal(rc, 0);
+    /* Both interrupt controllers' trees. */
+    for (int aia = 0; aia < 2; aia++) {
+        struct rv_fdt_config cfg = base_config();
+        cfg.nharts = 2;
+        cfg.aia = aia;
+        size_t size;
+        void *fdt = build_ok(&cfg, &size);
+        char tmpl[] = "/tmp/kite-test-fdt-XXXXXX";
+        int fd = mkstemp(tmpl);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, fdt, size), (ssize_t)size);
+        close(fd);
+        char cmd[256];
+        snprintf(cmd, sizeof(cmd), "dtc -q -I dtb -O dts -o /dev/null %s", tmpl);
+        int rc = system(cmd);
+        unlink(tmpl);
+        free(fdt);
+        assert_int_equal(rc, 0);
+    }
 }
 
 int main(void)
@@ -411,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_optional_parts),
         cmocka_unit_test(test_bad_configs),
         cmocka_unit_test(test_max_harts),
+        cmocka_unit_test(test_aia_controllers),
         cmocka_unit_test(test_dtc_accepts_it),
     };
     return cmocka_run_group_tests_name("fdt", tests, NULL, NULL);

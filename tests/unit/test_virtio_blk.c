@@ -329,6 +329,143 @@ static void test_malformed_requests_complete(void **state)
     assert_int_equal(virtio_blk_device(f->blk)->queues[0].inflight, 0);
 }
 
+static unsigned count_lines(const char *log, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = log; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+/* A complaint is logged once per disk: the second disk's identical one is logged too. */
+static void test_log_once_per_disk(void **state)
+{
+    struct fix *f = *state;
+    struct sim_capture c;
+    sim_capture_start(&c);
+    assert_int_equal(do_request(f, 99, 0, 512, true), VIRTIO_BLK_S_UNSUPP);
+    assert_int_equal(do_request(f, 99, 0, 512, true), VIRTIO_BLK_S_UNSUPP);
+    char *log = sim_capture_end(&c);
+    assert_int_equal(count_lines(log, "request type 99 unsupported"), 1);
+    free(log);
+
+    /* A second disk on the same image, driven the same way. */
+    struct virtio_blk *first = f->blk;
+    virtio_mmio_free(f->d.t);
+    struct virtio_blk_config cfg = {.serial = "second"};
+    f->blk = virtio_blk_new(&f->ram.mem, f->bd, &cfg);
+    assert_non_null(f->blk);
+    sim_attach(&f->d, &f->ram, virtio_blk_device(f->blk));
+    assert_true(sim_negotiate(&f->d, sim_offered(&f->d)));
+    memset(sim_host(&f->ram, Q0), 0, HDR - Q0);     /* a fresh ring, as a new driver's */
+    assert_int_equal(sim_queue_setup(&f->d, 0, QSIZE, Q0), 1);
+    assert_true(sim_driver_ok(&f->d));
+    sim_capture_start(&c);
+    assert_int_equal(do_request(f, 99, 0, 512, true), VIRTIO_BLK_S_UNSUPP);
+    assert_int_equal(do_request(f, 99, 0, 512, true), VIRTIO_BLK_S_UNSUPP);
+    log = sim_capture_end(&c);
+    assert_int_equal(count_lines(log, "request type 99 unsupported"), 1);
+    free(log);
+    virtio_blk_free(first);
+}
+
+/*
+ * A second block backend, written here without touching blk.c: a RAM disk whose
+ * completions run from an event-loop timer (never inside submit, as block.h requires).
+ */
+struct ram_disk {
+    struct block_device base;
+    uint8_t data[CAPACITY * BLOCK_SECTOR];
+    struct block_io *done_list[8];
+    unsigned ndone, inflight, flushes;
+    struct event_loop *loop;
+    struct event_timer timer;
+};
+
+static uint64_t ram_size(const struct block_device *b)
+{
+    return sizeof(((const struct ram_disk *)b)->data);
+}
+static bool ram_ro(const struct block_device *b) { return false; }
+static const char *ram_path(const struct block_device *b) { return "ram"; }
+static unsigned ram_inflight(const struct block_device *b)
+{
+    return ((const struct ram_disk *)b)->inflight;
+}
+
+static void ram_fire(void *opaque)
+{
+    struct ram_disk *r = opaque;
+    unsigned n = r->ndone;
+    r->ndone = 0;
+    for (unsigned i = 0; i < n; i++) {
+        r->inflight--;
+        r->done_list[i]->done(r->done_list[i], 0);
+    }
+}
+
+static void ram_submit(struct block_device *b, struct block_io *io)
+{
+    struct ram_disk *r = (struct ram_disk *)b;
+    assert_true(r->ndone < 8);
+    uint64_t off = io->offset;
+    for (unsigned i = 0; i < io->iovcnt; i++) {
+        if (io->op == BLOCK_OP_READ)
+            memcpy(io->iov[i].iov_base, r->data + off, io->iov[i].iov_len);
+        else if (io->op == BLOCK_OP_WRITE)
+            memcpy(r->data + off, io->iov[i].iov_base, io->iov[i].iov_len);
+        off += io->iov[i].iov_len;
+    }
+    r->flushes += io->op == BLOCK_OP_FLUSH;
+    r->inflight++;
+    r->done_list[r->ndone++] = io;
+    event_timer_arm(&r->timer, 1);
+}
+
+static void ram_nop(struct block_device *b) {}
+static void ram_drain(struct block_device *b) { ram_fire(b); }
+static void ram_close(struct block_device *b)
+{
+    struct ram_disk *r = (struct ram_disk *)b;
+    event_loop_remove_timer(r->loop, &r->timer);
+    free(r);
+}
+
+static const struct block_ops ram_ops = {
+    .size = ram_size, .read_only = ram_ro, .path = ram_path, .engine_name = ram_path,
+    .submit = ram_submit, .unplug = ram_nop, .drain = ram_drain, .inflight = ram_inflight,
+    .close = ram_close,
+};
+
+static void test_second_backend(void **state)
+{
+    struct fix *f = *state;
+    struct ram_disk *r = calloc(1, sizeof(*r));
+    r->base.ops = &ram_ops;
+    r->loop = &f->loop;
+    r->timer = (struct event_timer){.fire = ram_fire, .opaque = r};
+    assert_int_equal(event_loop_add_timer(&f->loop, &r->timer), 0);
+    f->bd = &r->base;
+    f->blk = virtio_blk_new(&f->ram.mem, f->bd, NULL);
+    assert_non_null(f->blk);
+    sim_attach(&f->d, &f->ram, virtio_blk_device(f->blk));
+    assert_true(sim_negotiate(&f->d, sim_offered(&f->d)));
+    assert_int_equal(sim_queue_setup(&f->d, 0, QSIZE, Q0), 1);
+    assert_true(sim_driver_ok(&f->d));
+    uint64_t cap = (uint64_t)sim_rd(&f->d, 0x100 + 4) << 32 | sim_rd(&f->d, 0x100);
+    assert_int_equal(cap, CAPACITY);
+    memset(sim_host(&f->ram, DATA), 0x5a, 1024);
+    assert_int_equal(do_request(f, VIRTIO_BLK_T_OUT, 3, 1024, false), VIRTIO_BLK_S_OK);
+    assert_int_equal(r->data[3 * 512], 0x5a);
+    assert_int_equal(r->data[3 * 512 + 1023], 0x5a);
+    assert_int_equal(r->data[3 * 512 + 1024], 0);
+    memset(sim_host(&f->ram, DATA), 0, 1024);
+    assert_int_equal(do_request(f, VIRTIO_BLK_T_IN, 3, 1024, true), VIRTIO_BLK_S_OK);
+    assert_int_equal(((uint8_t *)sim_host(&f->ram, DATA))[1023], 0x5a);
+    assert_int_equal(do_request(f, VIRTIO_BLK_T_FLUSH, 0, 0, false), VIRTIO_BLK_S_OK);
+    assert_int_equal(r->flushes, 1);
+}
+
 static void test_bad_header_and_status(void **state)
 {
     struct fix *f = *state;
@@ -750,6 +887,8 @@ int main(void)
         T(test_write_flush_read_back),
         T(test_header_split_across_buffers),
         T(test_malformed_requests_complete),
+        T(test_log_once_per_disk),
+        cmocka_unit_test_setup_teardown(test_second_backend, setup_uring, teardown),
         T(test_bad_header_and_status),
         T(test_get_id),
         R(test_get_id_full_length_serial),

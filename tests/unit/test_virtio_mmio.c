@@ -33,6 +33,7 @@ struct echo {
     struct virtq_elem *held[8];
     unsigned nheld;
     unsigned resets, notifies, driver_oks, config_writes;
+    uint64_t refuse;            /* validate_features refuses any of these bits */
 };
 
 static void echo_notify(struct virtio_device *dev, unsigned q)
@@ -70,11 +71,17 @@ static void echo_config_write(struct virtio_device *dev, uint32_t offset, unsign
     ((struct echo *)dev->opaque)->config_writes++;
 }
 
+static bool echo_validate(struct virtio_device *dev, uint64_t features)
+{
+    return !(features & ((struct echo *)dev->opaque)->refuse);
+}
+
 static const struct virtio_device_ops echo_ops = {
     .queue_notify = echo_notify,
     .reset = echo_reset,
     .driver_ok = echo_driver_ok,
     .config_write = echo_config_write,
+    .validate_features = echo_validate,
 };
 
 static void echo_init(struct echo *e, struct sim_ram *ram, const char *name)
@@ -768,6 +775,66 @@ static void test_event_idx_through_transport(void **state)
     assert_int_equal(f->da.irq_raises, raises + 1);
 }
 
+/* The device's validate hook can refuse a combination of offered features. */
+static void test_features_ok_refused_by_device(void **state)
+{
+    struct fix *f = *state;
+    f->a.refuse = FEATURE_TEST;
+    struct sim_capture c;
+    sim_capture_start(&c);
+    bool ok = sim_negotiate(&f->da, (1ULL << VIRTIO_F_VERSION_1) | FEATURE_TEST);
+    char *log = capture(&c);
+    assert_false(ok);
+    assert_non_null(strstr(log, "device refused"));
+    free(log);
+    /* Without the refused bit the same device comes up. */
+    bring_up(&f->da, Q0);
+    assert_serves(&f->da, BUF);
+}
+
+/* Interrupts name their queue, so a transport can pick a vector per queue. */
+struct irq_record {
+    void (*inner)(void *opaque, uint32_t reason, unsigned queue);
+    void *inner_opaque;
+    uint32_t reason;
+    unsigned queue;
+    unsigned count;
+};
+
+static void record_interrupt(void *opaque, uint32_t reason, unsigned queue)
+{
+    struct irq_record *r = opaque;
+    r->reason = reason;
+    r->queue = queue;
+    r->count++;
+    r->inner(r->inner_opaque, reason, queue);
+}
+
+static void test_interrupt_names_queue(void **state)
+{
+    struct fix *f = *state;
+    assert_true(sim_negotiate(&f->da, 1ULL << VIRTIO_F_VERSION_1));
+    assert_int_equal(sim_queue_setup(&f->da, 0, 16, Q0), 1);
+    assert_int_equal(sim_queue_setup(&f->da, 1, 8, Q1), 1);
+    assert_true(sim_driver_ok(&f->da));
+    struct irq_record r = {.inner = f->a.dev.transport.interrupt,
+                           .inner_opaque = f->a.dev.transport.opaque};
+    f->a.dev.transport.interrupt = record_interrupt;
+    f->a.dev.transport.opaque = &r;
+    sim_set_desc(&f->da, 1, 0, BUF, 16, VIRTQ_DESC_F_WRITE, 0);
+    sim_post(&f->da, 1, 0);
+    sim_notify(&f->da, 1);
+    assert_int_equal(r.count, 1);
+    assert_int_equal(r.reason, VIRTIO_INT_USED);
+    assert_int_equal(r.queue, 1);
+    virtio_config_changed(&f->a.dev);
+    assert_int_equal(r.count, 2);
+    assert_int_equal(r.reason, VIRTIO_INT_CONFIG);
+    assert_int_equal(r.queue, VIRTIO_NO_QUEUE);
+    f->a.dev.transport.interrupt = r.inner;
+    f->a.dev.transport.opaque = r.inner_opaque;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -778,6 +845,8 @@ int main(void)
         T(test_register_layout_v2),
         T(test_undefined_offsets_logged_once),
         T(test_features_ok_refused_unoffered),
+        T(test_features_ok_refused_by_device),
+        T(test_interrupt_names_queue),
         T(test_features_ok_refused_high_word),
         T(test_features_ok_refused_legacy),
         T(test_features_frozen_after_features_ok),

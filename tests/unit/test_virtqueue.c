@@ -177,6 +177,54 @@ static void test_chain_readable_then_writable(void **state)
     assert_false(sim_reap(&f->d, 0, &id, &len));
 }
 
+/* Completed elements go back to the queue's pool: the next pop of a like-sized chain
+ * reuses one instead of allocating, and the pool never grows past its cap. */
+static void test_elements_reused_from_pool(void **state)
+{
+    struct fix *f = *state;
+    struct virtq_elem *first = NULL;
+    for (uint16_t i = 0; i < 3 * QSIZE; i++) {
+        sim_set_desc(&f->d, 0, i % QSIZE, BUF, 16, VIRTQ_DESC_F_WRITE, 0);
+        sim_post(&f->d, 0, i % QSIZE);
+        struct virtq_elem *e;
+        assert_int_equal(virtq_pop(&f->vq, &e), 1);
+        if (!first)
+            first = e;
+        assert_ptr_equal(e, first);         /* the same element every time */
+        assert_int_equal(e->in_len, 16);
+        virtq_push(&f->vq, e, 16);
+    }
+    /* A burst of QSIZE requests in flight, then all completed: the pool keeps them, up to
+     * its cap per size class. */
+    struct virtq_elem *held[QSIZE];
+    for (uint16_t i = 0; i < QSIZE; i++) {
+        sim_set_desc(&f->d, 0, i, BUF + 64 * i, 64, VIRTQ_DESC_F_WRITE, 0);
+        sim_post(&f->d, 0, i);
+    }
+    for (uint16_t i = 0; i < QSIZE; i++)
+        assert_int_equal(virtq_pop(&f->vq, &held[i]), 1);
+    for (uint16_t i = 0; i < QSIZE; i++)
+        virtq_push(&f->vq, held[i], 1);
+    unsigned pooled = 0;
+    for (unsigned c = 0; c < VIRTQ_POOL_CLASSES; c++) {
+        assert_true(f->vq.pooled[c] <= VIRTQ_POOL_PER_CLASS);
+        pooled += f->vq.pooled[c];
+    }
+    assert_int_equal(pooled, QSIZE);
+    /* A longer chain needs a larger element: its iovecs are all there. */
+    for (unsigned i = 0; i < 5; i++)
+        sim_set_desc(&f->d, 0, i, BUF + 64 * i, 64, VIRTQ_DESC_F_WRITE |
+                     (i < 4 ? VIRTQ_DESC_F_NEXT : 0), (uint16_t)(i + 1));
+    sim_post(&f->d, 0, 0);
+    struct virtq_elem *e;
+    assert_int_equal(virtq_pop(&f->vq, &e), 1);
+    assert_int_equal(e->in_num, 5);
+    for (unsigned i = 0; i < 5; i++)
+        assert_ptr_equal(e->iov[i].iov_base, sim_host(&f->ram, BUF + 64 * i));
+    virtq_push(&f->vq, e, 320);
+    assert_int_equal(f->ram.dirty_bytes, 3 * QSIZE * 16 + QSIZE + 320);
+}
+
 static void test_written_clamped_to_writable(void **state)
 {
     struct fix *f = *state;
@@ -691,6 +739,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
         T(test_chain_readable_then_writable),
+        T(test_elements_reused_from_pool),
         T(test_written_clamped_to_writable),
         T(test_chain_of_queue_size_accepted),
         T(test_indirect),
