@@ -41,6 +41,7 @@ struct fs_local {
     ino_t root_ino;
     enum fs_security security;
     unsigned nodes;
+    struct log_limit logged;
 };
 
 #define MAPPED_UID "user.kite.uid"
@@ -307,7 +308,8 @@ static int op_open(struct fs_device *fs, struct fs_node *n, uint32_t flags, stru
         return -ELOOP;
     } else if (n->type != S_IFREG || guest_type(l, n) != S_IFREG) {
         /* Device nodes, fifos and sockets are never opened on the host (CVE-2023-2861). */
-        log_once(LOG_WARN, "fs", "guest tried to open a special file: refused");
+        log_once_in(&l->logged, LOG_WARN, "fs", "guest tried to open a special file: "
+                    "refused");
         return -EACCES;
     }
     int r = reopen(n, hf);

@@ -77,17 +77,6 @@ struct fid {
 
 #define FID_BUCKETS 1024
 
-/* One complaint kind per bit: logged once per device instance. */
-enum p9_complaint {
-    BAD_SHORT,
-    BAD_SIZE,
-    BAD_NO_REPLY_ROOM,
-    BAD_UNKNOWN_TYPE,
-    BAD_FIDS,
-    BAD_DECODE,
-    BAD_NO_VERSION,
-};
-
 struct virtio_9p {
     struct virtio_device vdev;
     struct fs_device *fs;
@@ -98,16 +87,10 @@ struct virtio_9p {
     uint8_t *rep;               /* one reply being built (up to msize) */
     struct iovec *iov;          /* scratch slices of a chain, P9_QUEUE_SIZE entries */
     struct virtio_9p_stats stats;
-    uint32_t logged;
+    struct log_limit logged;    /* each complaint once per device */
 };
 
-#define COMPLAIN(p, kind, ...)                                                  \
-    do {                                                                        \
-        if (!((p)->logged & (1u << (kind)))) {                                  \
-            (p)->logged |= 1u << (kind);                                        \
-            log_warn("virtio-9p", __VA_ARGS__);                                 \
-        }                                                                       \
-    } while (0)
+#define COMPLAIN(p, ...) log_once_in(&(p)->logged, LOG_WARN, "virtio-9p", __VA_ARGS__)
 
 /* --- decoding: a cursor over the request's copy -------------------------------------- */
 
@@ -263,7 +246,7 @@ static struct fid *fid_new(struct virtio_9p *p, uint32_t id, int *err)
         return NULL;
     }
     if (p->nfids >= P9_MAX_FIDS) {
-        COMPLAIN(p, BAD_FIDS, "guest holds %u fids, the limit: further ones refused",
+        COMPLAIN(p, "guest holds %u fids, the limit: further ones refused",
                  P9_MAX_FIDS);
         *err = -ENFILE;
         return NULL;
@@ -1088,7 +1071,7 @@ static void op_flush(struct virtio_9p *p, struct req *r)
 static void dispatch(struct virtio_9p *p, struct req *r)
 {
     if (r->type != P9_TVERSION && !p->msize) {
-        COMPLAIN(p, BAD_NO_VERSION, "request type %u before Tversion: refused", r->type);
+        COMPLAIN(p, "request type %u before Tversion: refused", r->type);
         r->in.err = -EPROTO;
         return;
     }
@@ -1124,7 +1107,7 @@ static void dispatch(struct virtio_9p *p, struct req *r)
         r->in.err = -EOPNOTSUPP;
         break;
     default:
-        COMPLAIN(p, BAD_UNKNOWN_TYPE, "unknown request type %u: Rlerror", r->type);
+        COMPLAIN(p, "unknown request type %u: Rlerror", r->type);
         r->in.err = -EOPNOTSUPP;
         break;
     }
@@ -1139,7 +1122,7 @@ static uint32_t handle(struct virtio_9p *p, struct virtq_elem *e)
     size_t have = virtq_elem_read(e, 0, hdr, sizeof(hdr));
     int err = 0;
     if (have < P9_HDR) {
-        COMPLAIN(p, BAD_SHORT, "request of %zu bytes (a header is 7): Rlerror", have);
+        COMPLAIN(p, "request of %zu bytes (a header is 7): Rlerror", have);
         err = -EINVAL;
     } else {
         struct cur c = {.b = hdr, .len = have};
@@ -1151,7 +1134,7 @@ static uint32_t handle(struct virtio_9p *p, struct virtq_elem *e)
         if (r.size < P9_HDR || r.size > e->out_len || r.size > limit ||
             (r.type != P9_TWRITE && r.size > P9_SMALL_MAX) ||
             (r.type == P9_TWRITE && r.size < P9_TWRITE_HDR)) {
-            COMPLAIN(p, BAD_SIZE, "request type %u says %u bytes, the chain has %llu and "
+            COMPLAIN(p, "request type %u says %u bytes, the chain has %llu and "
                      "msize is %u: Rlerror", r.type, r.size, (unsigned long long)e->out_len,
                      limit);
             err = -EINVAL;
@@ -1169,7 +1152,7 @@ static uint32_t handle(struct virtio_9p *p, struct virtq_elem *e)
         if (!err && r.out.overflow)
             err = -ENOBUFS;
         if (err == -EINVAL || err == -ENAMETOOLONG)
-            COMPLAIN(p, BAD_DECODE, "request type %u: bad fields or strings (%s): Rlerror",
+            COMPLAIN(p, "request type %u: bad fields or strings (%s): Rlerror",
                      r.type, strerror(-err));
     }
     if (!err && r.reply_len)
@@ -1198,7 +1181,7 @@ static uint32_t handle(struct virtio_9p *p, struct virtq_elem *e)
     p16(&o, r.tag);
     p32(&o, (uint32_t)-err);
     if (e->in_len < sizeof(le)) {
-        COMPLAIN(p, BAD_NO_REPLY_ROOM, "request with %llu writable bytes, no room for even "
+        COMPLAIN(p, "request with %llu writable bytes, no room for even "
                  "an Rlerror: returned empty", (unsigned long long)e->in_len);
         return 0;
     }

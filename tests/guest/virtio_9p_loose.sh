@@ -1,8 +1,8 @@
 #!/bin/sh
 # Guest test "virtio_9p_loose": the share remounted with cache=loose (the guest's page
 # cache in front of 9P): the file operations again, 64 MiB each way, 10,000 entries, a
-# second share under security=none. virtio_9p_loose.host checks the host's side.
-# kite-args: --share "@WORK@/share" --share "@WORK@/none,security=none,tag=none"
+# second share under security=none on virtio-pci. virtio_9p_loose.host checks the host's side.
+# kite-args: --share "@WORK@/share" --share "@WORK@/none,security=none,tag=none,transport=pci"
 
 . /tests/lib.sh
 H=/mnt/host
@@ -43,6 +43,8 @@ check none-chown-ignored "chown under security=none is ignored" \
     eq "$(stat -c %u:%g /mnt/none/file)" 0:0
 chmod 600 /mnt/none/file
 check none-chmod "chmod under security=none" eq "$(stat -c %a /mnt/none/file)" 600
+check none-on-pci "the none share is a virtio-pci device" \
+    test -n "$(ls -d /sys/bus/pci/devices/*/virtio*/mount_tag 2>/dev/null)"
 
 sync
 umount $H
