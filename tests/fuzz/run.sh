@@ -10,7 +10,8 @@
 # and the raw-file backend on a temporary image), fuzz_virtio_console.c (both console
 # shapes with host ends that come and go), fuzz_pci.c (PCI config space and BARs
 # behind the ECAM host bridge) and fuzz_virtio_pci.c (the virtio-pci transport in front of
-# virtio-rng); all but the first get half the time each, and some are
+# virtio-rng) and fuzz_virtio_9p.c (the 9P decoder and server on a temporary share); all
+# but the first get half the time each, and some are
 # seeded from tests/fuzz/seeds/mk_NAME.py.
 # Prints "PASS fuzz.NAME", "FAIL fuzz.NAME (...)" or "SKIP fuzz.virtio: why".
 # The corpora are kept in build/fuzz/corpus-NAME; crashes go to build/fuzz/NAME-*.
@@ -50,6 +51,9 @@ console_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/
       src/virtio/mmio.c src/virtio/console.c src/core/device_registry.c src/core/clock.c
       src/core/event_loop.c src/backend/char_stdio.c src/backend/char_stream.c"
 
+p9_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
+      src/virtio/mmio.c src/virtio/9p.c src/backend/fs_local.c src/core/device_registry.c"
+
 # fuzz_target NAME SECONDS SOURCES LIBS: builds tests/fuzz/fuzz_NAME.c and runs it.
 fuzz_target() {
     local name=$1 tsecs=$2 tsrcs=$3 libs=$4
@@ -87,3 +91,4 @@ fuzz_target virtio_blk $(( (secs + 1) / 2 )) "$blk_srcs" "-luring -lpthread"
 fuzz_target virtio_console $(( (secs + 1) / 2 )) "$console_srcs" ""
 fuzz_target pci $(( (secs + 1) / 2 )) "$pci_srcs" "-lfdt"
 fuzz_target virtio_pci $(( (secs + 1) / 2 )) "$virtio_pci_srcs" ""
+fuzz_target virtio_9p $(( (secs + 1) / 2 )) "$p9_srcs" ""
