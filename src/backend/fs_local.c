@@ -220,11 +220,11 @@ static int op_clone(struct fs_device *fs, struct fs_node *n, struct fs_node **ou
     /* A clone is a walk with no names: a path handle, never a second open file. */
     int fd;
     if (n->opened) {
+        /* Through the magic link to the open file's inode (a regular file or directory):
+         * a new handle of its own, not a second name for the open file description. */
         char p[32];
         proc_path(n->fd, p);
-        fd = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-            fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
+        fd = open(p, O_PATH | O_CLOEXEC);
     } else {
         fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
     }

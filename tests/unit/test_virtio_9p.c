@@ -402,6 +402,18 @@ static void test_config_and_read(void **state)
     assert_memory_equal(f->rep + 11, "hello, share", 12);
     assert_int_equal(rd(f, 1, 7, 100), 5);
     assert_memory_equal(f->rep + 11, "share", 5);
+    /* A clone of an open fid names the same file, and is not open itself. */
+    assert_int_equal(walk(f, 1, 2, 0, NULL), 0);
+    assert_int_equal(getattr_mode(f, 2, NULL), S_IFREG | 0644);
+    assert_int_equal(rd(f, 2, 0, 10), -EBADF);
+    assert_int_equal(lopen(f, 2, O_RDONLY), 0);
+    assert_int_equal(rd(f, 2, 0, 5), 5);
+    /* And walks go on from a clone of an open directory. */
+    const char *none[] = {"sub"};
+    assert_int_equal(walk(f, 0, 3, 0, NULL), 0);
+    assert_int_equal(lopen(f, 3, O_RDONLY | O_DIRECTORY), 0);
+    assert_int_equal(walk(f, 3, 4, 0, NULL), 0);
+    assert_int_equal(walk(f, 4, 5, 1, none), 1);
 }
 
 static void test_dotdot_stays_at_root(void **state)
