@@ -109,4 +109,5 @@ check mapped-dev-local "the guest opens its device node locally" \
     sh -c "echo gone > $M/null"
 
 sync
+transport_checks
 echo "TESTS DONE"

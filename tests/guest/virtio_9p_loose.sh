@@ -49,4 +49,5 @@ check none-on-pci "the none share is a virtio-pci device" \
 sync
 umount $H
 check umount "unmounted cleanly" fails grep -q '^host ' /proc/mounts
+transport_checks
 echo "TESTS DONE"
