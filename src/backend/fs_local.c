@@ -588,6 +588,10 @@ static int op_mknod(struct fs_device *fs, struct fs_node *dir, const char *name,
     if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR &&
         type != S_IFBLK)
         return -EINVAL;
+    /* A real device node would give every host user who can reach the share whatever
+     * access the guest chose to a host device: only mapped has them (as plain files). */
+    if (l->security != FS_SECURITY_MAPPED && (type == S_IFCHR || type == S_IFBLK))
+        return -EPERM;
     if (l->security == FS_SECURITY_MAPPED) {
         /* A plain, empty host file; what it is to the guest lives in its xattrs. */
         int fd = openat(dir->fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,

@@ -553,6 +553,20 @@ static void test_special_files_not_opened(void **state)
         assert_int_equal(walk(f, 0, 4, 1, f2), 1);
         assert_int_equal(lopen(f, 4, O_RDONLY), -EACCES);
     }
+    /* But no host device nodes, whatever kite may do: a guest's 0666 block device would
+     * be the host's disk to every host user who reaches the share. */
+    begin(&m, TMKNOD, 5);
+    w32(&m, 0);
+    wstr(&m, "sda");
+    w32(&m, S_IFBLK | 0666);
+    w32(&m, 8);
+    w32(&m, 0);
+    w32(&m, 0);
+    xfer(f, &m);
+    assert_err(f, EPERM);
+    snprintf(p, sizeof(p), "%s/sda", f->share);
+    struct stat st;
+    assert_int_equal(lstat(p, &st), -1);
 }
 
 static void test_walk_limits_and_fids(void **state)
