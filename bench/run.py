@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """kite vs QEMU, side by side: the same kernel, initramfs and memory, runs alternated.
 
-usage: bench/run.py [--runs N] [--suites boot,cpu,idle,blk,9p,virtqueue] [--kite build/kite]
+usage: bench/run.py [--runs N] [--suites boot,cpu,idle,blk,blk-pci,9p,virtqueue]
+                    [--kite build/kite]
 Prints a table of medians and ratios (kite / QEMU: below 1 means kite is faster), then the
 in-process suites (virtqueue), which have no QEMU peer and print their own figures.
 """
@@ -54,7 +55,7 @@ def make_initrd(base, tmp, with_blk):
     return combined
 
 
-def commands(paths, initrd, kite, test, disk=None, share=None):
+def commands(paths, initrd, kite, test, disk=None, pci=False, share=None):
     append = f"console=ttyS0 kite.test={test}"
     cmds = {
         "kite": [kite, "run", "--mem", MEM, "--bios", paths["KITE_BIOS"], "--kernel",
@@ -64,10 +65,13 @@ def commands(paths, initrd, kite, test, disk=None, share=None):
                  "-initrd", initrd, "-append", append],
     }
     if disk:
-        # The same raw image, write-back host caching on both sides.
-        cmds["kite"] += ["--disk", disk]
+        # The same raw image, write-back host caching on both sides; on PCI both are modern
+        # only (QEMU's plain virtio-blk-pci would be transitional).
+        opts = ",transport=pci" if pci else ""
+        cmds["kite"] += ["--disk", disk.replace(",", ",,") + opts]
         cmds["qemu"] += ["-drive", f"file={disk},if=none,format=raw,id=d,cache=writeback",
-                         "-device", "virtio-blk-device,drive=d"]
+                         "-device", ("virtio-blk-pci-non-transitional" if pci
+                                     else "virtio-blk-device") + ",drive=d"]
     if share:
         # Guest owners and modes in xattrs on both sides; /init mounts the tag "host".
         cmds["kite"] += ["--share", share.replace(",", ",,") + ",security=mapped"]
@@ -116,10 +120,11 @@ def timeline(cmd, markers, timeout):
 
 def run_suite(name, paths, initrd, kite, runs, tmp):
     """Returns {metric: {"kite": [..], "qemu": [..]}} for one suite."""
-    test = {"boot": "noop", "cpu": "cpu", "idle": "idle", "blk": "blk", "9p": "9p"}[name]
-    disk = os.path.join(tmp, "bench disk.img") if name == "blk" else None
+    test = {"boot": "noop", "cpu": "cpu", "idle": "idle", "blk": "blk", "blk-pci": "blk",
+            "9p": "9p"}[name]
+    disk = os.path.join(tmp, "bench disk.img") if test == "blk" else None
     share = os.path.join(tmp, "bench share") if name == "9p" else None
-    cmds = commands(paths, initrd, kite, test, disk, share)
+    cmds = commands(paths, initrd, kite, test, disk, pci=name.endswith("-pci"), share=share)
     samples = {}
     for i in range(runs):
         order = ("kite", "qemu") if i % 2 == 0 else ("qemu", "kite")
@@ -152,7 +157,7 @@ def run_suite(name, paths, initrd, kite, runs, tmp):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--suites", default="boot,cpu,idle,blk,9p,virtqueue")
+    ap.add_argument("--suites", default="boot,cpu,idle,blk,blk-pci,9p,virtqueue")
     ap.add_argument("--kite", default=os.path.join(ROOT, "build/kite"))
     args = ap.parse_args()
     suites = args.suites.split(",")
@@ -161,7 +166,8 @@ def main():
     if guest_suites:
         paths = guest_paths()
         with tempfile.TemporaryDirectory() as tmp:
-            initrd = make_initrd(paths["KITE_INITRD"], tmp, "blk" in guest_suites)
+            initrd = make_initrd(paths["KITE_INITRD"], tmp,
+                                 any(g.startswith("blk") for g in guest_suites))
             for suite in guest_suites:
                 print(f"bench: {suite} ({args.runs} runs each, alternated)", file=sys.stderr)
                 for metric, s in run_suite(suite, paths, initrd, args.kite, args.runs,

@@ -29,8 +29,11 @@
 #include <time.h>
 
 #include "core/guest_mem.h"
+#include "core/mmio.h"
+#include "hw/pci_host.h"
 #include "virtio/device.h"
 #include "virtio/mmio.h"
+#include "virtio/pci.h"
 #include "virtio/queue.h"
 #include "virtio/rng.h"
 
@@ -48,6 +51,20 @@
 
 enum shape { SHAPE_ONE, SHAPE_THREE, SHAPE_THREE_INDIRECT };
 
+/* How the driver reaches the device: virtio-mmio, or virtio-pci behind the ECAM bridge with
+ * INTx (ISR read) or MSI-X (a message, nothing to acknowledge). Both through kite's MMIO bus,
+ * as the hart's loads and stores go. */
+enum transport { T_MMIO, T_PCI_INTX, T_PCI_MSIX };
+
+static const char *const transport_names[] = {
+    [T_MMIO] = "mmio", [T_PCI_INTX] = "pci", [T_PCI_MSIX] = "pci+msix",
+};
+
+#define MMIO_AT 0x10001000ULL
+#define ECAM 0x30000000ULL
+#define BAR1_AT 0x40000000ULL
+#define BAR4_AT 0x400000000ULL
+
 static const char *const shape_names[] = {
     [SHAPE_ONE] = "1 desc (512 B writable)",
     [SHAPE_THREE] = "3 desc (16 B out, 4 KiB + 1 B in)",
@@ -59,13 +76,18 @@ struct bench_case {
     bool event_idx;
     unsigned batch;
     bool rng;           /* the real virtio-rng instead of the null device */
+    enum transport transport;
 };
 
 /* The driver's side of one queue, plus the machine bits it touches. */
 struct bench_drv {
     uint8_t *ram;
     struct guest_mem mem;
+    struct mmio_bus bus;
+    enum transport transport;
     struct virtio_mmio *t;
+    struct pci_host *host;
+    struct virtio_pci *vp;
     bool event_idx;
     uint16_t avail_idx, used_seen;
     int irq_level;
@@ -95,6 +117,49 @@ static void bench_on_write(void *opaque, uint64_t gpa, uint64_t len)
 static void bench_irq_set(void *opaque, int line, int level)
 {
     ((struct bench_drv *)opaque)->irq_level = level;
+}
+
+static void bench_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+    ((struct bench_drv *)opaque)->irq_level = 1;
+}
+
+static void bus_wr(struct bench_drv *d, uint64_t addr, uint64_t v, unsigned size)
+{
+    mmio_bus_write(&d->bus, addr, size, v);
+}
+
+static uint64_t bus_rd(struct bench_drv *d, uint64_t addr, unsigned size)
+{
+    uint64_t v = 0;
+    mmio_bus_read(&d->bus, addr, size, &v);
+    return v;
+}
+
+static void drv_notify(struct bench_drv *d)
+{
+    if (d->transport == T_MMIO)
+        bus_wr(d, MMIO_AT + VIRTIO_MMIO_QUEUE_NOTIFY, 0, 4);
+    else
+        bus_wr(d, BAR4_AT + VIRTIO_PCI_NOTIFY, 0, 2);
+}
+
+/* What the guest's interrupt handler does to the device before reaping. */
+static void drv_ack(struct bench_drv *d)
+{
+    switch (d->transport) {
+    case T_MMIO: {
+        uint32_t isr = (uint32_t)bus_rd(d, MMIO_AT + VIRTIO_MMIO_INTERRUPT_STATUS, 4);
+        bus_wr(d, MMIO_AT + VIRTIO_MMIO_INTERRUPT_ACK, isr, 4);
+        break;
+    }
+    case T_PCI_INTX:
+        (void)bus_rd(d, BAR4_AT + VIRTIO_PCI_ISR, 1);
+        break;
+    case T_PCI_MSIX:
+        d->irq_level = 0;       /* a message: nothing to read */
+        break;
+    }
 }
 
 static void set_desc(uint8_t *table, unsigned idx, uint64_t addr, uint32_t len, uint16_t flags,
@@ -170,12 +235,11 @@ static int run_batch(struct bench_drv *d, const uint16_t *heads, unsigned batch)
     }
     if (kick) {
         d->notifies++;
-        virtio_mmio_write(d->t, VIRTIO_MMIO_QUEUE_NOTIFY, 0, 4);
+        drv_notify(d);
     }
     if (d->irq_level) {
         d->interrupts++;
-        uint32_t isr = (uint32_t)virtio_mmio_read(d->t, VIRTIO_MMIO_INTERRUPT_STATUS, 4);
-        virtio_mmio_write(d->t, VIRTIO_MMIO_INTERRUPT_ACK, isr, 4);
+        drv_ack(d);
     }
     uint16_t now = load16_acquire(used + 2);
     while (d->used_seen != now) {
@@ -220,11 +284,11 @@ static ssize_t memset_entropy(void *opaque, void *buf, size_t len)
 
 static void mmio_wr(struct bench_drv *d, uint64_t off, uint32_t v)
 {
-    virtio_mmio_write(d->t, off, v, 4);
+    bus_wr(d, MMIO_AT + off, v, 4);
 }
 
 /* Reset, negotiate, set up queue 0, DRIVER_OK, all through the registers. */
-static int bring_up(struct bench_drv *d, uint64_t features)
+static int bring_up_mmio(struct bench_drv *d, uint64_t features)
 {
     mmio_wr(d, VIRTIO_MMIO_STATUS, 0);
     mmio_wr(d, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
@@ -244,8 +308,76 @@ static int bring_up(struct bench_drv *d, uint64_t features)
     mmio_wr(d, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(USED_GPA >> 32));
     mmio_wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
     mmio_wr(d, VIRTIO_MMIO_STATUS, st | VIRTIO_STATUS_DRIVER_OK);
-    uint32_t got = (uint32_t)virtio_mmio_read(d->t, VIRTIO_MMIO_STATUS, 4);
+    uint32_t got = (uint32_t)bus_rd(d, MMIO_AT + VIRTIO_MMIO_STATUS, 4);
     return (got & VIRTIO_STATUS_DRIVER_OK) ? 0 : -EIO;
+}
+
+/* The same on virtio-pci, after placing the BARs as Linux would; with MSI-X, vector 0 for
+ * the queue and none for configuration changes. */
+static int bring_up_pci(struct bench_drv *d, uint64_t features)
+{
+    uint64_t cfg = ECAM + (1ULL << 15);     /* slot 1 */
+    bus_wr(d, cfg + PCI_BAR0 + 4, BAR1_AT, 4);
+    bus_wr(d, cfg + PCI_BAR0 + 16, (uint32_t)BAR4_AT, 4);
+    bus_wr(d, cfg + PCI_BAR0 + 20, BAR4_AT >> 32, 4);
+    bus_wr(d, cfg + PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+    bool msix = d->transport == T_PCI_MSIX;
+    if (msix) {
+        bus_wr(d, BAR1_AT, 0x28000000, 4);          /* vector 0: address, data, unmasked */
+        bus_wr(d, BAR1_AT + 8, 1, 4);
+        bus_wr(d, BAR1_AT + 12, 0, 4);
+        unsigned cap = (unsigned)bus_rd(d, cfg + PCI_CAPABILITY_LIST, 1);
+        while (cap && bus_rd(d, cfg + cap, 1) != PCI_CAP_ID_MSIX)
+            cap = (unsigned)bus_rd(d, cfg + cap + 1, 1);
+        if (!cap)
+            return -ENODEV;
+        bus_wr(d, cfg + cap + PCI_MSIX_FLAGS, PCI_MSIX_FLAGS_ENABLE, 2);
+    }
+    uint64_t c = BAR4_AT + VIRTIO_PCI_COMMON;
+    bus_wr(d, c + VIRTIO_PCI_COMMON_STATUS, 0, 1);
+    bus_wr(d, c + VIRTIO_PCI_COMMON_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER, 1);
+    for (unsigned sel = 0; sel < 2; sel++) {
+        bus_wr(d, c + VIRTIO_PCI_COMMON_GFSELECT, sel, 4);
+        bus_wr(d, c + VIRTIO_PCI_COMMON_GF, (uint32_t)(features >> (32 * sel)), 4);
+    }
+    uint8_t st = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK;
+    bus_wr(d, c + VIRTIO_PCI_COMMON_STATUS, st, 1);
+    bus_wr(d, c + VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+    bus_wr(d, c + VIRTIO_PCI_COMMON_Q_SIZE, QSIZE, 2);
+    bus_wr(d, c + VIRTIO_PCI_COMMON_Q_DESCLO, DESC_GPA, 8);
+    bus_wr(d, c + VIRTIO_PCI_COMMON_Q_AVAILLO, AVAIL_GPA, 8);
+    bus_wr(d, c + VIRTIO_PCI_COMMON_Q_USEDLO, USED_GPA, 8);
+    if (msix)
+        bus_wr(d, c + VIRTIO_PCI_COMMON_Q_MSIX, 0, 2);
+    bus_wr(d, c + VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+    bus_wr(d, c + VIRTIO_PCI_COMMON_STATUS, st | VIRTIO_STATUS_DRIVER_OK, 1);
+    uint8_t got = (uint8_t)bus_rd(d, c + VIRTIO_PCI_COMMON_STATUS, 1);
+    return (got & VIRTIO_STATUS_DRIVER_OK) ? 0 : -EIO;
+}
+
+/* Puts the device on its transport and brings it up. */
+static int attach(struct bench_drv *d, struct virtio_device *dev, uint64_t features)
+{
+    if (d->transport == T_MMIO) {
+        struct irq_line irq = {.set = bench_irq_set, .opaque = d, .line = 1};
+        if (!(d->t = virtio_mmio_new(dev, irq)))
+            return -ENOMEM;
+        struct mmio_region r = virtio_mmio_region(d->t, MMIO_AT);
+        if (mmio_bus_add(&d->bus, &r) < 0)
+            return -EINVAL;
+        return bring_up_mmio(d, features);
+    }
+    struct pci_host_config pc = {.ecam_base = ECAM, .io_base = 0x03000000, .io_size = 0x10000,
+                                 .mmio32_base = 0x40000000, .mmio32_size = 0x40000000,
+                                 .mmio64_base = BAR4_AT, .mmio64_size = 0x400000000ULL,
+                                 .msi = {.opaque = d, .send = bench_msi}};
+    for (int i = 0; i < 4; i++)
+        pc.intx[i] = (struct irq_line){.set = bench_irq_set, .opaque = d, .line = 32 + i};
+    if (!(d->host = pci_host_new(&pc)) || pci_host_map(d->host, &d->bus) < 0 ||
+        !(d->vp = virtio_pci_new(dev)) ||
+        pci_host_plug(d->host, virtio_pci_function(d->vp), 1) < 0)
+        return -ENOMEM;
+    return bring_up_pci(d, features);
 }
 
 static uint64_t now_ns(void)
@@ -302,15 +434,15 @@ static int run_open(struct bench_run *run, const struct bench_case *c)
         if (virtio_device_init(&run->null_dev, &d->mem, 1, &max) == 0)
             run->dev = &run->null_dev;
     }
-    struct irq_line irq = {.set = bench_irq_set, .opaque = d, .line = 1};
-    if (!run->dev || !(d->t = virtio_mmio_new(run->dev, irq)))
+    d->transport = c->transport;
+    if (!run->dev)
         return -ENOMEM;
     uint64_t features = 1ULL << VIRTIO_F_VERSION_1;
     if (c->event_idx)
         features |= 1ULL << VIRTIO_F_EVENT_IDX;
     if (c->shape == SHAPE_THREE_INDIRECT)
         features |= 1ULL << VIRTIO_F_INDIRECT_DESC;
-    int ret = bring_up(d, features);
+    int ret = attach(d, run->dev, features);
     for (unsigned i = 0; i < c->batch; i++)
         run->heads[i] = build_chain(d, c->shape, i);
     for (unsigned long b = 0; b < WARMUP / c->batch && ret == 0; b++)
@@ -356,6 +488,8 @@ static int run_result(struct bench_run *run, unsigned rounds, struct bench_resul
 static void run_close(struct bench_run *run)
 {
     virtio_mmio_free(run->d.t);
+    virtio_pci_free(run->d.vp);
+    pci_host_free(run->d.host);
     if (run->rng)
         virtio_rng_free(run->rng);
     else if (run->dev)
@@ -384,28 +518,34 @@ int main(int argc, char **argv)
     }
 
     static const struct bench_case cases[] = {
-        {SHAPE_ONE, false, 1, false},
-        {SHAPE_ONE, true, 1, false},
-        {SHAPE_ONE, false, 32, false},
-        {SHAPE_ONE, true, 32, false},
-        {SHAPE_THREE, false, 1, false},
-        {SHAPE_THREE, true, 1, false},
-        {SHAPE_THREE, false, 32, false},
-        {SHAPE_THREE, true, 32, false},
-        {SHAPE_THREE_INDIRECT, false, 1, false},
-        {SHAPE_THREE_INDIRECT, true, 1, false},
-        {SHAPE_THREE_INDIRECT, false, 32, false},
-        {SHAPE_THREE_INDIRECT, true, 32, false},
-        {SHAPE_ONE, false, 1, true},
-        {SHAPE_ONE, true, 32, true},
+        {SHAPE_ONE, false, 1, false, T_MMIO},
+        {SHAPE_ONE, true, 1, false, T_MMIO},
+        {SHAPE_ONE, false, 32, false, T_MMIO},
+        {SHAPE_ONE, true, 32, false, T_MMIO},
+        {SHAPE_THREE, false, 1, false, T_MMIO},
+        {SHAPE_THREE, true, 1, false, T_MMIO},
+        {SHAPE_THREE, false, 32, false, T_MMIO},
+        {SHAPE_THREE, true, 32, false, T_MMIO},
+        {SHAPE_THREE_INDIRECT, false, 1, false, T_MMIO},
+        {SHAPE_THREE_INDIRECT, true, 1, false, T_MMIO},
+        {SHAPE_THREE_INDIRECT, false, 32, false, T_MMIO},
+        {SHAPE_THREE_INDIRECT, true, 32, false, T_MMIO},
+        {SHAPE_ONE, false, 1, true, T_MMIO},
+        {SHAPE_ONE, true, 32, true, T_MMIO},
+        /* Notification and interrupt cost per transport, on the cheapest chain. */
+        {SHAPE_ONE, false, 1, false, T_PCI_INTX},
+        {SHAPE_ONE, false, 32, false, T_PCI_INTX},
+        {SHAPE_ONE, false, 1, false, T_PCI_MSIX},
+        {SHAPE_ONE, false, 32, false, T_PCI_MSIX},
     };
-    printf("virtqueue bench: a simulated driver in this process -> virtio-mmio registers\n"
-           "-> VirtIO core -> split queue -> device (null: one status byte; rng: virtio-rng\n"
-           "with a memset source). Queue size %d. %u rounds of %lu requests per case:\n"
-           "ns/req of the fastest round, and the median round. No CPU emulation, no QEMU.\n\n",
+    printf("virtqueue bench: a simulated driver in this process -> kite's MMIO bus ->\n"
+           "virtio-mmio registers, or the PCIe bridge and virtio-pci (INTx or MSI-X) -> VirtIO\n"
+           "core -> split queue -> device (null: one status byte; rng: virtio-rng with a\n"
+           "memset source). Queue size %d. %u rounds of %lu requests per case: ns/req of\n"
+           "the fastest round, and the median round. No CPU emulation, no QEMU.\n\n",
            QSIZE, rounds, count);
-    printf("%-6s %-34s %-9s %5s %8s %8s %8s %9s %8s\n", "device", "chain", "features",
-           "batch", "ns/req", "median", "Mreq/s", "kicks/req", "irqs/req");
+    printf("%-6s %-8s %-34s %-9s %5s %8s %8s %8s %9s %8s\n", "device", "via", "chain",
+           "features", "batch", "ns/req", "median", "Mreq/s", "kicks/req", "irqs/req");
     enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
     static struct bench_run runs[NCASES];
     int ret = 0;
@@ -419,8 +559,8 @@ int main(int argc, char **argv)
         struct bench_result r;
         ret = run_result(&runs[i], rounds, &r);
         if (ret == 0)
-            printf("%-6s %-34s %-9s %5u %8.1f %8.1f %8.2f %9.3f %8.3f\n",
-                   c->rng ? "rng" : "null", shape_names[c->shape],
+            printf("%-6s %-8s %-34s %-9s %5u %8.1f %8.1f %8.2f %9.3f %8.3f\n",
+                   c->rng ? "rng" : "null", transport_names[c->transport], shape_names[c->shape],
                    c->event_idx ? "EVENT_IDX" : "-", c->batch, r.min_ns, r.median_ns,
                    1e3 / r.min_ns, r.notifies, r.interrupts);
     }

@@ -41,6 +41,7 @@ struct pci_host {
     struct pci_host_config cfg;
     struct pci_device *slots[PCI_HOST_SLOTS];
     int intx_level[PCI_HOST_SLOTS];
+    uint32_t line_slots[4];     /* per INTx line: the slots asserting it, one bit each */
     struct pci_device *bridge;
     struct window win[WIN_COUNT];
     struct decode mem[MAX_DECODE], io[MAX_DECODE];
@@ -256,15 +257,15 @@ static int intx_route(int slot, unsigned pin)
     return (int)((unsigned)slot + pin - 1) % 4;
 }
 
-static void update_line(struct pci_host *h, int line)
+/* Records slot s's level on `line` and drives the line with the OR of its slots (kept as a
+ * mask: this runs for every INTx interrupt and ISR read). */
+static void update_line(struct pci_host *h, int line, int s, int level)
 {
-    int level = 0;
-    for (int s = 0; s < PCI_HOST_SLOTS; s++) {
-        struct pci_device *d = h->slots[s];
-        if (d && h->intx_level[s] && intx_route(s, pci_device_irq_pin(d)) == line)
-            level = 1;
-    }
-    irq_set(&h->cfg.intx[line], level);
+    if (level)
+        h->line_slots[line] |= 1u << s;
+    else
+        h->line_slots[line] &= ~(1u << s);
+    irq_set(&h->cfg.intx[line], h->line_slots[line] != 0);
 }
 
 static void set_intx(void *opaque, struct pci_device *d, int level)
@@ -275,7 +276,7 @@ static void set_intx(void *opaque, struct pci_device *d, int level)
     if (s < 0 || pin < 1 || pin > 4)
         return;
     h->intx_level[s] = level != 0;
-    update_line(h, intx_route(s, pin));
+    update_line(h, intx_route(s, pin), s, h->intx_level[s]);
 }
 
 static void unplug(void *opaque, struct pci_device *d)
@@ -289,7 +290,7 @@ static void unplug(void *opaque, struct pci_device *d)
     h->intx_level[s] = 0;
     pci_device_unlink(d);
     if (was)
-        update_line(h, intx_route(s, pci_device_irq_pin(d)));
+        update_line(h, intx_route(s, pci_device_irq_pin(d)), s, 0);
     remap(h);
 }
 
