@@ -251,12 +251,20 @@ static int op_qid(struct fs_device *fs, struct fs_node *n, struct fs_qid *qid)
     return 0;
 }
 
+/* What a plain host file may stand for under mapped; anything else in its xattr (a host
+ * user can write user.kite.mode too) is ignored. */
+static bool mapped_type_ok(uint32_t type)
+{
+    return type == S_IFREG || type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR ||
+           type == S_IFBLK;
+}
+
 /* The mapped type of a file (a guest fifo is a plain host file), or its real one. */
 static uint32_t guest_type(struct fs_local *l, struct fs_node *n)
 {
     uint64_t m;
     if (l->security == FS_SECURITY_MAPPED && n->type == S_IFREG &&
-        map_get(n->fd, MAPPED_MODE, &m))
+        map_get(n->fd, MAPPED_MODE, &m) && mapped_type_ok((uint32_t)m & S_IFMT))
         return (uint32_t)m & S_IFMT;
     return n->type;
 }
@@ -416,7 +424,9 @@ static int op_getattr(struct fs_device *fs, struct fs_node *n, struct fs_attr *a
             a->gid = (uint32_t)v;
         if (map_get(n->fd, MAPPED_MODE, &v)) {
             /* A host directory stays a directory whatever its xattr says. */
-            uint32_t type = S_ISREG(st.st_mode) ? ((uint32_t)v & S_IFMT) : (st.st_mode & S_IFMT);
+            uint32_t type = st.st_mode & S_IFMT;
+            if (S_ISREG(st.st_mode) && mapped_type_ok((uint32_t)v & S_IFMT))
+                type = (uint32_t)v & S_IFMT;
             a->mode = type | ((uint32_t)v & 07777);
         }
         if (S_ISREG(st.st_mode) && map_get(n->fd, MAPPED_RDEV, &v))

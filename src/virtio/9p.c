@@ -88,6 +88,9 @@ struct virtio_9p {
     struct iovec *iov;          /* scratch slices of a chain, P9_QUEUE_SIZE entries */
     struct virtio_9p_stats stats;
     struct log_limit logged;    /* each complaint once per device */
+    /* Decoded strings too large for the stack of one request. */
+    char walk_names[P9_MAX_WALK][P9_NAME_MAX + 1];
+    char target[P9_TARGET_MAX + 1];
 };
 
 #define COMPLAIN(p, ...) log_once_in(&(p)->logged, LOG_WARN, "virtio-9p", __VA_ARGS__)
@@ -434,7 +437,7 @@ static void op_walk(struct virtio_9p *p, struct req *r)
         r->in.err = -EINVAL;
         return;
     }
-    static char names[P9_MAX_WALK][P9_NAME_MAX + 1];
+    char (*names)[P9_NAME_MAX + 1] = p->walk_names;
     for (unsigned i = 0; i < n; i++)
         gstr(&r->in, names[i], P9_NAME_MAX);
     if (r->in.err)
@@ -806,7 +809,7 @@ static void op_symlink(struct virtio_9p *p, struct req *r)
 {
     uint32_t dfid = g32(&r->in);
     char name[P9_NAME_MAX + 1];
-    static char target[P9_TARGET_MAX + 1];
+    char *target = p->target;
     gstr(&r->in, name, P9_NAME_MAX);
     gstr(&r->in, target, P9_TARGET_MAX);
     uint32_t gid = g32(&r->in);

@@ -949,6 +949,14 @@ static void test_mapped_security(void **state)
     assert_int_equal(getattr_mode(f, 3, NULL), S_IFCHR | 0620);
     assert_int_equal(r64(f->rep + 7 + 8 + 13 + 20), makedev(4, 1));
     assert_int_equal(lopen(f, 3, O_RDWR), -EACCES);
+    /* A mode xattr a host user wrote with no sensible type does not turn the file into
+     * something the guest's kernel cannot hold. */
+    snprintf(p, sizeof(p), "%s/a.txt", f->share);
+    assert_int_equal(setxattr(p, "user.kite.mode", "420", 3, 0), 0);
+    const char *a[] = {"a.txt"};
+    assert_int_equal(walk(f, 0, 4, 1, a), 1);
+    assert_int_equal(getattr_mode(f, 4, NULL), S_IFREG | 0644);
+    assert_int_equal(lopen(f, 4, O_RDONLY), 0);
     /* kite's own xattrs are not the guest's to read or write. */
     begin(&m, TXATTRCREATE, 4);
     w32(&m, 2);
