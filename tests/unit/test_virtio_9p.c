@@ -416,6 +416,37 @@ static void test_config_and_read(void **state)
     assert_int_equal(walk(f, 4, 5, 1, none), 1);
 }
 
+static void test_version_negotiation(void **state)
+{
+    struct fix *f = *state;
+    struct msg m;
+    /* msize above the cap comes back capped; below the floor is refused. */
+    begin(&m, TVERSION, 0xffff);
+    w32(&m, 64u << 20);
+    wstr(&m, "9P2000.L");
+    xfer(f, &m);
+    assert_ok(f, TVERSION);
+    assert_int_equal(r32(f->rep + 7), P9_MSIZE_MAX);
+    begin(&m, TVERSION, 0xffff);
+    w32(&m, 100);
+    wstr(&m, "9P2000.L");
+    xfer(f, &m);
+    assert_err(f, EINVAL);
+    /* Another dialect: "unknown", and nothing but Tversion works after it. */
+    begin(&m, TVERSION, 0xffff);
+    w32(&m, 8192);
+    wstr(&m, "9P2000.u");
+    xfer(f, &m);
+    assert_ok(f, TVERSION);
+    assert_int_equal(f->rep[11], 7);
+    assert_memory_equal(f->rep + 13, "unknown", 7);
+    attach(f, 0, 0);
+    assert_err(f, EPROTO);
+    version(f, 8192);
+    attach(f, 0, 0);
+    assert_ok(f, TATTACH);
+}
+
 static void test_dotdot_stays_at_root(void **state)
 {
     struct fix *f = *state;
@@ -972,6 +1003,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
         T(test_config_and_read),
+        T(test_version_negotiation),
         T(test_dotdot_stays_at_root),
         T(test_bad_names),
         T(test_symlinks_never_followed),
