@@ -74,7 +74,7 @@ check: deps
 	@guest/build.sh || true
 	@tests/run-all.sh
 
-fuzz: deps
+fuzz: deps $(BUILD)/tests/test_jit_diff
 	@tests/fuzz/run.sh long
 
 bench: deps all guest bench-build

@@ -55,11 +55,12 @@ def make_initrd(base, tmp, with_blk):
     return combined
 
 
-def commands(paths, initrd, kite, test, disk=None, pci=False, share=None):
+def commands(paths, initrd, kite, test, disk=None, pci=False, engine=None, share=None):
     append = f"console=ttyS0 kite.test={test}"
     cmds = {
         "kite": [kite, "run", "--mem", MEM, "--bios", paths["KITE_BIOS"], "--kernel",
-                 paths["KITE_KERNEL"], "--initrd", initrd, "--append", append],
+                 paths["KITE_KERNEL"], "--initrd", initrd, "--append", append] +
+                (["--engine", engine] if engine else []),
         "qemu": ["qemu-system-riscv64", "-M", "virt", "-m", MEM, "-nographic",
                  "-bios", paths["KITE_BIOS"], "-kernel", paths["KITE_KERNEL"],
                  "-initrd", initrd, "-append", append],
@@ -118,13 +119,14 @@ def timeline(cmd, markers, timeout):
     return json.loads(out.stdout)
 
 
-def run_suite(name, paths, initrd, kite, runs, tmp):
+def run_suite(name, paths, initrd, kite, runs, tmp, engine=None):
     """Returns {metric: {"kite": [..], "qemu": [..]}} for one suite."""
     test = {"boot": "noop", "cpu": "cpu", "idle": "idle", "blk": "blk", "blk-pci": "blk",
             "9p": "9p"}[name]
     disk = os.path.join(tmp, "bench disk.img") if test == "blk" else None
     share = os.path.join(tmp, "bench share") if name == "9p" else None
-    cmds = commands(paths, initrd, kite, test, disk, pci=name.endswith("-pci"), share=share)
+    cmds = commands(paths, initrd, kite, test, disk, pci=name.endswith("-pci"), engine=engine,
+                    share=share)
     samples = {}
     for i in range(runs):
         order = ("kite", "qemu") if i % 2 == 0 else ("qemu", "kite")
@@ -159,6 +161,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--suites", default="boot,cpu,idle,blk,blk-pci,9p,virtqueue")
     ap.add_argument("--kite", default=os.path.join(ROOT, "build/kite"))
+    ap.add_argument("--engine", choices=("jit", "interp"),
+                    help="kite's CPU engine (default: kite's own default)")
     args = ap.parse_args()
     suites = args.suites.split(",")
     guest_suites = [s for s in suites if s not in IN_PROCESS]
@@ -171,7 +175,7 @@ def main():
             for suite in guest_suites:
                 print(f"bench: {suite} ({args.runs} runs each, alternated)", file=sys.stderr)
                 for metric, s in run_suite(suite, paths, initrd, args.kite, args.runs,
-                                           tmp).items():
+                                           tmp, args.engine).items():
                     if s["kite"] and s["qemu"]:
                         k, q = statistics.median(s["kite"]), statistics.median(s["qemu"])
                         rows.append((f"{suite}: {metric}", k, q, k / q if q else float("inf")))

@@ -11,6 +11,7 @@
 
 #include "core/device_registry.h"
 #include "core/log.h"
+#include "riscv/cpu.h"
 #include "riscv/machine.h"
 
 #define KITE_VERSION "0.1"
@@ -19,6 +20,7 @@
 #define MAX_RAM (256ULL << 30)
 #define DEFAULT_APPEND "console=ttyS0"
 #define DEFAULT_APPEND_HVC "console=hvc0"
+#define DEFAULT_APPEND_SIF "console=ttySIF0"
 
 static void usage_main(FILE *out)
 {
@@ -67,9 +69,19 @@ static void usage_run(FILE *out)
             "                  the guest console on kite's stdio: the 16550 UART (ttyS0, the\n"
             "                  default) or a virtio-console (hvc0; default --append becomes\n"
             "                  \"" DEFAULT_APPEND_HVC "\"), sized like the host terminal\n"
+            "  --uart ns16550a|sifive|both\n"
+            "                  the board's serial ports: the ns16550a (ttyS0, default), a\n"
+            "                  SiFive UART (sifive,uart0 at 0x10010000, ttySIF0; the default\n"
+            "                  --append becomes \"" DEFAULT_APPEND_SIF "\") instead, or both\n"
+            "                  (kite's stdin goes to the ns16550a; both write to stdout)\n"
             "  --transport mmio|pci\n"
             "                  the transport of VirtIO devices that do not name one (default\n"
             "                  mmio)\n"
+            "  --engine jit|interp\n"
+            "                  how the hart runs guest code: translated to host code (jit, the\n"
+            "                  default on x86-64 hosts) or by the interpreter (interp, the\n"
+            "                  default elsewhere). With -v the JIT reports its translation\n"
+            "                  counts at exit; KITE_JIT_DUMP=1 prints every block it makes\n"
             "  -v, --verbose   more log output (repeat for debug)\n"
             "  -h, --help      this help\n"
             "\n"
@@ -129,7 +141,7 @@ static int add_device(struct device_list *devices, const struct device_type *typ
 static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
-           OPT_CONSOLE, OPT_TRANSPORT, OPT_IRQCHIP, OPT_DEVICE = 1024 };
+           OPT_CONSOLE, OPT_TRANSPORT, OPT_IRQCHIP, OPT_ENGINE, OPT_UART, OPT_DEVICE = 1024 };
     static const struct option base_opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -140,6 +152,8 @@ static int cmd_run(int argc, char **argv)
         {"console", required_argument, NULL, OPT_CONSOLE},
         {"transport", required_argument, NULL, OPT_TRANSPORT},
         {"irqchip", required_argument, NULL, OPT_IRQCHIP},
+        {"engine", required_argument, NULL, OPT_ENGINE},
+        {"uart", required_argument, NULL, OPT_UART},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
     };
@@ -173,6 +187,14 @@ static int cmd_run(int argc, char **argv)
         case OPT_INITRD: cfg.initrd = optarg; break;
         case OPT_APPEND: cfg.append = optarg; break;
         case OPT_BIOS: cfg.bios = optarg; break;
+        case OPT_ENGINE:
+            if (!strcmp(optarg, "jit"))
+                cfg.engine = RV_ENGINE_JIT;
+            else if (!strcmp(optarg, "interp"))
+                cfg.engine = RV_ENGINE_INTERP;
+            else
+                return fail_usage("--engine: '%s' is neither jit nor interp", optarg);
+            break;
         case OPT_MEM:
             if (dev_parse_size(optarg, &cfg.ram_size) < 0)
                 return fail_usage("bad memory size '%s': use a number with K, M or G", optarg);
@@ -204,6 +226,16 @@ static int cmd_run(int argc, char **argv)
                 cfg.aia = false;
             else
                 return fail_usage("bad --irqchip value '%s': use plic or aia", optarg);
+            break;
+        case OPT_UART:
+            if (!strcmp(optarg, "ns16550a"))
+                cfg.uart = RV_UART_NS16550A;
+            else if (!strcmp(optarg, "sifive"))
+                cfg.uart = RV_UART_SIFIVE;
+            else if (!strcmp(optarg, "both"))
+                cfg.uart = RV_UART_BOTH;
+            else
+                return fail_usage("bad --uart value '%s': use ns16550a, sifive or both", optarg);
             break;
         case 'v':
             if (log_threshold < LOG_DEBUG)
@@ -258,7 +290,8 @@ static int cmd_run(int argc, char **argv)
                               cfg.bios ? cfg.bios : "~/.cache/kite");
     }
     if (cfg.kernel && !cfg.append)
-        cfg.append = virtio_console ? DEFAULT_APPEND_HVC : DEFAULT_APPEND;
+        cfg.append = virtio_console ? DEFAULT_APPEND_HVC
+                     : cfg.uart == RV_UART_SIFIVE ? DEFAULT_APPEND_SIF : DEFAULT_APPEND;
     ret = rv_machine_run(&cfg);
     device_list_free(&devices);
     return ret;

@@ -16,6 +16,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "riscv/jit/jit.h"
 
 #define MISA_RV64 (2ULL << 62)
 #define MISA_EXT(c) (1ULL << ((c) - 'A'))
@@ -41,6 +42,15 @@ void rv_cpu_free(struct rv_cpu *cpu)
 {
     if (!cpu)
         return;
+    log_info("riscv", "decode cache: %llu pages decoded, %llu evicted, %llu invalidated, "
+             "%llu flushes", (unsigned long long)cpu->dc.stat_decoded_pages,
+             (unsigned long long)cpu->dc.stat_evictions,
+             (unsigned long long)cpu->dc.stat_invalidations,
+             (unsigned long long)cpu->dc.stat_flushes);
+    if (cpu->jit) {
+        rv_jit_log_stats(cpu->jit);
+        rv_jit_free(cpu->jit);
+    }
     rv_dcache_destroy(cpu);
     free(cpu);
 }
@@ -395,7 +405,7 @@ static inline void fs_dirty(struct rv_cpu *cpu)
  * point. Returns 0 (continue at npc), 1 (cpu->pc already set: mret, sret, wfi) or -1 with
  * the exception set.
  */
-static int exec_generic(struct rv_cpu *cpu, uint32_t insn, uint32_t raw, uint64_t npc)
+int rv_cpu_exec_generic(struct rv_cpu *cpu, uint32_t insn, uint32_t raw, uint64_t npc)
 {
     uint64_t *const x = cpu->x;
     unsigned rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31;
@@ -585,6 +595,18 @@ static void decode_parcels(const void *const *ops, struct rv_drec *r, uint32_t l
     }
 }
 
+void rv_decode_insn(struct rv_drec *r, uint32_t lo, uint32_t hi)
+{
+    static const void *ids[RV_OP_COUNT * 2];
+    static bool ready;
+    if (!ready) {
+        for (unsigned i = 0; i < RV_OP_COUNT * 2; i++)
+            ids[i] = (const void *)(uintptr_t)(i / 2);
+        ready = true;
+    }
+    decode_parcels(ids, r, lo, hi);
+}
+
 /*
  * Executes instructions until instret reaches limit (or a kick zeroes limit). Every exit
  * path leaves cpu->pc at the next instruction to run.
@@ -602,7 +624,7 @@ static void decode_parcels(const void *const *ops, struct rv_drec *r, uint32_t l
  * shared jump, and its GCSE pass hurts computed-goto code (GCC manual, -fno-gcse).
  */
 __attribute__((optimize("no-crossjumping", "no-gcse")))
-static void exec_loop(struct rv_cpu *cpu)
+void rv_cpu_interp(struct rv_cpu *cpu)
 {
 /* Handlers come in two copies, for 2- and 4-byte instructions (see H below). */
 #define T(op, name) [RV_OP_##op * 2] = &&op_##name##_2, [RV_OP_##op * 2 + 1] = &&op_##name##_4
@@ -636,13 +658,7 @@ static void exec_loop(struct rv_cpu *cpu)
     };
     uint64_t *const x = cpu->x;
     const uint64_t end = cpu->limit;
-    if (cpu->instret >= end)
-        return;
-    /* Instructions left in this slice; instret is end - left, written back on exit. */
-    uint64_t left = end - cpu->instret;
-    uint64_t pc = cpu->pc;
-    struct rv_drec *rec;
-
+    /* Before the budget check: the JIT calls with no budget once, to get this set up. */
     if (rv_unlikely(cpu->ops != ops)) {
         cpu->ops = ops;
         cpu->uncached[0] = (struct rv_drec){.h = ops[RV_OP_UNCACHED * 2], .len = 2};
@@ -650,6 +666,12 @@ static void exec_loop(struct rv_cpu *cpu)
         cpu->tmp[1].h = cpu->tmp[2].h = ops[RV_OP_LOOKUP * 2];
         rv_dcache_flush(cpu); /* pages filled with another table's labels, if any */
     }
+    if (cpu->instret >= end)
+        return;
+    /* Instructions left in this slice; instret is end - left, written back on exit. */
+    uint64_t left = end - cpu->instret;
+    uint64_t pc = cpu->pc;
+    struct rv_drec *rec;
     goto lookup;
 
 /* Field access for the current record. */
@@ -871,7 +893,7 @@ op_generic: {
     uint32_t raw = len == 2 ? (uint32_t)rec->rd | ((uint32_t)rec->rs1 << 8) : insn;
     cpu->pc = pc;
     cpu->instret = end - left; /* CSR reads of instret/cycle see the current count */
-    int r = exec_generic(cpu, insn, raw, pc + len);
+    int r = rv_cpu_exec_generic(cpu, insn, raw, pc + len);
     x[0] = 0; /* generic code writes x[rd] with rd = 0 too */
     if (r < 0)
         goto trap;
@@ -960,6 +982,33 @@ out:
 #undef STORE
 }
 
+bool rv_cpu_jit_available(void)
+{
+    return rv_jit_available();
+}
+
+int rv_cpu_set_engine(struct rv_cpu *cpu, enum rv_engine engine)
+{
+    if (engine == RV_ENGINE_INTERP) {
+        rv_jit_free(cpu->jit);
+        cpu->jit = NULL;
+        return 0;
+    }
+    if (cpu->jit)
+        return 0;
+    int err = 0;
+    struct rv_jit *j = rv_jit_new(&err);
+    if (!j)
+        return engine == RV_ENGINE_DEFAULT ? 0 : err;
+    /* The JIT uses the interpreter's decode cache, which needs its handler table. */
+    uint64_t saved = cpu->limit;
+    cpu->limit = 0;
+    rv_cpu_interp(cpu);
+    cpu->limit = saved;
+    cpu->jit = j;
+    return 0;
+}
+
 enum rv_run_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
 {
     uint64_t end = cpu->instret + budget;
@@ -977,7 +1026,10 @@ enum rv_run_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
         if (cpu->instret >= end)
             return RV_RUN_BUDGET;
         cpu->limit = end;
-        exec_loop(cpu);
+        if (cpu->jit)
+            rv_jit_exec(cpu);
+        else
+            rv_cpu_interp(cpu);
         if (cpu->wfi_exit) {
             cpu->wfi_exit = false;
             /* An interrupt may have arrived during the slice after the wfi. */

@@ -43,6 +43,13 @@ struct rv_cpu *rv_cpu_new(const struct rv_phys *phys, uint64_t hartid);
 void rv_cpu_free(struct rv_cpu *cpu);
 /* Full reset to M-mode at `pc`, with a0 = hartid and a1 = `a1` (the device tree address). */
 void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc, uint64_t a1);
+/* Execution engines. RV_ENGINE_DEFAULT is the JIT where this host has one. */
+enum rv_engine { RV_ENGINE_DEFAULT, RV_ENGINE_INTERP, RV_ENGINE_JIT };
+/* Picks the engine (new harts interpret); 0, or -ENOTSUP/-ENOMEM for the JIT. */
+int rv_cpu_set_engine(struct rv_cpu *cpu, enum rv_engine engine);
+/* Whether this build can run the JIT on this host. */
+bool rv_cpu_jit_available(void);
+
 /* Runs up to `budget` instructions; returns early on wfi or a stop request. */
 enum rv_run_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget);
 /* Makes the current rv_cpu_run() return at the next instruction boundary (e.g. poweroff). */

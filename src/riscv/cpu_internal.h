@@ -138,6 +138,7 @@ struct rv_drec {
 
 struct rv_dpage {
     uint32_t ram_page; /* index of the RAM page it decodes, UINT32_MAX when free */
+    uint32_t gen;      /* bumped each time the page is forgotten (the JIT checks it) */
     struct rv_drec rec[RV_DPAGE_SLOTS + 2];
 };
 
@@ -159,6 +160,7 @@ struct rv_cpu {
     uint64_t instret;      /* instructions executed (also counts trapping ones) */
     uint64_t limit;        /* the inner loop runs while instret < limit; 0 forces an exit */
     struct rv_tlb_entry *dtlb; /* the set for loads/stores at the effective privilege */
+    struct rv_tlb_entry *itlb; /* the set for fetches at the current privilege */
     /*
      * The current code page: virtual page, its decoded records and host bytes. Any TLB
      * flush, mode change or decode-cache change resets fetch_vpage to RV_TLB_NONE.
@@ -223,7 +225,23 @@ struct rv_cpu {
     struct rv_drec tmp[3];
 
     struct rv_dcache dc;
+
+    struct rv_jit *jit;    /* the JIT engine, NULL when the interpreter runs alone */
+    uintptr_t jit_exit;    /* set by translated code: the chainable exit it left by */
+    uintptr_t jit_block;   /* set by translated code: the block running (struct jit_block) */
+    /*
+     * Bumped whenever decoded code is forgotten (a decode-cache page released, the JIT's
+     * cache flushed): the JIT's jump cache entries are good while it is unchanged.
+     */
+    uint64_t code_epoch;
 };
+
+/* Decoded code was forgotten: the current code page and the JIT's jump cache are stale. */
+static inline void rv_code_changed(struct rv_cpu *cpu)
+{
+    cpu->fetch_vpage = RV_TLB_NONE;
+    cpu->code_epoch++;
+}
 
 /* --- mmu.c --- */
 void rv_mmu_flush_all(struct rv_cpu *cpu);
@@ -286,6 +304,20 @@ static inline void rv_cpu_kick(struct rv_cpu *cpu)
     cpu->irq_check = true;
     cpu->limit = 0;
 }
+
+/* --- cpu.c --- */
+/* The interpreter: runs until instret reaches limit or something zeroes limit. */
+void rv_cpu_interp(struct rv_cpu *cpu);
+/*
+ * SYSTEM, A, F and D instructions as the interpreter runs them: 0 (continue at npc), 1 (pc
+ * already set) or -1 with the exception set. May write x[0]; the caller re-zeroes it.
+ */
+int rv_cpu_exec_generic(struct rv_cpu *cpu, uint32_t insn, uint32_t raw, uint64_t npc);
+/*
+ * Decodes one instruction like the interpreter's decode cache does, but with r->h holding
+ * the enum rv_op (as an integer) rather than a handler address.
+ */
+void rv_decode_insn(struct rv_drec *r, uint32_t lo, uint32_t hi);
 
 /* --- decode.c --- */
 /* 32-bit equivalent of each 16-bit instruction, 0 for reserved/illegal encodings. */

@@ -167,6 +167,7 @@ uint64_t rv_csr_mip(const struct rv_cpu *cpu)
 void rv_csr_mode_changed(struct rv_cpu *cpu)
 {
     cpu->dtlb = cpu->tlb[rv_tlb_set_index(rv_data_priv(cpu))];
+    cpu->itlb = cpu->tlb[rv_tlb_set_index(cpu->priv)];
     cpu->fetch_vpage = RV_TLB_NONE;
 }
 

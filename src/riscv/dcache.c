@@ -7,6 +7,8 @@
  *     every store to it takes the slow path, which drops the decoded page first;
  *   - anything else writing RAM (device DMA) calls rv_cpu_invalidate_code();
  *   - fence.i and reset forget everything.
+ * The JIT's blocks hang off these pages: forgetting a page (which bumps its `gen`) retires
+ * every block translated from it.
  * Memory is bounded: at most RV_DCACHE_PAGES pages exist; beyond that the oldest slot in
  * round-robin order is reused, whatever the guest does.
  */
@@ -42,6 +44,7 @@ static void release(struct rv_dcache *dc, uint32_t idx)
         return;
     dc->map[p->ram_page] = 0;
     p->ram_page = DPAGE_FREE;
+    p->gen++; /* translated blocks of this page are stale from now on */
     dc->free_stack[dc->free_top++] = idx;
 }
 
@@ -51,7 +54,7 @@ void rv_dcache_flush(struct rv_cpu *cpu)
     for (uint32_t i = 0; i < dc->allocated; i++)
         release(dc, i);
     dc->stat_flushes++;
-    cpu->fetch_vpage = RV_TLB_NONE;
+    rv_code_changed(cpu);
 }
 
 void rv_dcache_drop(struct rv_cpu *cpu, uint64_t ram_page)
@@ -62,7 +65,7 @@ void rv_dcache_drop(struct rv_cpu *cpu, uint64_t ram_page)
     release(dc, dc->map[ram_page] - 1);
     dc->stat_invalidations++;
     /* The interpreter may hold this page as its current one: make it look again. */
-    cpu->fetch_vpage = RV_TLB_NONE;
+    rv_code_changed(cpu);
 }
 
 /*
@@ -106,6 +109,7 @@ struct rv_drec *rv_dcache_page(struct rv_cpu *cpu, uint64_t ram_page)
         release(dc, idx);
         dc->free_top--; /* release() pushed idx; we take it straight back */
         dc->stat_evictions++;
+        rv_code_changed(cpu);
     }
     p = dc->pages[idx];
     const void *decode = cpu->ops[RV_OP_DECODE * 2];

@@ -21,6 +21,11 @@
 #define IRQ_M_EXT   11
 
 #define UART_CLOCK_HZ 3686400u
+/* Nominal: kite does not time bytes by it, but Linux's SERIAL_SIFIVE and OpenSBI compute
+ * the divisor from it and Linux refuses a SiFive UART without a clock. */
+#define SIFIVE_UART_CLOCK_HZ 500000000u
+#define UART_16550_PATH "/soc/serial@10000000"
+#define SIFIVE_UART_PATH "/soc/serial@10010000"
 #define RNG_SEED_BYTES 32
 
 #define ISA_MAX_EXTS 64
@@ -111,6 +116,10 @@ static int validate(const struct rv_fdt_config *cfg, struct isa_exts *exts)
     }
     if (cfg->initrd_start > cfg->initrd_end) {
         log_error("fdt", "initrd ends before it starts");
+        return -1;
+    }
+    if (cfg->no_ns16550 && !cfg->sifive_uart) {
+        log_error("fdt", "a board without any UART");
         return -1;
     }
     if (cfg->virtio_slots < 0 || cfg->virtio_slots > (int)VIRT_VIRTIO_SLOTS) {
@@ -326,7 +335,7 @@ static void add_chosen(struct builder *b, const struct rv_fdt_config *cfg)
     begin(b, "chosen");
     if (cfg->bootargs)
         prop_str(b, "bootargs", cfg->bootargs);
-    prop_str(b, "stdout-path", "/soc/serial@10000000");
+    prop_str(b, "stdout-path", cfg->no_ns16550 ? SIFIVE_UART_PATH : UART_16550_PATH);
     if (cfg->initrd_end > cfg->initrd_start) {
         prop_u64(b, "linux,initrd-start", cfg->initrd_start);
         prop_u64(b, "linux,initrd-end", cfg->initrd_end);
@@ -381,7 +390,7 @@ static void add_cpus(struct builder *b, const struct rv_fdt_config *cfg,
 }
 
 static void add_soc(struct builder *b, const struct rv_fdt_config *cfg, const uint32_t *intc_ph,
-                    const struct irq_phandles *irq_ph, uint32_t test_ph)
+                    const struct irq_phandles *irq_ph, uint32_t test_ph, uint32_t uartclk_ph)
 {
     static const char *const clint_compat[] = {"sifive,clint0", "riscv,clint0"};
     static const char *const test_compat[] = {"sifive,test1", "sifive,test0", "syscon"};
@@ -412,12 +421,24 @@ static void add_soc(struct builder *b, const struct rv_fdt_config *cfg, const ui
 
     add_irqchip(b, cfg, intc_ph, irq_ph);
 
-    begin_at(b, "serial", "@", VIRT_UART0_BASE);
-    prop_dev_irq(b, cfg, irq_ph, VIRT_IRQ_UART0);
-    prop_u32(b, "clock-frequency", UART_CLOCK_HZ);
-    prop_reg(b, VIRT_UART0_BASE, VIRT_UART0_SIZE);
-    prop_str(b, "compatible", "ns16550a");
-    end(b);
+    if (!cfg->no_ns16550) {
+        begin_at(b, "serial", "@", VIRT_UART0_BASE);
+        prop_dev_irq(b, cfg, irq_ph, VIRT_IRQ_UART0);
+        prop_u32(b, "clock-frequency", UART_CLOCK_HZ);
+        prop_reg(b, VIRT_UART0_BASE, VIRT_UART0_SIZE);
+        prop_str(b, "compatible", "ns16550a");
+        end(b);
+    }
+
+    if (cfg->sifive_uart) {
+        static const char *const sifive_compat[] = {"sifive,fu540-c000-uart", "sifive,uart0"};
+        begin_at(b, "serial", "@", VIRT_SIFIVE_UART_BASE);
+        prop_dev_irq(b, cfg, irq_ph, VIRT_IRQ_SIFIVE_UART);
+        prop_u32(b, "clocks", uartclk_ph);
+        prop_reg(b, VIRT_SIFIVE_UART_BASE, VIRT_SIFIVE_UART_SIZE);
+        prop_strlist(b, "compatible", sifive_compat, 2);
+        end(b);
+    }
 
     for (int i = 0; i < cfg->virtio_slots; i++) {
         uint64_t base = VIRT_VIRTIO_BASE + (uint64_t)i * VIRT_VIRTIO_SIZE;
@@ -450,6 +471,26 @@ static void add_power_nodes(struct builder *b, uint32_t test_ph)
     end(b);
 }
 
+/*
+ * The SiFive UART's clock, and the alias Linux's SERIAL_SIFIVE needs to number the port
+ * (it refuses one without a "serial" alias): serial0, so the port is ttySIF0 whether or
+ * not the 16550 (numbered by its own driver, ttyS0) is there too.
+ */
+static void add_sifive_uart_support(struct builder *b, uint32_t uartclk_ph)
+{
+    begin(b, "aliases");
+    prop_str(b, "serial0", SIFIVE_UART_PATH);
+    end(b);
+
+    begin(b, "uartclk");
+    prop_u32(b, "phandle", uartclk_ph);
+    prop_str(b, "compatible", "fixed-clock");
+    prop_u32(b, "#clock-cells", 0);
+    prop_u32(b, "clock-frequency", SIFIVE_UART_CLOCK_HZ);
+    prop_str(b, "clock-output-names", "uartclk");
+    end(b);
+}
+
 static int build_into(void *buf, int bufsize, const struct rv_fdt_config *cfg,
                       const struct isa_exts *exts)
 {
@@ -468,7 +509,8 @@ static int build_into(void *buf, int bufsize, const struct rv_fdt_config *cfg,
     } else {
         irq_ph.plic = next++;
     }
-    uint32_t test_ph = next;
+    uint32_t test_ph = next++;
+    uint32_t uartclk_ph = next;
 
     struct builder b = {.fdt = buf};
     chk(&b, fdt_create(buf, bufsize));
@@ -480,6 +522,8 @@ static int build_into(void *buf, int bufsize, const struct rv_fdt_config *cfg,
     prop_str(&b, "model", "riscv-virtio,kite");
 
     add_chosen(&b, cfg);
+    if (cfg->sifive_uart)
+        add_sifive_uart_support(&b, uartclk_ph);
     add_power_nodes(&b, test_ph);
 
     begin_at(&b, "memory", "@", cfg->ram_base);
@@ -488,7 +532,7 @@ static int build_into(void *buf, int bufsize, const struct rv_fdt_config *cfg,
     end(&b);
 
     add_cpus(&b, cfg, exts, cpu_ph, intc_ph);
-    add_soc(&b, cfg, intc_ph, &irq_ph, test_ph);
+    add_soc(&b, cfg, intc_ph, &irq_ph, test_ph, uartclk_ph);
 
     end(&b);
     chk(&b, fdt_finish(buf));

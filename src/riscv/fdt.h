@@ -20,6 +20,10 @@ struct rv_fdt_config {
     int virtio_slots;                       /* describe virtio-mmio slots 0..n-1 */
     const struct pci_host_config *pci;      /* NULL = no PCIe host bridge */
     bool aia;                               /* APLIC + IMSICs instead of the PLIC */
+    /* Serial ports: the ns16550a unless no_ns16550, a sifive,uart0 too when sifive_uart.
+     * stdout-path names the 16550 when it is there. */
+    bool sifive_uart;
+    bool no_ns16550;
 };
 
 #define RV_FDT_MAX_HARTS 64

@@ -23,6 +23,7 @@
 #include "hw/clint.h"
 #include "hw/goldfish_rtc.h"
 #include "hw/pci_host.h"
+#include "hw/sifive_uart.h"
 #include "hw/syscon.h"
 #include "hw/uart16550.h"
 #include "riscv/board.h"
@@ -59,7 +60,8 @@ struct rv_board {
     struct rv_cpu *hart;
     struct rv_irqchip irqchip;
     struct clint *clint;
-    struct uart16550 *uart;
+    struct uart16550 *uart;          /* NULL under --uart sifive */
+    struct sifive_uart *sifive_uart; /* --uart sifive|both */
     struct syscon *syscon;
     struct goldfish_rtc *rtc;
     struct pci_host *pci;            /* NULL when no device may sit on PCI */
@@ -404,6 +406,34 @@ static int create_pci(struct rv_board *m)
     return add_region_ret(pci_host_map(m->pci, &m->bus), "the PCIe host bridge");
 }
 
+/*
+ * --uart: the 16550, the SiFive UART or both. Both write to kite's stdout; stdin goes to
+ * the 16550 when there is one (the firmware's and the default ttyS0 console), else to the
+ * SiFive UART. A VirtIO console created later takes stdin over.
+ */
+static int create_uarts(struct rv_board *m)
+{
+    enum rv_uart which = m->cfg->uart;
+    struct char_backend out = stdio_console_backend(m->console);
+    if (which != RV_UART_SIFIVE) {
+        struct irq_line irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_UART0);
+        if (!(m->uart = uart16550_new(irq, out)))
+            return -ENOMEM;
+        if (add_region(m, uart16550_region(m->uart, VIRT_UART0_BASE)) < 0)
+            return -EINVAL;
+    }
+    if (which != RV_UART_NS16550A) {
+        struct irq_line irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_SIFIVE_UART);
+        if (!(m->sifive_uart = sifive_uart_new(irq, out)))
+            return -ENOMEM;
+        if (add_region(m, sifive_uart_region(m->sifive_uart, VIRT_SIFIVE_UART_BASE)) < 0)
+            return -EINVAL;
+    }
+    stdio_console_attach(m->console, m->uart ? uart16550_frontend(m->uart)
+                                             : sifive_uart_frontend(m->sifive_uart));
+    return 0;
+}
+
 static int create_devices(struct rv_board *m)
 {
     struct hart_if hart = rv_cpu_hart_if(m->hart);
@@ -412,16 +442,14 @@ static int create_devices(struct rv_board *m)
     if (ret < 0)
         return ret;
     m->clint = clint_new(&hart, 1);
-    struct irq_line uart_irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_UART0);
     struct irq_line rtc_irq = rv_irqchip_line(&m->irqchip, VIRT_IRQ_RTC);
-    m->uart = uart16550_new(uart_irq, stdio_console_backend(m->console));
     m->syscon = syscon_new(on_syscon, m);
     m->rtc = goldfish_rtc_new(rtc_irq);
-    if (!m->clint || !m->uart || !m->syscon || !m->rtc)
+    if (!m->clint || !m->syscon || !m->rtc)
         return -ENOMEM;
-    stdio_console_attach(m->console, uart16550_frontend(m->uart));
+    if ((ret = create_uarts(m)) < 0)
+        return ret;
     if (add_region(m, clint_region(m->clint, VIRT_CLINT_BASE)) < 0 ||
-        add_region(m, uart16550_region(m->uart, VIRT_UART0_BASE)) < 0 ||
         add_region(m, syscon_region(m->syscon, VIRT_TEST_BASE)) < 0 ||
         add_region(m, goldfish_rtc_region(m->rtc, VIRT_RTC_BASE)) < 0)
         return -EINVAL;
@@ -556,6 +584,8 @@ static int load_images(struct rv_board *m, uint64_t *entry, uint64_t *fdt_addr,
         .initrd_end = initrd_end,
         .virtio_slots = m->mmio_slots_planned,
         .aia = cfg->aia,
+        .sifive_uart = cfg->uart != RV_UART_NS16550A,
+        .no_ns16550 = cfg->uart == RV_UART_SIFIVE,
     };
     struct pci_host_config pc = pci_layout(m);
     if (board_has_pci(cfg))
@@ -591,8 +621,8 @@ void rv_board_destroy(struct rv_board *m)
         virtio_pci_free(m->virtio[i].pci);
         m->virtio[i].type->destroy(m->virtio[i].state);
     }
-    /* The UART was attached first and is the stdio console's frontend again once every
-     * VirtIO console let go of it; detach it too, the console outlives the board. */
+    /* The UART(s) were attached first and one is the stdio console's frontend again once
+     * every VirtIO console let go of it; detach it too, the console outlives the board. */
     if (m->console)
         stdio_console_attach(m->console, (struct char_frontend){0});
     m->virtio_count = 0;
@@ -604,6 +634,8 @@ void rv_board_destroy(struct rv_board *m)
         clint_free(m->clint);
     if (m->uart)
         uart16550_free(m->uart);
+    if (m->sifive_uart)
+        sifive_uart_free(m->sifive_uart);
     if (m->syscon)
         syscon_free(m->syscon);
     if (m->rtc)
@@ -648,6 +680,10 @@ int rv_board_build(const struct rv_machine_config *cfg, const struct rv_board_ho
     m->hart = rv_cpu_new(&m->phys, 0);
     if (!m->hart)
         return -ENOMEM;
+    if ((ret = rv_cpu_set_engine(m->hart, (enum rv_engine)m->cfg->engine)) < 0) {
+        log_error("machine", "cannot start the JIT engine: %s", strerror(-ret));
+        return ret;
+    }
     if ((ret = create_devices(m)) < 0)
         return ret;
     if (m->mmio_slots_used != m->mmio_slots_planned) {

@@ -17,6 +17,10 @@ enum kite_exit {
 
 struct device_list;
 
+/* --uart: which serial ports the board has. The one that gets kite's stdio input is the
+ * 16550 unless the SiFive UART is the only one. */
+enum rv_uart { RV_UART_NS16550A, RV_UART_SIFIVE, RV_UART_BOTH };
+
 struct rv_machine_config {
     uint64_t ram_size;
     const char *bios;       /* firmware: raw binary at RAM base, or ELF (bare-metal tests) */
@@ -29,6 +33,8 @@ struct rv_machine_config {
     const struct device_list *devices;
     int default_transport;  /* enum virtio_transport_kind: MMIO or PCI */
     bool aia;               /* --irqchip aia: APLIC + IMSIC instead of the PLIC */
+    int engine;             /* enum rv_engine: 0 = the JIT where the host has one */
+    enum rv_uart uart;
 };
 
 /*

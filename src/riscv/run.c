@@ -47,6 +47,12 @@ static void slice_loop(struct rv_board *b, struct event_loop *loop)
             break;
         uint64_t wait_ns = 0;
         if (why == RV_RUN_WFI) {
+            /*
+             * Look without sleeping first: a source hands over held-back input as the loop
+             * asks what it waits for (typed bytes a full UART FIFO had no room for), and
+             * the interrupt that raises must wake the hart now, not at its next timer.
+             */
+            event_loop_poll(loop, 0);
             rv_cpu_update_timers(hart, clock_mtime());
             if (!rv_cpu_interrupt_pending(hart)) {
                 uint64_t deadline = rv_cpu_next_timer(hart);

@@ -24,6 +24,10 @@
 #define VIRT_VIRTIO_BASE    0x10001000ULL   /* virtio-mmio slot i at BASE + i * SIZE */
 #define VIRT_VIRTIO_SIZE    0x1000ULL
 #define VIRT_VIRTIO_SLOTS   8               /* sources 1..8; 10 is the UART */
+/* --uart sifive|both: a sifive,uart0 past the virtio-mmio slots (QEMU's virt has nothing
+ * here; the FU540 places its first UART at this address too). */
+#define VIRT_SIFIVE_UART_BASE 0x10010000ULL
+#define VIRT_SIFIVE_UART_SIZE 0x1000ULL
 #define VIRT_PCIE_PIO_BASE  0x03000000ULL   /* PCI I/O ports 0..0xffff */
 #define VIRT_PCIE_PIO_SIZE  0x10000ULL
 #define VIRT_PCIE_ECAM_BASE 0x30000000ULL   /* 256 buses x 1 MiB */
@@ -38,6 +42,7 @@
 #define VIRT_IRQ_VIRTIO_FIRST 1             /* slot i uses source 1 + i */
 #define VIRT_IRQ_UART0      10
 #define VIRT_IRQ_RTC        11
+#define VIRT_IRQ_SIFIVE_UART 12             /* --uart sifive|both; unused on QEMU's virt */
 #define VIRT_IRQ_PCIE_FIRST 32              /* INTA..INTD at slot 0: sources 32..35 */
 #define VIRT_PLIC_SOURCES   95              /* sources 1..95 */
 #define VIRT_APLIC_SOURCES  96              /* sources 1..96, the same numbers as the PLIC */

@@ -1,8 +1,10 @@
 #!/bin/bash
 # The bare-metal suite as `make check` (tests/run-all.sh) runs it: builds every test, runs
-# it under kite, and, when QEMU is installed, under QEMU's spike board too (the oracle: a
+# it under kite with each engine (the default, the JIT on x86-64 hosts, and the
+# interpreter), and, when QEMU is installed, under QEMU's spike board too (the oracle: a
 # test failing there is a broken test, not a kite bug). One line per test:
 #   PASS baremetal.NAME / FAIL baremetal.NAME (...)        under kite
+#   PASS baremetal.interp.NAME / FAIL ...                   under kite --engine interp
 #   PASS baremetal.qemu.NAME / FAIL baremetal.qemu.NAME     under QEMU
 # SKIP lines when the cross compiler or build/kite is missing.
 set -u
@@ -23,8 +25,15 @@ fi
 
 status=0
 if [ -x "$KITE" ]; then
+    # Both engines: the default (the JIT on x86-64 hosts) and the interpreter, each in its
+    # own copy of the ELFs so their logs stay apart.
     BAREMETAL_DIR=$out tests/baremetal/run.sh "$KITE run --bios" |
         sed -E 's/^(PASS|FAIL) /\1 baremetal./'
+    [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+    mkdir -p "$out/interp"
+    cp "$out"/*.elf "$out/interp/"
+    BAREMETAL_DIR=$out/interp tests/baremetal/run.sh "$KITE run --engine interp --bios" |
+        sed -E 's/^(PASS|FAIL) /\1 baremetal.interp./'
     [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 else
     echo "SKIP baremetal: $KITE is not built"

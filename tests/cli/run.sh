@@ -79,6 +79,10 @@ expect_usage rng-empty-value run --rng=
 expect_usage rng-twice run --rng --rng
 expect_usage rng-rate-overflow run --rng rate=99999999999999999999
 expect_usage console-bad-value run --console hvc
+expect_usage uart-unknown run --uart pl011
+expect_usage uart-empty run --uart=
+expect_usage uart-case run --uart SiFive
+expect_usage uart-no-value run --uart
 expect_usage transport-bad-value run --transport virtio
 expect_usage transport-missing-value run --transport
 # transport= and addr= on a device: bad values, a slot twice, addr= off PCI, too many.
@@ -165,6 +169,9 @@ expect_runs disk-path-with-spaces run --bios "$tmp/poweroff.bin" \
 expect_runs disk-ro-shared run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,ro" \
     --disk "$tmp/disk.img,ro" --disk "$tmp/disk.img,snapshot"
 expect_runs disk-cache-none run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,cache=none"
+for uart in ns16550a sifive both; do
+    expect_runs "uart-$uart" run --bios "$tmp/poweroff.bin" --uart "$uart"
+done
 
 # --share: the host directory must be one; tags are short, path-safe and unique.
 expect_usage share-missing-dir run --bios "$tmp/poweroff.bin" --share "$tmp/nonexistent"
@@ -211,8 +218,38 @@ kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 expect_runs disk-unlocked-after-exit run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
 
+# Engines: a bad name is a usage error; with -v the JIT reports its translations at exit
+# and the interpreter has none to report.
+expect_usage engine-bad run --bios "$tmp/poweroff.bin" --engine magic
+if [ "$(uname -m)" = x86_64 ]; then
+    for engine in jit default; do
+        args=(--engine jit)
+        [ $engine = default ] && args=()
+        if timeout 20 "$KITE" run -v "${args[@]}" --bios "$tmp/poweroff.bin" < /dev/null 2>&1 |
+                grep -q "jit: info: [1-9][0-9]* blocks translated"; then
+            echo "PASS cli.engine-$engine-logs-translations"
+        else
+            echo "FAIL cli.engine-$engine-logs-translations (no 'blocks translated' line with -v)"
+        fi
+    done
+    # KITE_JIT_DUMP: each block's guest instructions and host bytes on stderr.
+    dump=$(KITE_JIT_DUMP=1 timeout 20 "$KITE" run --bios "$tmp/poweroff.bin" < /dev/null 2>&1)
+    if grep -q "^jit: block at " <<< "$dump" && grep -q "^  guest " <<< "$dump" &&
+            grep -q "^  host +0000: 53" <<< "$dump"; then
+        echo "PASS cli.jit-dump"
+    else
+        echo "FAIL cli.jit-dump (no block, guest or host lines with KITE_JIT_DUMP=1)"
+    fi
+fi
+if timeout 20 "$KITE" run -v --engine interp --bios "$tmp/poweroff.bin" < /dev/null 2>&1 |
+        grep -q "blocks translated"; then
+    echo "FAIL cli.engine-interp-translates-nothing (a 'blocks translated' line)"
+else
+    echo "PASS cli.engine-interp-translates-nothing"
+fi
+
 for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
-    --disk --share --transport --irqchip --verbose --help; do
+    --disk --share --transport --irqchip --engine --uart --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"
     else

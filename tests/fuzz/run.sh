@@ -13,6 +13,7 @@
 # virtio-rng) and fuzz_virtio_9p.c (the 9P decoder and server on a temporary share); all
 # but the first get half the time each, and some are
 # seeded from tests/fuzz/seeds/mk_NAME.py.
+# Long mode also runs the JIT-vs-interpreter differential test (fuzz.jit-diff, below).
 # Prints "PASS fuzz.NAME", "FAIL fuzz.NAME (...)" or "SKIP fuzz.virtio: why".
 # The corpora are kept in build/fuzz/corpus-NAME; crashes go to build/fuzz/NAME-*.
 set -u
@@ -92,3 +93,20 @@ fuzz_target virtio_console $(( (secs + 1) / 2 )) "$console_srcs" ""
 fuzz_target pci $(( (secs + 1) / 2 )) "$pci_srcs" "-lfdt"
 fuzz_target virtio_pci $(( (secs + 1) / 2 )) "$virtio_pci_srcs" ""
 fuzz_target virtio_9p $(( (secs + 1) / 2 )) "$p9_srcs" ""
+
+# The JIT against the interpreter on random instruction streams (tests/unit/test_jit_diff.c;
+# make check runs 150 fixed programs): in long mode many more, from a seed that changes
+# each run and is printed, so a failure can be replayed with KITE_JIT_DIFF_SEED.
+if [ "$mode" = long ]; then
+    diff_bin=$BUILD/tests/test_jit_diff
+    seed=${KITE_JIT_DIFF_SEED:-$(date +%s)}
+    programs=${KITE_JIT_DIFF_PROGRAMS:-$(( secs * 40 ))}
+    if [ ! -x "$diff_bin" ]; then
+        echo "SKIP fuzz.jit-diff: $diff_bin is not built"
+    elif KITE_JIT_DIFF_SEED=$seed KITE_JIT_DIFF_PROGRAMS=$programs "$diff_bin" \
+            > "$out/jit-diff.log" 2>&1; then
+        echo "PASS fuzz.jit-diff ($programs programs from seed $seed)"
+    else
+        echo "FAIL fuzz.jit-diff (seed $seed, $programs programs: see $out/jit-diff.log)"
+    fi
+fi

@@ -19,7 +19,8 @@
 #                     exit status 137 is the expected one, not 0)
 #
 # KITE_GUEST_TESTS="name1 name2*" runs only the scripts whose names match (and skips the
-# interactive console tests unless "interactive" matches).
+# interactive console tests unless "interactive" matches, the SiFive console one unless
+# "uart_sifive_console" does).
 # Then tests/guest/interactive.py drives the shell of a normal boot through the console.
 #
 # KITE_GUEST_ROUNDS="plic aia pci pci-aia" (the default) runs the tests once per machine
@@ -217,6 +218,16 @@ for round in ${KITE_GUEST_ROUNDS:-plic aia pci pci-aia}; do
         # A subshell: one test's host hooks never leak into the next.
         (run_one "$script")
     done
+
+    # The SiFive UART as the interactive console (--uart sifive, then --uart both), on
+    # each interrupt controller.
+    case $round in plic|aia)
+        if selected uart_sifive_console; then
+            python3 tests/guest/uart_sifive_console.py "$round_kite" "$KITE_KERNEL" \
+                "$KITE_INITRD" "$KITE_BIOS" "$LOG_DIR/guest-${TAG}uart-sifive-console.console" |
+                sed "s/^\(PASS\|FAIL\|SKIP\) guest\./\1 $P/"
+        fi ;;
+    esac
 
     selected interactive || continue
     pys="interactive console_tty virtio_console"

@@ -128,6 +128,43 @@ static void test_muldiv(void **state)
     assert_int_equal(X(h, 26), UINT64_MAX / 7);
 }
 
+/* Division by -1 (a negation) and 32-bit forms ignoring the upper halves of their inputs. */
+static void test_div_minus_one_and_w(void **state)
+{
+    struct harness *h = *state;
+    struct prog p = prog_begin(h);
+    rv_cpu_set_xreg(h->cpu, 1, 7);
+    rv_cpu_set_xreg(h->cpu, 2, (uint64_t)-1);
+    rv_cpu_set_xreg(h->cpu, 3, 0x1234567800000007ULL);
+    rv_cpu_set_xreg(h->cpu, 4, 0xffffffff0000000aULL);
+    rv_cpu_set_xreg(h->cpu, 5, 0x100000003ULL);
+    rv_cpu_set_xreg(h->cpu, 6, (uint64_t)-7);
+    op(&p, DIV(10, 1, 2));
+    op(&p, REM(11, 1, 2));
+    op(&p, DIVW(12, 3, 2));
+    op(&p, REMW(13, 3, 2));
+    op(&p, DIV(14, 6, 2));
+    op(&p, DIVUW(15, 4, 5));
+    op(&p, REMUW(16, 4, 5));
+    op(&p, DIVW(17, 4, 5));
+    op(&p, REMW(18, 6, 5));
+    op(&p, DIVU(19, 1, 2));
+    op(&p, REMU(20, 1, 2));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 10), (uint64_t)-7);
+    assert_int_equal(X(h, 11), 0);
+    assert_int_equal(X(h, 12), (uint64_t)-7);
+    assert_int_equal(X(h, 13), 0);
+    assert_int_equal(X(h, 14), 7);
+    assert_int_equal(X(h, 15), 3);
+    assert_int_equal(X(h, 16), 1);
+    assert_int_equal(X(h, 17), 3);
+    assert_int_equal(X(h, 18), (uint64_t)-1);
+    assert_int_equal(X(h, 19), 0);
+    assert_int_equal(X(h, 20), 7);
+}
+
 static void test_load_store(void **state)
 {
     struct harness *h = *state;
@@ -606,6 +643,128 @@ static void test_interrupt_from_mmio(void **state)
     assert_int_equal(X(h, 3), 0);
 }
 
+/*
+ * A load fault in the middle of straight-line code (one block for the JIT): what ran
+ * before it is done, nothing after it is, and pc, mepc and instret are exact.
+ */
+static void test_fault_mid_block(void **state)
+{
+    struct harness *h = *state;
+    struct prog p = prog_begin(h);
+    li(&p, 1, 0x40000000);
+    op(&p, LI(5, 1));
+    op(&p, CSRR(9, C_INSTRET)); /* instret inside a block: instructions before this one */
+    uint64_t csrr_at = p.pc - 4;
+    op(&p, LI(6, 2));
+    uint64_t ld_at = p.pc;
+    op(&p, LD(7, 1, 8));
+    op(&p, LI(8, 3));
+    op(&p, LI(5, 4));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 28), RV_EXC_LOAD_ACCESS);
+    assert_int_equal(X(h, 29), ld_at);
+    assert_int_equal(X(h, 30), 0x40000008);
+    assert_int_equal(X(h, 5), 1);
+    assert_int_equal(X(h, 6), 2);
+    assert_int_equal(X(h, 7), 0);
+    assert_int_equal(X(h, 8), 0);
+    assert_int_equal(X(h, 9), (csrr_at - RAM_BASE) / 4);
+    /* Everything up to the faulting load, then the handler's six (its wfi included). */
+    assert_int_equal(rv_cpu_instret(h->cpu), (ld_at - RAM_BASE) / 4 + 1 + 6);
+    assert_int_equal(rv_cpu_get_pc(h->cpu), M_HANDLER + 6 * 4);
+
+    /* A store fault after an MMIO load in the same straight-line run. */
+    rv_cpu_reset(h->cpu, RAM_BASE, 0);
+    p = prog_begin(h);
+    li(&p, 1, DEV_BASE);
+    op(&p, LD(2, 1, 8));
+    op(&p, LI(3, 5));
+    uint64_t sd_at = p.pc;
+    op(&p, SD(3, 0, 16));
+    op(&p, LI(3, 6));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 2), 0x1122334455667788ULL + 8);
+    assert_int_equal(X(h, 3), 5);
+    assert_int_equal(X(h, 28), RV_EXC_STORE_ACCESS);
+    assert_int_equal(X(h, 29), sd_at);
+    assert_int_equal(rv_cpu_instret(h->cpu), (sd_at - RAM_BASE) / 4 + 1 + 6);
+}
+
+/* A store into an instruction later in the same straight-line run takes effect. */
+static void test_self_modifying_same_block(void **state)
+{
+    struct harness *h = *state;
+    struct prog p = prog_begin(h);
+    li(&p, 7, ADDI(5, 0, 2));
+    li(&p, 8, 0); /* patched below to the target's address */
+    uint64_t li8 = p.pc - 8 * 4;
+    op(&p, LI(5, 9));
+    op(&p, SW(7, 8, 0));
+    op(&p, LI(6, 1));
+    uint64_t target = p.pc;
+    op(&p, ADDI(5, 0, 1));
+    op(&p, WFI);
+    struct prog q = {h, li8};
+    li(&q, 8, target);
+    /* Twice: the second run finds the code already translated or decoded. */
+    for (int i = 0; i < 2; i++) {
+        put32(h, target, ADDI(5, 0, 1));
+        rv_cpu_invalidate_code(h->cpu, target, 4);
+        rv_cpu_reset(h->cpu, RAM_BASE, 0);
+        assert_int_equal(run(h), RV_RUN_WFI);
+        assert_int_equal(X(h, 6), 1);
+        assert_int_equal(X(h, 5), 2);
+    }
+}
+
+/*
+ * A device raises an interrupt from inside a store in a hot loop: it is taken right after
+ * that store, with mepc naming the next instruction.
+ */
+static void test_interrupt_in_hot_loop(void **state)
+{
+    struct harness *h = *state;
+    struct prog p = prog_begin(h);
+    li(&p, 1, MIP_MEIP);
+    op(&p, CSRW(C_MIE, 1));
+    op(&p, CSRRSI(0, C_MSTATUS, 8));
+    li(&p, 2, DEV_BASE);
+    op(&p, LI(5, 2000));
+    uint64_t loop = p.pc;
+    op(&p, ADDI(6, 6, 3));
+    op(&p, ADDI(5, 5, -1));
+    op(&p, BNE(5, 0, (int32_t)(loop - p.pc)));
+    op(&p, SW(0, 2, 0x100));
+    uint64_t next = p.pc;
+    op(&p, LI(3, 1));
+    spin(&p);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 28), RV_CAUSE_IRQ | 11);
+    assert_int_equal(X(h, 29), next);
+    assert_int_equal(X(h, 6), 6000);
+    assert_int_equal(X(h, 3), 0);
+}
+
+/* A budget that ends inside a run of straight-line code ends exactly there. */
+static void test_budget_mid_block(void **state)
+{
+    struct harness *h = *state;
+    struct prog p = prog_begin(h);
+    uint64_t start = p.pc;
+    for (int i = 0; i < 40; i++)
+        op(&p, ADDI(5, 5, 1));
+    spin(&p);
+    uint64_t n = (start - RAM_BASE) / 4;
+    assert_int_equal(rv_cpu_run(h->cpu, n + 17), RV_RUN_BUDGET);
+    assert_int_equal(rv_cpu_instret(h->cpu), n + 17);
+    assert_int_equal(X(h, 5), 17);
+    assert_int_equal(rv_cpu_get_pc(h->cpu), start + 17 * 4);
+    assert_int_equal(rv_cpu_run(h->cpu, 5), RV_RUN_BUDGET);
+    assert_int_equal(X(h, 5), 22);
+}
+
 static void test_timer(void **state)
 {
     struct harness *h = *state;
@@ -855,6 +1014,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_alu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_muldiv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_div_minus_one_and_w, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_branches_jumps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rvc_expansion, setup, teardown),
@@ -885,6 +1045,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mmio_and_slow_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget_and_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fp_load_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fault_mid_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_self_modifying_same_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupt_in_hot_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_budget_mid_block, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,6 +76,12 @@ static inline void slow_write(void *opaque, uint64_t offset, uint64_t value, uns
 
 #define SLOW_PAGE (RAM_BASE + 0x3ff000ULL)
 
+/* The engine every hart of the test runs on; a *_jit.c test redefines it and includes
+ * the interpreter's test file, so one set of tests covers both engines. */
+#ifndef HARNESS_ENGINE
+#define HARNESS_ENGINE RV_ENGINE_INTERP
+#endif
+
 static inline struct harness *harness_new(void)
 {
     struct harness *h = calloc(1, sizeof(*h));
@@ -93,6 +99,9 @@ static inline struct harness *harness_new(void)
     h->phys.slow_page = SLOW_PAGE;
     h->cpu = rv_cpu_new(&h->phys, 0);
     assert_non_null(h->cpu);
+    if (HARNESS_ENGINE == RV_ENGINE_JIT && !rv_cpu_jit_available())
+        skip();
+    assert_int_equal(rv_cpu_set_engine(h->cpu, HARNESS_ENGINE), 0);
     rv_cpu_reset(h->cpu, RAM_BASE, 0x1234);
     clock_mtime_reset();
     return h;

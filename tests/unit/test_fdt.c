@@ -378,6 +378,61 @@ static void test_max_harts(void **state)
     free(fdt);
 }
 
+/* --uart sifive|both: the SiFive UART node as Linux's SERIAL_SIFIVE needs it. */
+static void test_sifive_uart(void **state)
+{
+    (void)state;
+    struct rv_fdt_config cfg = base_config();
+    size_t size;
+    void *fdt = build_ok(&cfg, &size);
+    /* Default: no SiFive UART, no clock, no alias. */
+    assert_true(fdt_path_offset(fdt, "/soc/serial@10010000") < 0);
+    assert_true(fdt_path_offset(fdt, "/aliases") < 0);
+    assert_true(fdt_path_offset(fdt, "/uartclk") < 0);
+    free(fdt);
+
+    for (int only = 0; only <= 1; only++) {
+        cfg = base_config();
+        cfg.sifive_uart = true;
+        cfg.no_ns16550 = only;
+        fdt = build_ok(&cfg, &size);
+        const char *uart = "/soc/serial@10010000";
+        uint32_t plic_ph = prop_u32(fdt, "/soc/plic@c000000", "phandle");
+        assert_strlist(fdt, uart, "compatible", "sifive,fu540-c000-uart\0sifive,uart0", 36);
+        assert_reg(fdt, uart, 0x10010000, 0x1000);
+        assert_int_equal(prop_u32(fdt, uart, "interrupts"), 12);
+        assert_int_equal(prop_u32(fdt, uart, "interrupt-parent"), plic_ph);
+        /* Linux takes the rate from a clock provider, not from clock-frequency. */
+        uint32_t clk = prop_u32(fdt, uart, "clocks");
+        int clk_off = fdt_node_offset_by_phandle(fdt, clk);
+        assert_int_equal(clk_off, node(fdt, "/uartclk"));
+        assert_str(fdt, "/uartclk", "compatible", "fixed-clock");
+        assert_int_equal(prop_u32(fdt, "/uartclk", "#clock-cells"), 0);
+        assert_true(prop_u32(fdt, "/uartclk", "clock-frequency") >= 16 * 115200);
+        /* Its driver refuses a port without a serial alias. */
+        assert_str(fdt, "/aliases", "serial0", uart);
+        assert_int_equal(fdt_path_offset(fdt, "/soc/serial@10000000") < 0, only);
+        assert_str(fdt, "/chosen", "stdout-path", only ? uart : "/soc/serial@10000000");
+        free(fdt);
+    }
+
+    /* Under --irqchip aia: the same source, on the APLIC's S domain, level-high. */
+    cfg = base_config();
+    cfg.sifive_uart = true;
+    cfg.aia = true;
+    fdt = build_ok(&cfg, &size);
+    uint32_t sif_irq[] = {12, 4};
+    assert_cells(fdt, "/soc/serial@10010000", "interrupts", sif_irq, 2);
+    assert_int_equal(prop_u32(fdt, "/soc/serial@10010000", "interrupt-parent"),
+                     prop_u32(fdt, "/soc/aplic@d000000", "phandle"));
+    free(fdt);
+
+    /* A board with no UART at all is refused. */
+    cfg = base_config();
+    cfg.no_ns16550 = true;
+    assert_null(rv_fdt_build(&cfg, &size));
+}
+
 /* --irqchip aia: the node shapes of QEMU's -M virt,aia=aplic-imsic. */
 static void test_aia_controllers(void **state)
 {
@@ -446,6 +501,7 @@ static void test_dtc_accepts_it(void **state)
         struct rv_fdt_config cfg = base_config();
         cfg.nharts = 2;
         cfg.aia = aia;
+        cfg.sifive_uart = aia;      /* and one of them with the SiFive UART */
         size_t size;
         void *fdt = build_ok(&cfg, &size);
         char tmpl[] = "/tmp/kite-test-fdt-XXXXXX";
@@ -473,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_optional_parts),
         cmocka_unit_test(test_bad_configs),
         cmocka_unit_test(test_max_harts),
+        cmocka_unit_test(test_sifive_uart),
         cmocka_unit_test(test_aia_controllers),
         cmocka_unit_test(test_dtc_accepts_it),
     };

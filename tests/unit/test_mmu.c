@@ -345,6 +345,46 @@ static void test_sfence(void **state)
     assert_int_equal(X(h, 7), 4);
 }
 
+/*
+ * One physical code page mapped at two virtual addresses runs with each address's pc, and
+ * a remap (with sfence.vma) to another physical page runs the new page's code.
+ */
+static void test_code_remapped(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    uint64_t code1 = DATA_PG, code2 = DATA_PG2;
+    struct prog c = {h, code1};
+    op(&c, AUIPC(5, 0));
+    op(&c, ADDI(6, 6, 1));
+    op(&c, JALR(0, 1, 0));
+    c = (struct prog){h, code2};
+    op(&c, LI(5, 7));
+    op(&c, JALR(0, 1, 0));
+    pt_map(&t, 0x10000, code1, PTE_R | PTE_X | PTE_A, 0);
+    pt_map(&t, 0x21000, code1, PTE_R | PTE_X | PTE_A, 0);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 10, 0x10000);
+    li(&p, 11, 0x21000);
+    op(&p, JALR(1, 10, 0));
+    op(&p, ADD(12, 5, 0));
+    op(&p, JALR(1, 11, 0));
+    op(&p, ADD(13, 5, 0));
+    op(&p, WFI);
+    op(&p, SFENCE_VMA(0, 0));
+    op(&p, JALR(1, 10, 0));
+    op(&p, ADD(14, 5, 0));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 12), 0x10000);
+    assert_int_equal(X(h, 13), 0x21000);
+    assert_int_equal(X(h, 6), 2);
+    pt_map(&t, 0x10000, code2, PTE_R | PTE_X | PTE_A, 0);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 14), 7);
+    assert_int_equal(X(h, 27), 0);
+}
+
 static void test_user_mode(void **state)
 {
     struct harness *h = *state;
@@ -367,6 +407,36 @@ static void test_user_mode(void **state)
     assert_int_equal(X(h, 2), 0x71);
     assert_int_equal(X(h, 29), 0x7000c);
     assert_int_equal((h->cpu->mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT, RV_PRIV_U);
+}
+
+/*
+ * Code S-mode ran (and the JIT may have cached by address) is not reachable from U-mode
+ * at the same address: the jump there is an instruction page fault. (The user page's
+ * address differs in bit 12 from the target's, so the jump cache holds both.)
+ */
+static void test_user_cannot_jump_to_supervisor_code(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    uint64_t ucode = RAM_BASE + 0x5000;
+    pt_map(&t, 0x71000, ucode, PTE_U | PTE_R | PTE_X | PTE_A, 0);
+    pt_map(&t, 0x10000, DATA_PG, PTE_R | PTE_X | PTE_A, 0);
+    struct prog k = {h, DATA_PG};
+    op(&k, ADDI(6, 6, 1));
+    op(&k, JALR(0, 1, 0));
+    struct prog u = {h, ucode};
+    op(&u, LUI(10, 0x10));
+    op(&u, JALR(1, 10, 0)); /* to the supervisor code: fault */
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 10, 0x10000);
+    for (int i = 0; i < 3; i++)
+        op(&p, JALR(1, 10, 0));
+    li(&p, 1, 0x71000);
+    op(&p, CSRW(C_SEPC, 1));
+    op(&p, SRET); /* SPP = U */
+    expect_fault(h, RV_EXC_INSN_PAGE, 0x10000);
+    assert_int_equal(X(h, 6), 3);
+    assert_int_equal(X(h, 29), 0x10000);
 }
 
 static void test_s_cannot_exec_user_page(void **state)
@@ -475,6 +545,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_w_without_r, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walk_outside_ram, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sfence, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_code_remapped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_cannot_jump_to_supervisor_code, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_user_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_s_cannot_exec_user_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fetch_straddle_fault, setup, teardown),

@@ -1,0 +1,483 @@
+/*
+ * The guest side of the JIT: finding the block for the current pc, decoding guest code into
+ * a jit_block_src for the backend, the block cache, and the helpers generated code calls
+ * for everything outside its fast paths.
+ *
+ * Exactness comes from sharing, not re-implementing: instructions are decoded by the
+ * interpreter's decoder, slow loads and stores go through the same MMU paths, and SYSTEM,
+ * A, F and D instructions run the interpreter's own code. A block syncs pc and instret
+ * before any call that can trap, and ends as soon as a helper reports a trap, a kick
+ * (interrupt, stop, wfi) or that the code it was translated from changed.
+ */
+#include "riscv/jit/jit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/log.h"
+#include "riscv/jit/codebuf.h"
+#include "riscv/jit/jit_backend.h"
+
+#define JIT_CODE_SIZE (32u << 20)  /* bytes of host code before everything is flushed */
+#define JIT_MAX_BLOCKS 65536u      /* block records before everything is flushed */
+#define JIT_HASH_BITS 16
+#define JIT_HASH_SIZE (1u << JIT_HASH_BITS)
+
+struct jit_block {
+    uint64_t vpc;
+    void (*code)(struct rv_cpu *); /* NULL: the interpreter runs the first instruction */
+    uint32_t ram_page;             /* RAM page of the code, and the decode-cache page */
+    uint32_t dslot;                /* (index and generation) that must still hold it */
+    uint32_t gen;
+    uint32_t n;                    /* guest instructions */
+    uintptr_t chain;               /* where chained blocks jump in (execute view) */
+    struct jit_block *next;        /* in its hash bucket */
+};
+
+struct rv_jit {
+    struct jit_codebuf cb;
+    struct jit_block *pool;
+    uint32_t used;
+    struct jit_jc_entry jc[JIT_JC_SIZE]; /* the jump cache (see jit_backend.h) */
+    struct jit_block *hash[JIT_HASH_SIZE]; /* buckets on (vpc, ram page), newest first */
+    struct jit_block_src src;      /* scratch for the translator */
+    struct rv_jit_stats st;
+    bool dump;
+};
+
+bool rv_jit_available(void)
+{
+    return jit_backend_available();
+}
+
+struct rv_jit *rv_jit_new(int *err)
+{
+    if (!jit_backend_available()) {
+        *err = -ENOTSUP;
+        return NULL;
+    }
+    struct rv_jit *jit = calloc(1, sizeof(*jit));
+    if (!jit) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    jit->pool = calloc(JIT_MAX_BLOCKS, sizeof(*jit->pool));
+    int r = jit->pool ? jit_codebuf_init(&jit->cb, JIT_CODE_SIZE) : -ENOMEM;
+    if (r < 0) {
+        free(jit->pool);
+        free(jit);
+        *err = r;
+        return NULL;
+    }
+    for (unsigned i = 0; i < JIT_JC_SIZE; i++)
+        jit->jc[i].vpc = UINT64_MAX; /* odd: never a pc */
+    const char *d = getenv("KITE_JIT_DUMP");
+    jit->dump = d && *d && *d != '0';
+    return jit;
+}
+
+void rv_jit_free(struct rv_jit *jit)
+{
+    if (!jit)
+        return;
+    jit_codebuf_destroy(&jit->cb);
+    free(jit->pool);
+    free(jit);
+}
+
+void rv_jit_get_stats(const struct rv_jit *jit, struct rv_jit_stats *st)
+{
+    *st = jit->st;
+}
+
+void rv_jit_log_stats(const struct rv_jit *jit)
+{
+    log_info("jit", "%llu blocks translated (%llu guest instructions, %llu KiB host code), "
+             "%llu chained, %llu cache flushes, %llu interpreter steps, "
+             "%llu dispatches (%llu from the jump cache)",
+             (unsigned long long)jit->st.blocks, (unsigned long long)jit->st.guest_insns,
+             (unsigned long long)(jit->st.code_bytes >> 10),
+             (unsigned long long)jit->st.chains,
+             (unsigned long long)jit->st.flushes, (unsigned long long)jit->st.interp_steps,
+             (unsigned long long)jit->st.dispatches, (unsigned long long)jit->st.jc_hits);
+}
+
+static bool block_valid(const struct rv_cpu *cpu, const struct jit_block *b)
+{
+    return cpu->dc.map[b->ram_page] == b->dslot + 1 && cpu->dc.pages[b->dslot]->gen == b->gen;
+}
+
+static unsigned hash_of(uint64_t vpc, uint64_t ram_page)
+{
+    /* Multiplicative hashing, top bits: vpc and page are often linearly related. */
+    uint64_t k = (vpc >> 1) ^ (ram_page << 40);
+    return (unsigned)((k * 0x9e3779b97f4a7c15ULL) >> (64 - JIT_HASH_BITS));
+}
+
+/* ---- helpers called from generated code ---- */
+
+static int take_trap(struct rv_cpu *cpu)
+{
+    rv_cpu_take_trap(cpu, cpu->exc_cause, cpu->exc_tval);
+    cpu->instret++; /* a trapping instruction uses up budget, as in the interpreter */
+    return 1;
+}
+
+/* Instruction k finished without trapping: go on in the block, or leave it at npc. */
+static int after(struct rv_cpu *cpu, uint64_t npc, unsigned k)
+{
+    if (rv_unlikely(cpu->limit == 0 ||
+                    !block_valid(cpu, (const struct jit_block *)cpu->jit_block))) {
+        cpu->pc = npc;
+        cpu->instret++;
+        return 1;
+    }
+    cpu->instret -= k; /* the block adds its whole length when it leaves */
+    return 0;
+}
+
+#define INFO_K(i) ((unsigned)((i) & 0xff))
+#define INFO_LEN(i) ((unsigned)(((i) >> 8) & 0xff))
+#define INFO_RD(i) ((unsigned)(((i) >> 16) & 0xff))
+#define INFO_RS2(i) ((unsigned)(((i) >> 24) & 0xff))
+#define INFO_OP(i) ((unsigned)(((i) >> 32) & 0xff))
+
+int rv_jit_load_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info)
+{
+    unsigned k = INFO_K(info), op = INFO_OP(info);
+    cpu->pc = pc;
+    cpu->instret += k;
+    unsigned size;
+    switch (op) {
+    case RV_OP_LB: case RV_OP_LBU: size = 1; break;
+    case RV_OP_LH: case RV_OP_LHU: size = 2; break;
+    case RV_OP_LW: case RV_OP_LWU: size = 4; break;
+    default: size = 8; break;
+    }
+    uint64_t v;
+    if (rv_mmu_load_slow(cpu, va, size, &v))
+        return take_trap(cpu);
+    switch (op) {
+    case RV_OP_LB: v = (uint64_t)(int64_t)(int8_t)v; break;
+    case RV_OP_LH: v = (uint64_t)(int64_t)(int16_t)v; break;
+    case RV_OP_LW: v = (uint64_t)(int64_t)(int32_t)v; break;
+    default: break;
+    }
+    cpu->x[INFO_RD(info)] = v;
+    return after(cpu, pc + INFO_LEN(info), k);
+}
+
+int rv_jit_store_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info)
+{
+    unsigned k = INFO_K(info), op = INFO_OP(info);
+    cpu->pc = pc;
+    cpu->instret += k;
+    unsigned size = op == RV_OP_SB ? 1 : op == RV_OP_SH ? 2 : op == RV_OP_SW ? 4 : 8;
+    if (rv_mmu_store_slow(cpu, va, size, cpu->x[INFO_RS2(info)]))
+        return take_trap(cpu);
+    return after(cpu, pc + INFO_LEN(info), k);
+}
+
+int rv_jit_generic(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn_raw)
+{
+    unsigned k = INFO_K(info), len = INFO_LEN(info);
+    cpu->pc = pc;
+    cpu->instret += k; /* CSR-like reads of instret see the current count */
+    int r = rv_cpu_exec_generic(cpu, (uint32_t)insn_raw, (uint32_t)(insn_raw >> 32), pc + len);
+    cpu->x[0] = 0;
+    if (r < 0)
+        return take_trap(cpu);
+    if (r > 0) {
+        cpu->instret++;
+        return 1;
+    }
+    return after(cpu, pc + len, k);
+}
+
+int rv_jit_system(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn_raw)
+{
+    unsigned k = INFO_K(info), len = INFO_LEN(info);
+    cpu->pc = pc;
+    cpu->instret += k;
+    int r = rv_cpu_exec_generic(cpu, (uint32_t)insn_raw, (uint32_t)(insn_raw >> 32), pc + len);
+    cpu->x[0] = 0;
+    if (r < 0)
+        return take_trap(cpu);
+    if (r == 0)
+        cpu->pc = pc + len;
+    cpu->instret++;
+    return 1;
+}
+
+static inline int64_t sext32(uint64_t v)
+{
+    return (int64_t)(int32_t)(uint32_t)v;
+}
+
+uint64_t rv_jit_muldiv(uint64_t a, uint64_t b, uint64_t op)
+{
+    uint32_t a32 = (uint32_t)a, b32 = (uint32_t)b;
+    switch (op) {
+    case RV_OP_MULHSU:
+        return (uint64_t)(((__int128)(int64_t)a * (__int128)(unsigned __int128)b) >> 64);
+    case RV_OP_DIV:
+        if (b == 0)
+            return UINT64_MAX;
+        if ((int64_t)a == INT64_MIN && (int64_t)b == -1)
+            return a;
+        return (uint64_t)((int64_t)a / (int64_t)b);
+    case RV_OP_DIVU:
+        return b ? a / b : UINT64_MAX;
+    case RV_OP_REM:
+        if (b == 0)
+            return a;
+        if ((int64_t)a == INT64_MIN && (int64_t)b == -1)
+            return 0;
+        return (uint64_t)((int64_t)a % (int64_t)b);
+    case RV_OP_REMU:
+        return b ? a % b : a;
+    case RV_OP_DIVW:
+        if (b32 == 0)
+            return UINT64_MAX;
+        if ((int32_t)a32 == INT32_MIN && (int32_t)b32 == -1)
+            return (uint64_t)sext32(a32);
+        return (uint64_t)(int64_t)((int32_t)a32 / (int32_t)b32);
+    case RV_OP_DIVUW:
+        return b32 ? (uint64_t)sext32(a32 / b32) : UINT64_MAX;
+    case RV_OP_REMW:
+        if (b32 == 0)
+            return (uint64_t)sext32(a32);
+        if ((int32_t)a32 == INT32_MIN && (int32_t)b32 == -1)
+            return 0;
+        return (uint64_t)(int64_t)((int32_t)a32 % (int32_t)b32);
+    default: /* RV_OP_REMUW */
+        return (uint64_t)sext32(b32 ? a32 % b32 : a32);
+    }
+}
+
+/* ---- translation ---- */
+
+static bool ends_block(const struct jit_insn *i)
+{
+    switch (i->op) {
+    case RV_OP_JAL: case RV_OP_JALR:
+    case RV_OP_BEQ: case RV_OP_BNE: case RV_OP_BLT: case RV_OP_BGE:
+    case RV_OP_BLTU: case RV_OP_BGEU:
+    case RV_OP_FENCE_I:
+        return true;
+    default:
+        return jit_insn_is_system(i);
+    }
+}
+
+/*
+ * Decodes from `host` (the page's bytes) starting at pc, stopping after a control transfer
+ * or SYSTEM instruction, before an illegal one (the interpreter raises it), before one that
+ * straddles into the next page (which may be mapped elsewhere), and at the page's end.
+ */
+static void decode_block(struct jit_block_src *src, uint64_t pc, const uint8_t *host)
+{
+    uint64_t vpage = pc & RV_PAGE_MASK;
+    unsigned off = (unsigned)(pc & 0xfff);
+    src->n = 0;
+    while (src->n < JIT_MAX_INSNS && off < RV_PAGE_SIZE) {
+        uint16_t lo, hi = 0;
+        memcpy(&lo, host + off, 2);
+        if ((lo & 3) == 3) {
+            if (off + 4 > RV_PAGE_SIZE)
+                break;
+            memcpy(&hi, host + off + 2, 2);
+        }
+        struct rv_drec r;
+        rv_decode_insn(&r, lo, hi);
+        unsigned op = (unsigned)(uintptr_t)r.h;
+        if (op == RV_OP_ILLEGAL)
+            break;
+        struct jit_insn *i = &src->in[src->n++];
+        *i = (struct jit_insn){.pc = vpage + off, .imm = r.imm, .op = (uint8_t)op,
+                               .rd = r.rd, .rs1 = r.rs1, .rs2 = r.rs2, .len = r.len};
+        i->raw = r.len == 2 ? lo : (uint32_t)lo | (uint32_t)hi << 16;
+        if (op == RV_OP_GENERIC)
+            i->insn = (uint32_t)r.imm;
+        off += r.len;
+        if (ends_block(i))
+            break;
+    }
+}
+
+static void flush_all(struct rv_cpu *cpu, struct rv_jit *jit)
+{
+    memset(jit->hash, 0, sizeof(jit->hash));
+    jit->used = 0;
+    jit_codebuf_reset(&jit->cb);
+    jit->st.flushes++;
+    rv_code_changed(cpu); /* the jump cache points into the old code */
+    cpu->jit_block = 0;
+}
+
+static void dump_block(const struct jit_block_src *src, const uint8_t *code, long size,
+                       size_t offset)
+{
+    fprintf(stderr, "jit: block at %016llx, %u guest instructions, %ld bytes of host code at "
+            "buffer offset 0x%zx\n", (unsigned long long)src->in[0].pc, src->n, size, offset);
+    for (unsigned k = 0; k < src->n; k++) {
+        const struct jit_insn *i = &src->in[k];
+        fprintf(stderr, "  guest %016llx: %0*x  (op %u rd %u rs1 %u rs2 %u imm %d)\n",
+                (unsigned long long)i->pc, i->len * 2, i->raw, i->op, i->rd, i->rs1, i->rs2,
+                i->imm);
+    }
+    for (long o = 0; o < size; o += 16) {
+        fprintf(stderr, "  host +%04lx:", o);
+        for (long j = o; j < size && j < o + 16; j++)
+            fprintf(stderr, " %02x", code[j]);
+        fprintf(stderr, "\n");
+    }
+}
+
+/* Emits the block's code; false if the buffer is full. */
+static bool emit(struct rv_jit *jit, struct jit_block *b)
+{
+    jit->src.tag = (uintptr_t)b;
+    jit->src.jump_cache = (uintptr_t)jit->jc;
+    size_t start = (jit->cb.used + 15) & ~(size_t)15;
+    if (start >= jit->cb.size)
+        return false;
+    uint8_t *rw = jit->cb.rw + start;
+    uintptr_t exec = (uintptr_t)jit_codebuf_exec_addr(&jit->cb, rw);
+    size_t chain = 0;
+    long size = jit_backend_emit(&jit->src, rw, jit->cb.size - start, exec, &chain);
+    if (size < 0)
+        return false;
+    jit->cb.used = start + (size_t)size;
+    b->code = (void (*)(struct rv_cpu *))exec;
+    b->chain = exec + chain;
+    jit->st.code_bytes += (uint64_t)size;
+    if (jit->dump)
+        dump_block(&jit->src, rw, size, start);
+    return true;
+}
+
+static struct jit_block *translate(struct rv_cpu *cpu, struct rv_jit *jit, uint64_t pc,
+                                   uint64_t ram_page, const uint8_t *host)
+{
+    /* Being decoded keeps the page off the store fast path, so stores into it are seen. */
+    rv_dcache_page(cpu, ram_page);
+    uint32_t dslot = cpu->dc.map[ram_page] - 1;
+    decode_block(&jit->src, pc, host);
+    if (jit->used == JIT_MAX_BLOCKS)
+        flush_all(cpu, jit);
+    struct jit_block *b = &jit->pool[jit->used++];
+    *b = (struct jit_block){.vpc = pc, .ram_page = (uint32_t)ram_page, .dslot = dslot,
+                            .gen = cpu->dc.pages[dslot]->gen, .n = jit->src.n};
+    if (jit->src.n) {
+        if (!emit(jit, b)) {
+            flush_all(cpu, jit);
+            b = &jit->pool[jit->used++];
+            *b = (struct jit_block){.vpc = pc, .ram_page = (uint32_t)ram_page,
+                                    .dslot = dslot, .gen = cpu->dc.pages[dslot]->gen,
+                                    .n = jit->src.n};
+            if (!emit(jit, b))
+                b->code = NULL; /* cannot happen: a block is far smaller than the buffer */
+        }
+        jit->st.blocks++;
+        jit->st.guest_insns += jit->src.n;
+    }
+    struct jit_block **bucket = &jit->hash[hash_of(pc, ram_page)];
+    b->next = *bucket;
+    *bucket = b;
+    return b;
+}
+
+/* The block at cpu->pc, translating it if needed; NULL when the interpreter must fetch. */
+static struct jit_block *find_block(struct rv_cpu *cpu, struct rv_jit *jit)
+{
+    uint64_t pc = cpu->pc;
+    uint64_t vpage = pc & RV_PAGE_MASK;
+    const struct rv_tlb_entry *e = &cpu->itlb[(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+    if (rv_unlikely(e->tag_x != vpage)) {
+        /* Fills the TLB; a fault or a non-RAM page is left to the interpreter. */
+        if (!rv_mmu_code_lookup(cpu, pc) || e->tag_x != vpage)
+            return NULL;
+    }
+    const uint8_t *host = (const uint8_t *)(uintptr_t)(vpage + e->addend);
+    uint64_t ram_page = (uint64_t)(host - cpu->phys.ram) >> RV_PAGE_SHIFT;
+    /*
+     * The newest block for (pc, page) comes first; an older one for the same key is stale.
+     * Stale blocks stay in their bucket until the next flush (the pool bounds them).
+     */
+    for (struct jit_block *b = jit->hash[hash_of(pc, ram_page)]; b; b = b->next) {
+        if (b->vpc == pc && b->ram_page == ram_page) {
+            if (rv_likely(block_valid(cpu, b)))
+                return b;
+            break;
+        }
+    }
+    return translate(cpu, jit, pc, ram_page, host);
+}
+
+/*
+ * Links the exit the last block left by (`site`, an execute-view address) straight to `b`.
+ * Only within one page and generation: then both blocks are retired together, so a jump
+ * between them never outlives either.
+ */
+static void chain(struct rv_jit *jit, uintptr_t site, const struct jit_block *from,
+                  const struct jit_block *b)
+{
+    if (b->ram_page != from->ram_page || b->dslot != from->dslot || b->gen != from->gen)
+        return;
+    uint8_t *rw = jit->cb.rw + (site - (uintptr_t)jit->cb.rx);
+    jit_backend_chain(rw, site, b->chain);
+    jit->st.chains++;
+}
+
+void rv_jit_exec(struct rv_cpu *cpu)
+{
+    struct rv_jit *jit = cpu->jit;
+    const uint64_t end = cpu->limit;
+    cpu->jit_exit = 0;
+    while (cpu->instret < end && cpu->limit == end) {
+        uintptr_t site = cpu->jit_exit;
+        const struct jit_block *from = (const struct jit_block *)cpu->jit_block;
+        uint64_t flushes = jit->st.flushes;
+        cpu->jit_exit = 0;
+        /* The jump cache first: a hit is a block still valid for this pc. */
+        uint64_t pc = cpu->pc;
+        struct jit_jc_entry *j = &jit->jc[(pc >> 1) & (JIT_JC_SIZE - 1)];
+        const struct rv_tlb_entry *e = &cpu->itlb[(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+        struct jit_block *b;
+        jit->st.dispatches++;
+        if (j->vpc == pc && j->epoch == cpu->code_epoch &&
+            e->tag_x == (pc & RV_PAGE_MASK) && e->addend == j->addend) {
+            b = (struct jit_block *)j->block;
+            jit->st.jc_hits++;
+        } else {
+            b = find_block(cpu, jit);
+            /* find_block filled the TLB entry for pc unless it returned NULL. */
+            if (b && b->code && e->tag_x == (pc & RV_PAGE_MASK))
+                *j = (struct jit_jc_entry){.vpc = pc, .epoch = cpu->code_epoch,
+                                           .addend = e->addend, .entry = b->chain,
+                                           .block = (uintptr_t)b};
+        }
+        if (rv_likely(b && b->code && b->n <= end - cpu->instret)) {
+            if (site && from && jit->st.flushes == flushes)
+                chain(jit, site, from, b);
+            b->code(cpu);
+            continue;
+        }
+        /*
+         * The interpreter: one instruction where there is no block, or the rest of the
+         * slice when the block would overrun it (so budgets end exactly where the
+         * interpreter's would).
+         */
+        uint64_t want = b && b->code ? end : cpu->instret + 1;
+        jit->st.interp_steps++;
+        cpu->limit = want;
+        rv_cpu_interp(cpu);
+        if (cpu->limit != want) {
+            cpu->limit = 0; /* kicked: let the run loop look */
+            return;
+        }
+        cpu->limit = end;
+    }
+}

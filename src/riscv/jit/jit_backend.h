@@ -1,0 +1,104 @@
+/*
+ * Between the guest side of the JIT (jit.c: finding, decoding and caching blocks, and the
+ * helpers generated code calls) and a host backend (x86_64_backend.c) that turns a decoded
+ * block into machine code. A second host architecture implements jit_backend_emit().
+ */
+#ifndef KITE_RISCV_JIT_BACKEND_H
+#define KITE_RISCV_JIT_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "riscv/cpu_internal.h"
+
+/* A block is at most this many guest instructions, so interrupts wait at most that long. */
+#define JIT_MAX_INSNS 64
+
+/* One decoded guest instruction (fields as in struct rv_drec; op is an enum rv_op). */
+struct jit_insn {
+    uint64_t pc;
+    int32_t imm;
+    uint32_t insn;     /* RV_OP_GENERIC: the 32-bit instruction (expanded if compressed) */
+    uint32_t raw;      /* as in memory (16 bits if compressed): what tval reports */
+    uint8_t op, rd, rs1, rs2, len;
+};
+
+/*
+ * A straight run of instructions in one guest page. Only the last may transfer control
+ * (a branch, jal, jalr) or be a SYSTEM instruction; otherwise the block falls through to
+ * the instruction after the last.
+ */
+struct jit_block_src {
+    unsigned n;
+    uintptr_t tag;             /* stored in cpu->jit_block whenever the block starts */
+    uintptr_t jump_cache;      /* the JIT's struct jit_jc_entry[JIT_JC_SIZE] */
+    struct jit_insn in[JIT_MAX_INSNS];
+};
+
+/*
+ * The jump cache: guest pc -> chain entry of its block, for exits whose target is not
+ * known when the block is translated (jalr) or lies in another page. An entry is good
+ * while cpu->code_epoch still has the value it was filled with (no decoded code was
+ * forgotten since) and the fetch TLB (cpu->itlb) still maps the pc's page to the same
+ * host page: TLB flushes, sfence.vma and privilege changes need no epoch of their own.
+ */
+#define JIT_JC_BITS 12
+#define JIT_JC_SIZE (1u << JIT_JC_BITS)
+#define JIT_JC_SHIFT 6         /* log2 of the entry size */
+struct jit_jc_entry {
+    uint64_t vpc;
+    uint64_t epoch;
+    uint64_t addend;           /* of the fetch TLB entry it was filled under */
+    uintptr_t entry;
+    uintptr_t block;           /* the front end's struct jit_block */
+    uint64_t unused[3];
+};
+
+/* True for the SYSTEM instructions (CSRs, ecall, xRET, wfi, sfence.vma) that end a block. */
+static inline bool jit_insn_is_system(const struct jit_insn *i)
+{
+    return i->op == RV_OP_GENERIC && (i->insn & 0x7f) == 0x73;
+}
+
+/*
+ * Host code for `b`, a function void f(struct rv_cpu *) that runs the block and leaves pc
+ * and instret for the next one. `exec` is the address `buf` will run at. Returns its size,
+ * or -ENOSPC if `cap` bytes do not suffice; *chain_entry is the offset where other blocks
+ * may jump in (see below).
+ *
+ * Chaining: an exit to a constant guest address in the block's own page stores the
+ * execute-view address of a patchable jump in cpu->jit_exit before it returns. The front
+ * end may point that jump (jit_backend_chain) at the chain entry of the block for that
+ * address, if it comes from the same page and generation. Other exits look their target
+ * up in the jump cache and jump there if it hits. A chain entry returns to the front end,
+ * pc and instret already set, unless the whole block fits under cpu->limit (which a kick
+ * sets to 0), so budgets and interrupts work as without chaining.
+ */
+long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap,
+                      uintptr_t exec, size_t *chain_entry);
+/* Points the jump at `site` (write view; `site_exec` is where it runs) to `target`. */
+void jit_backend_chain(uint8_t *site, uintptr_t site_exec, uintptr_t target);
+/* Whether this build has a backend for the host it runs on. */
+bool jit_backend_available(void);
+
+/*
+ * Helpers the generated code calls. `info` packs the instruction's index k in its block
+ * (bits 0-7), length (8-15), rd (16-23), rs2 (24-31) and op (32-39). While a helper runs,
+ * cpu->pc and cpu->instret are those of instruction k, as in the interpreter. A nonzero
+ * return means the block must end now: pc and instret are already set for what follows
+ * (a trap was taken, an interrupt or stop is due, or code the block came from changed).
+ */
+#define JIT_INFO(k, len, rd, rs2, op)                                                     \
+    ((uint64_t)(k) | (uint64_t)(len) << 8 | (uint64_t)(rd) << 16 | (uint64_t)(rs2) << 24 | \
+     (uint64_t)(op) << 32)
+int rv_jit_load_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info);
+int rv_jit_store_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info);
+/* F/D, A: what the interpreter does, as a call. insn_raw = insn | raw << 32. */
+int rv_jit_generic(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn_raw);
+/* SYSTEM: always ends the block. */
+int rv_jit_system(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn_raw);
+/* Division and the rarer multiplications, with RISC-V's results for x/0 and overflow. */
+uint64_t rv_jit_muldiv(uint64_t a, uint64_t b, uint64_t op);
+
+#endif

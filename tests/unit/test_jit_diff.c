@@ -1,0 +1,339 @@
+/*
+ * Differential test of the two engines: random RV64GC instruction streams run on a hart
+ * with the interpreter and on one with the JIT, in slices of random length, and after
+ * every slice the two must agree on pc, privilege, instret, every register, the trap CSRs,
+ * the FP state, all of RAM and what the MMIO device saw.
+ *
+ * The streams mix ALU, M, loads and stores (through pointers into data, into the code
+ * itself, into the MMIO device, and garbage that faults), branches and jumps both ways,
+ * CSR accesses, atomics, FP, fence.i, compressed instructions and code that straddles a
+ * page boundary. Deterministic: program i uses seed KITE_JIT_DIFF_SEED + i (default 1);
+ * KITE_JIT_DIFF_PROGRAMS sets how many (default 150, a few seconds under ASan).
+ */
+#include "test_cpu_harness.h"
+
+#include <stdio.h>
+
+#include "riscv/cpu_internal.h"
+
+#define CODE (RAM_BASE + 0x10000)
+#define DATA_AREA (RAM_BASE + 0x40000)
+#define BUDGET 20000
+
+struct rng {
+    uint64_t s;
+};
+
+static uint64_t rnd(struct rng *r)
+{
+    /* xorshift64* */
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return r->s * 0x2545f4914f6cdd1dULL;
+}
+
+static unsigned below(struct rng *r, unsigned n)
+{
+    return (unsigned)(rnd(r) % n);
+}
+
+static int32_t simm(struct rng *r, int bits)
+{
+    return (int32_t)(rnd(r) & ((1u << bits) - 1)) - (1 << (bits - 1));
+}
+
+/* Destination registers: mostly not the pointer registers x2-x5, so memory ops keep hitting. */
+static uint32_t rd_of(struct rng *r)
+{
+    uint32_t rd = below(r, 32);
+    if (rd >= 2 && rd <= 5 && below(r, 8))
+        rd = 6 + below(r, 20);
+    return rd;
+}
+
+static uint32_t base_reg(struct rng *r)
+{
+    static const uint32_t bases[] = {2, 2, 3, 3, 4, 5};
+    if (below(r, 16) == 0)
+        return below(r, 32); /* anything: usually faults */
+    return bases[below(r, sizeof(bases) / sizeof(bases[0]))];
+}
+
+static uint32_t gen32(struct rng *r, unsigned slot, unsigned nslots)
+{
+    uint32_t rd = rd_of(r), rs1 = below(r, 32), rs2 = below(r, 32);
+    switch (below(r, 24)) {
+    case 0: case 1: case 2: { /* OP */
+        static const uint32_t f7[] = {0, 0, 0x20, 1};
+        uint32_t f = f7[below(r, 4)], f3 = below(r, 8);
+        if (f == 0x20 && f3 != 0 && f3 != 5)
+            f = 0;
+        return enc_r(f, rs2, rs1, f3, rd, 0x33);
+    }
+    case 3: case 4: { /* OP-32 */
+        static const uint32_t f3s[] = {0, 1, 5, 4, 5, 6, 7, 0};
+        uint32_t f3 = f3s[below(r, 8)], f = below(r, 3) == 0 ? 1 : 0;
+        if (!f && (f3 == 0 || f3 == 5) && below(r, 2))
+            f = 0x20;
+        if (!f && f3 != 0 && f3 != 1 && f3 != 5)
+            f = 1;
+        return enc_r(f, rs2, rs1, f3, rd, 0x3b);
+    }
+    case 5: case 6: case 7: { /* OP-IMM */
+        uint32_t f3 = below(r, 8);
+        if (f3 == 1)
+            return SLLI(rd, rs1, below(r, 64));
+        if (f3 == 5)
+            return below(r, 2) ? SRLI(rd, rs1, below(r, 64)) : SRAI(rd, rs1, below(r, 64));
+        return enc_i(0x13, rd, f3, rs1, simm(r, 12));
+    }
+    case 8: { /* OP-IMM-32 */
+        switch (below(r, 4)) {
+        case 0: return SLLIW(rd, rs1, below(r, 32));
+        case 1: return SRLIW(rd, rs1, below(r, 32));
+        case 2: return SRAIW(rd, rs1, below(r, 32));
+        default: return ADDIW(rd, rs1, simm(r, 12));
+        }
+    }
+    case 9: return below(r, 2) ? LUI(rd, rnd(r) & 0xfffff) : AUIPC(rd, rnd(r) & 0xfffff);
+    case 10: case 11: case 12: /* loads */
+        return enc_i(0x03, rd, below(r, 7), base_reg(r), simm(r, 12));
+    case 13: case 14: /* stores */
+        return enc_s(0x23, below(r, 4), base_reg(r), rs2, simm(r, 12));
+    case 15: case 16: { /* branches, both ways, mostly staying in the stream */
+        static const uint32_t f3s[] = {0, 1, 4, 5, 6, 7};
+        int32_t lo = -(int32_t)slot, hi = (int32_t)(nslots - slot);
+        int32_t off = lo + (int32_t)below(r, (unsigned)(hi - lo + 1));
+        if (off < -64 || off > 64)
+            off = (int32_t)below(r, 17) - 8;
+        return enc_b(f3s[below(r, 6)], rs1, rs2, off * 2);
+    }
+    case 17: { /* jal / jalr */
+        if (below(r, 3))
+            return JAL(rd, ((int32_t)below(r, 33) - 16) * 2);
+        return JALR(rd, below(r, 4) ? 4 : rs1, simm(r, 8));
+    }
+    case 18: { /* CSRs the machine cannot see change between runs */
+        static const uint32_t csrs[] = {C_INSTRET, C_CYCLE, C_MSCRATCH, C_MSCRATCH, 0x001,
+                                        0x003, C_MEPC, C_MCAUSE};
+        uint32_t csr = csrs[below(r, 8)];
+        if (csr == C_INSTRET || csr == C_CYCLE || csr == C_MEPC || csr == C_MCAUSE)
+            return CSRR(rd, csr);
+        return enc_i(0x73, rd, 1 + below(r, 3), rs1, (int32_t)csr);
+    }
+    case 19: { /* atomics on a data pointer (misaligned ones trap) */
+        static const uint32_t f5[] = {0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c,
+                                      0x02, 0x03};
+        uint32_t f = f5[below(r, 11)];
+        return AMO(f, 2 + below(r, 2), rd, below(r, 2) ? 2 : 3, f == 0x02 ? 0 : rs2);
+    }
+    case 20: { /* FP: moves in and out, arithmetic, FP loads and stores */
+        switch (below(r, 6)) {
+        case 0: return enc_r(0x79, 0, rs1, 0, rd, 0x53); /* fmv.d.x */
+        case 1: return enc_r(0x71, 0, rs1, 0, rd, 0x53); /* fmv.x.d */
+        case 2: return enc_r(0x01, rs2, rs1, 7, rd, 0x53); /* fadd.d */
+        case 3: return enc_r(0x09, rs2, rs1, 7, rd, 0x53); /* fmul.d */
+        case 4: return FLD(rd, 2, simm(r, 12) & ~7);
+        default: return FSD(rs2, 3, simm(r, 12) & ~7);
+        }
+    }
+    case 21: return below(r, 2) ? FENCE_I : FENCE;
+    case 22: return below(r, 8) ? ADDI(rd, rs1, simm(r, 12)) : ECALL;
+    default: return MUL(rd, rs1, rs2) ^ (below(r, 2) ? 0 : (1u << 12)); /* mul / mulh */
+    }
+}
+
+static uint16_t gen16(struct rng *r)
+{
+    for (;;) {
+        uint16_t c = (uint16_t)rnd(r);
+        if ((c & 3) != 3 && rv_rvc_table[c])
+            return c;
+    }
+}
+
+struct machine_pair {
+    struct harness *h[2]; /* interpreter, JIT */
+};
+
+static uint64_t code_start;
+static uint64_t executed; /* instructions compared, for the summary line */
+
+/* Writes the same random program into both harnesses and sets the same registers. */
+static void build(struct machine_pair *m, struct rng *r)
+{
+    for (int k = 0; k < 2; k++) {
+        struct prog p = prog_begin(m->h[k]);
+        li(&p, 31, MSTATUS_FS & (MSTATUS_FS >> 1)); /* FS = Initial */
+        op(&p, CSRRS(0, C_MSTATUS, 31));
+        li(&p, 31, code_start);
+        op(&p, JALR(0, 31, 0));
+    }
+    /* Random data, identical on both. */
+    for (uint64_t a = DATA_AREA; a < DATA_AREA + 0x10000; a += 8) {
+        uint64_t v = rnd(r);
+        put64(m->h[0], a, v);
+        put64(m->h[1], a, v);
+    }
+    /* The stream, sometimes starting close to a page end so it straddles into the next. */
+    unsigned n = 60 + below(r, 200);
+    unsigned nslots = n * 2;
+    uint64_t pc = code_start;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned slot = (unsigned)((pc - code_start) / 2);
+        if (below(r, 3) == 0) {
+            uint16_t c = gen16(r);
+            put16(m->h[0], pc, c);
+            put16(m->h[1], pc, c);
+            pc += 2;
+        } else {
+            uint32_t w = gen32(r, slot, nslots);
+            put16(m->h[0], pc, (uint16_t)w);
+            put16(m->h[0], pc + 2, (uint16_t)(w >> 16));
+            put16(m->h[1], pc, (uint16_t)w);
+            put16(m->h[1], pc + 2, (uint16_t)(w >> 16));
+            pc += 4;
+        }
+    }
+    put32(m->h[0], pc, WFI);
+    put32(m->h[1], pc, WFI);
+    /*
+     * The M-mode handler resumes after the trapping instruction (its length from its first
+     * parcel), so one fault does not end the stream; after a fetch fault it goes to the
+     * final wfi. It uses x30 and x31 as scratch.
+     */
+    for (int k = 0; k < 2; k++) {
+        struct prog hp = {m->h[k], M_HANDLER};
+        op(&hp, CSRR(30, C_MCAUSE));
+        op(&hp, ADDI(30, 30, -RV_EXC_INSN_ACCESS));
+        op(&hp, BEQ(30, 0, 4 * 11));
+        op(&hp, CSRR(30, C_MEPC));
+        op(&hp, LHU(31, 30, 0));
+        op(&hp, ANDI(31, 31, 3));
+        op(&hp, ADDI(31, 31, -3));
+        op(&hp, ADDI(30, 30, 2));
+        op(&hp, BNE(31, 0, 8));
+        op(&hp, ADDI(30, 30, 2));
+        op(&hp, CSRW(C_MEPC, 30));
+        op(&hp, MRET);
+        li(&hp, 30, pc); /* fetch fault: to the final wfi */
+        op(&hp, CSRW(C_MEPC, 30));
+        op(&hp, MRET);
+    }
+
+    /* Random, small, or the edge values of division and shifts. */
+    static const uint64_t edges[] = {0, 1, UINT64_MAX, 1ULL << 63, 0x80000000ULL,
+                                     0xffffffff80000000ULL, 0x7fffffffffffffffULL,
+                                     0xffffffffULL, 63, 64};
+    uint64_t regs[32];
+    for (int i = 1; i < 32; i++) {
+        unsigned kind = below(r, 8);
+        regs[i] = kind < 5 ? rnd(r)
+                  : kind < 7 ? (uint64_t)simm(r, 8)
+                             : edges[below(r, sizeof(edges) / sizeof(edges[0]))];
+    }
+    regs[2] = DATA_AREA + 0x8000 + (uint64_t)(simm(r, 12) & ~7);
+    regs[3] = DATA_AREA + 0x4000 + (uint64_t)simm(r, 12);
+    regs[4] = code_start + (uint64_t)below(r, nslots) * 2; /* stores here rewrite code */
+    regs[5] = DEV_BASE + 0x200;
+    for (int k = 0; k < 2; k++)
+        for (int i = 1; i < 32; i++)
+            rv_cpu_set_xreg(m->h[k]->cpu, i, regs[i]);
+}
+
+static bool compare(struct machine_pair *m, uint64_t seed, unsigned step)
+{
+    struct rv_cpu *a = m->h[0]->cpu, *b = m->h[1]->cpu;
+    char what[64] = "";
+    if (a->pc != b->pc)
+        snprintf(what, sizeof(what), "pc");
+    else if (a->priv != b->priv)
+        snprintf(what, sizeof(what), "priv");
+    else if (a->instret != b->instret)
+        snprintf(what, sizeof(what), "instret");
+    else if (a->mstatus != b->mstatus || a->mepc != b->mepc || a->mcause != b->mcause ||
+             a->mtval != b->mtval || a->mscratch != b->mscratch)
+        snprintf(what, sizeof(what), "trap CSRs");
+    else if (memcmp(&a->fp, &b->fp, sizeof(a->fp)))
+        snprintf(what, sizeof(what), "FP state");
+    else if (a->resv_valid != b->resv_valid || (a->resv_valid && a->resv_addr != b->resv_addr))
+        snprintf(what, sizeof(what), "reservation");
+    else if (m->h[0]->dev_writes != m->h[1]->dev_writes ||
+             m->h[0]->dev_last_write != m->h[1]->dev_last_write)
+        snprintf(what, sizeof(what), "device writes");
+    else if (memcmp(m->h[0]->ram, m->h[1]->ram, RAM_SIZE))
+        snprintf(what, sizeof(what), "RAM");
+    for (int i = 1; i < 32 && !what[0]; i++) {
+        if (a->x[i] != b->x[i])
+            snprintf(what, sizeof(what), "x%d", i);
+    }
+    if (!what[0])
+        return true;
+    fprintf(stderr, "engines differ (%s): seed %llu, slice %u\n", what,
+            (unsigned long long)seed, step);
+    fprintf(stderr, "interpreter:\n");
+    rv_cpu_dump(a);
+    fprintf(stderr, "jit:\n");
+    rv_cpu_dump(b);
+    return false;
+}
+
+static bool run_one(uint64_t seed)
+{
+    struct rng r = {seed * 0x9e3779b97f4a7c15ULL + 1};
+    struct machine_pair m;
+    m.h[0] = harness_new();
+    m.h[1] = harness_new();
+    assert_int_equal(rv_cpu_set_engine(m.h[1]->cpu, RV_ENGINE_JIT), 0);
+    code_start = CODE + (below(&r, 2) ? 0x1000 - 2 * below(&r, 40) : 2 * below(&r, 64));
+    build(&m, &r);
+    bool ok = true;
+    uint64_t total = 0;
+    for (unsigned step = 0; ok && total < BUDGET; step++) {
+        /* Mostly long slices (blocks run whole), some short ones that end mid-block. */
+        uint64_t slice = below(&r, 4) ? 1 + below(&r, 300) : 1 + below(&r, 8);
+        enum rv_run_exit ea = rv_cpu_run(m.h[0]->cpu, slice);
+        enum rv_run_exit eb = rv_cpu_run(m.h[1]->cpu, slice);
+        total += slice;
+        if (ea != eb) {
+            fprintf(stderr, "engines differ (run exit %d vs %d): seed %llu, slice %u\n", ea,
+                    eb, (unsigned long long)seed, step);
+            ok = false;
+        }
+        ok = ok && compare(&m, seed, step);
+        if (ea == RV_RUN_WFI)
+            break;
+    }
+    executed += m.h[0]->cpu->instret;
+    harness_free(m.h[0]);
+    harness_free(m.h[1]);
+    return ok;
+}
+
+static void test_random_streams(void **state)
+{
+    (void)state;
+    if (!rv_cpu_jit_available())
+        skip();
+    const char *s = getenv("KITE_JIT_DIFF_SEED");
+    const char *n = getenv("KITE_JIT_DIFF_PROGRAMS");
+    uint64_t seed0 = s ? strtoull(s, NULL, 0) : 1;
+    unsigned programs = n ? (unsigned)strtoul(n, NULL, 0) : 150;
+    unsigned failed = 0;
+    for (unsigned i = 0; i < programs && failed < 5; i++) {
+        if (!run_one(seed0 + i))
+            failed++;
+    }
+    fprintf(stderr, "%u programs from seed %llu, %llu instructions on each engine\n",
+            programs, (unsigned long long)seed0, (unsigned long long)executed);
+    assert_int_equal(failed, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_streams),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
