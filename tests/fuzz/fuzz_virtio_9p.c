@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,22 @@ static void on_irq(void *opaque, int line, int level)
     (void)level;
 }
 
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* The share and everything the guest made in it go when the fuzzer exits. */
+static void remove_top(void)
+{
+    fs_local_close(fs);
+    nftw(top, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -85,6 +102,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     struct fs_config c = {.path = share, .security = FS_SECURITY_NONE};
     if (fs_local_open(&c, &fs) < 0)
         abort();
+    atexit(remove_top);
     ram = aligned_alloc(4096, RAM_SIZE);
     mem = (struct guest_mem){.base = RAM_BASE, .size = RAM_SIZE, .host = ram};
     return 0;
