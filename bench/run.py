@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """kite vs QEMU, side by side: the same kernel, initramfs and memory, runs alternated.
 
-usage: bench/run.py [--runs N] [--suites boot,cpu,idle,blk,blk-pci,virtqueue]
+usage: bench/run.py [--runs N] [--suites boot,cpu,idle,blk,blk-pci,9p,virtqueue]
                     [--kite build/kite]
 Prints a table of medians and ratios (kite / QEMU: below 1 means kite is faster), then the
 in-process suites (virtqueue), which have no QEMU peer and print their own figures.
@@ -55,7 +55,7 @@ def make_initrd(base, tmp, with_blk):
     return combined
 
 
-def commands(paths, initrd, kite, test, disk=None, pci=False, engine=None):
+def commands(paths, initrd, kite, test, disk=None, pci=False, engine=None, share=None):
     append = f"console=ttyS0 kite.test={test}"
     cmds = {
         "kite": [kite, "run", "--mem", MEM, "--bios", paths["KITE_BIOS"], "--kernel",
@@ -73,6 +73,12 @@ def commands(paths, initrd, kite, test, disk=None, pci=False, engine=None):
         cmds["qemu"] += ["-drive", f"file={disk},if=none,format=raw,id=d,cache=writeback",
                          "-device", ("virtio-blk-pci-non-transitional" if pci
                                      else "virtio-blk-device") + ",drive=d"]
+    if share:
+        # Guest owners and modes in xattrs on both sides; /init mounts the tag "host".
+        cmds["kite"] += ["--share", share.replace(",", ",,") + ",security=mapped"]
+        cmds["qemu"] += ["-fsdev", f"local,id=s,path={share.replace(',', ',,')},"
+                                   "security_model=mapped-xattr",
+                         "-device", "virtio-9p-device,fsdev=s,mount_tag=host"]
     return cmds
 
 
@@ -85,6 +91,28 @@ def fresh_image(path):
         f.truncate(BLK_IMAGE_MIB << 20)
 
 
+SHARE_FILES, SHARE_ENTRIES = 2000, 10000
+
+
+def fresh_share(path, tmp):
+    """The same shared tree before every run: a tarball of 2,000 small files to unpack
+    and a directory of 10,000 entries to walk."""
+    subprocess.run(["rm", "-rf", path], check=True)
+    os.makedirs(os.path.join(path, "many"))
+    for i in range(SHARE_ENTRIES):
+        open(os.path.join(path, "many", f"e{i:05d}"), "wb").close()
+    tar = os.path.join(tmp, "tree.tar")
+    if not os.path.exists(tar):
+        src = os.path.join(tmp, "tree")
+        for i in range(SHARE_FILES):
+            d = os.path.join(src, f"d{i // 100:02d}")
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, f"f{i:04d}.txt"), "w") as f:
+                f.write(f"file {i}\n" * (1 + i % 50))
+        subprocess.run(["tar", "-cf", tar, "-C", src, "."], check=True)
+    subprocess.run(["cp", tar, os.path.join(path, "tree.tar")], check=True)
+
+
 def timeline(cmd, markers, timeout):
     out = subprocess.run([sys.executable, os.path.join(HERE, "timeline.py"), str(timeout),
                           ",".join(markers), "--"] + cmd, capture_output=True, text=True)
@@ -93,15 +121,20 @@ def timeline(cmd, markers, timeout):
 
 def run_suite(name, paths, initrd, kite, runs, tmp, engine=None):
     """Returns {metric: {"kite": [..], "qemu": [..]}} for one suite."""
-    test = {"boot": "noop", "cpu": "cpu", "idle": "idle", "blk": "blk", "blk-pci": "blk"}[name]
+    test = {"boot": "noop", "cpu": "cpu", "idle": "idle", "blk": "blk", "blk-pci": "blk",
+            "9p": "9p"}[name]
     disk = os.path.join(tmp, "bench disk.img") if test == "blk" else None
-    cmds = commands(paths, initrd, kite, test, disk, pci=name.endswith("-pci"), engine=engine)
+    share = os.path.join(tmp, "bench share") if name == "9p" else None
+    cmds = commands(paths, initrd, kite, test, disk, pci=name.endswith("-pci"), engine=engine,
+                    share=share)
     samples = {}
     for i in range(runs):
         order = ("kite", "qemu") if i % 2 == 0 else ("qemu", "kite")
         for who in order:
             if disk:
                 fresh_image(disk)
+            if share:
+                fresh_share(share, tmp)
             r = timeline(cmds[who], ["kite-init: running", "IDLE-START", "IDLE-END"], 600)
             if r["exit"] != 0:
                 print(f"  {who} run {i} exited {r['exit']}", file=sys.stderr)
@@ -126,7 +159,7 @@ def run_suite(name, paths, initrd, kite, runs, tmp, engine=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--suites", default="boot,cpu,idle,blk,blk-pci,virtqueue")
+    ap.add_argument("--suites", default="boot,cpu,idle,blk,blk-pci,9p,virtqueue")
     ap.add_argument("--kite", default=os.path.join(ROOT, "build/kite"))
     ap.add_argument("--engine", choices=("jit", "interp"),
                     help="kite's CPU engine (default: kite's own default)")

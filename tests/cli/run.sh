@@ -227,6 +227,24 @@ for uart in ns16550a sifive both; do
     expect_runs "uart-$uart" run --bios "$tmp/poweroff.bin" --uart "$uart"
 done
 
+# --share: the host directory must be one; tags are short, path-safe and unique.
+expect_usage share-missing-dir run --bios "$tmp/poweroff.bin" --share "$tmp/nonexistent"
+expect_usage share-not-a-dir run --bios "$tmp/poweroff.bin" --share "$tmp/text"
+expect_usage share-no-path run --bios "$tmp/poweroff.bin" --share ",ro"
+expect_usage share-bad-security run --bios "$tmp/poweroff.bin" --share "$tmp/dir,security=magic"
+expect_usage share-tag-slash run --bios "$tmp/poweroff.bin" --share "$tmp/dir,tag=a/b"
+expect_usage share-tag-empty run --bios "$tmp/poweroff.bin" --share "$tmp/dir,tag="
+expect_usage share-tag-too-long run --bios "$tmp/poweroff.bin" \
+    --share "$tmp/dir,tag=$(printf 't%.0s' $(seq 65))"
+expect_usage share-tag-twice run --bios "$tmp/poweroff.bin" --share "$tmp/dir,tag=x" \
+    --share "$tmp,tag=x"
+expect_runs share-default-tag-skips-taken run --bios "$tmp/poweroff.bin" --share "$tmp/dir,tag=host1" \
+    --share "$tmp" --share "$tmp/dir,tag=host"
+expect_usage share-ro-value run --bios "$tmp/poweroff.bin" --share "$tmp/dir,ro=yes"
+expect_usage share-unknown-option run --bios "$tmp/poweroff.bin" --share "$tmp/dir,frob=1"
+expect_runs share-several run --bios "$tmp/poweroff.bin" --share "$tmp/dir" --share "$tmp,ro" \
+    --share "$tmp/dir,tag=host2,security=none" --share "$tmp/dir,security=mapped,tag=m"
+
 # The engine a disk runs on is logged (-v), and KITE_BLOCK_BACKEND picks it.
 for engine in io_uring thread; do
     if KITE_BLOCK_BACKEND=$engine timeout 20 "$KITE" run -v --bios "$tmp/poweroff.bin" \
@@ -401,8 +419,8 @@ else
 fi
 
 for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
-    --disk --net --transport --irqchip --engine --uart --input --qmp --config --print-config \
-    --verbose --help; do
+    --disk --net --share --transport --irqchip --engine --uart --input --qmp --config \
+    --print-config --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"
     else

@@ -9,11 +9,12 @@
 # Targets: fuzz_virtio.c (core, transport, rng, walker), fuzz_virtio_blk.c (virtio-blk
 # and the raw-file backend on a temporary image), fuzz_virtio_console.c (both console
 # shapes with host ends that come and go), fuzz_virtio_net.c (virtio-net on a fake
-# backend), fuzz_pci.c (PCI config space and BARs behind the ECAM host bridge) and
-# fuzz_virtio_pci.c (the virtio-pci transport in front of virtio-rng); all but the first
-# get half the time each; fuzz_virtio_input.c (keyboard, mouse or tablet while the host
-# floods events) and fuzz_qmp.c (a hostile QMP client against the session parser) a
-# quarter each; some are seeded from tests/fuzz/seeds/mk_NAME.py.
+# backend), fuzz_pci.c (PCI config space and BARs behind the ECAM host bridge),
+# fuzz_virtio_pci.c (the virtio-pci transport in front of virtio-rng) and fuzz_virtio_9p.c
+# (the 9P decoder and server on a temporary share); all but the first get half the time
+# each; fuzz_virtio_input.c (keyboard, mouse or tablet while the host floods events) and
+# fuzz_qmp.c (a hostile QMP client against the session parser) a quarter each; some are
+# seeded from tests/fuzz/seeds/mk_NAME.py.
 # Long mode also runs the JIT-vs-interpreter differential test (fuzz.jit-diff, below).
 # Prints "PASS fuzz.NAME", "FAIL fuzz.NAME (...)" or "SKIP fuzz.virtio: why".
 # The corpora are kept in build/fuzz/corpus-NAME; crashes go to build/fuzz/NAME-*.
@@ -61,6 +62,8 @@ net_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/devi
       src/virtio/mmio.c src/virtio/net.c src/core/device_registry.c src/core/clock.c
       src/core/event_loop.c src/backend/net_slirp.c src/backend/net_stream.c
       src/backend/net_tap.c"
+p9_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
+      src/virtio/mmio.c src/virtio/9p.c src/backend/fs_local.c src/core/device_registry.c"
 
 # fuzz_target NAME SECONDS SOURCES LIBS: builds tests/fuzz/fuzz_NAME.c and runs it.
 fuzz_target() {
@@ -102,6 +105,7 @@ fuzz_target pci $(( (secs + 1) / 2 )) "$pci_srcs" "-lfdt"
 fuzz_target virtio_pci $(( (secs + 1) / 2 )) "$virtio_pci_srcs" ""
 fuzz_target virtio_input $(( (secs + 3) / 4 )) "$input_srcs" ""
 fuzz_target qmp $(( (secs + 3) / 4 )) "$qmp_srcs" "-ljansson"
+fuzz_target virtio_9p $(( (secs + 1) / 2 )) "$p9_srcs" ""
 
 # The JIT against the interpreter on random instruction streams (tests/unit/test_jit_diff.c;
 # make check runs 150 fixed programs): in long mode many more, from a seed that changes

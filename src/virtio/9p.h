@@ -1,0 +1,47 @@
+/*
+ * virtio-9p (device ID 9, VirtIO 1.2 5.x "9P transport"): a 9P2000.L server on one queue,
+ * serving an FSDevice (backend/fs.h). The config space holds the mount tag.
+ *
+ * A request chain is one byte stream: the readable part holds the T-message (Linux splits
+ * it at page boundaries), the writable part takes the R-message, and the used length is
+ * the reply's size field. Every size field is checked against the descriptor lengths and
+ * the negotiated msize; a bad message gets an Rlerror, never a read past its buffer.
+ *
+ * Host work runs synchronously when the queue is notified, on the event-loop thread: one
+ * request in flight, replies in order, so Tflush has nothing to cancel.
+ */
+#ifndef KITE_VIRTIO_9P_H
+#define KITE_VIRTIO_9P_H
+
+#include <stdint.h>
+
+#include "backend/fs.h"
+#include "core/guest_mem.h"
+#include "virtio/device.h"
+
+#define VIRTIO_ID_9P 9
+#define VIRTIO_9P_F_MOUNT_TAG 0
+
+#define P9_TAG_MAX 64           /* bytes of a mount tag (kite's limit: it names /mnt/TAG) */
+#define P9_MSIZE_MIN 4096u
+#define P9_MSIZE_MAX (1024u * 1024)
+#define P9_MAX_FIDS 16384u      /* per share: each fid may hold a host descriptor */
+#define P9_MAX_WALK 16u
+#define P9_XATTR_MAX (64u * 1024)
+#define P9_QUEUE_SIZE 1024
+
+struct virtio_9p;
+
+struct virtio_9p_stats {
+    uint64_t requests, errors, bad_messages;
+    unsigned fids;
+};
+
+/* `fs` stays the caller's (a host end: it outlives the device). */
+struct virtio_9p *virtio_9p_new(const struct guest_mem *mem, struct fs_device *fs,
+                                const char *tag);
+void virtio_9p_free(struct virtio_9p *p);
+struct virtio_device *virtio_9p_device(struct virtio_9p *p);
+const struct virtio_9p_stats *virtio_9p_stats(const struct virtio_9p *p);
+
+#endif
