@@ -13,6 +13,7 @@
 #include "control/qcode.h"
 #include "core/device_registry.h"
 #include "core/input.h"
+#include "core/link_control.h"
 
 /* QEMU's error classes (qapi/error.json). */
 #define ERR_GENERIC "GenericError"
@@ -334,6 +335,23 @@ static void cmd_query_block(struct qmp_session *s, json_t *args, struct reply *r
     r->ret = list;
 }
 
+/* set_link: a NIC's carrier as the host says (its --net id=, or net0, net1, ...). */
+static void cmd_set_link(struct qmp_session *s, json_t *args, struct reply *r)
+{
+    static const struct arg_spec spec[] = {{"name", JSON_STRING, true}, {"up", JSON_TRUE, true},
+                                           {NULL, 0, false}};
+    if (!check_args(args, spec, r))
+        return;
+    const char *name = json_string_value(json_object_get(args, "name"));
+    struct link_control *l = link_control_find(name);
+    if (!l) {
+        fail(r, ERR_DEVICE_NOT_FOUND, "Device '%s' not found", name);
+        return;
+    }
+    l->set(l->opaque, json_is_true(json_object_get(args, "up")));
+    r->ret = json_object();
+}
+
 static void cmd_query_status(struct qmp_session *s, json_t *args, struct reply *r)
 {
     const struct vm_control *vm = s->env->vm;
@@ -413,6 +431,7 @@ static const struct command commands[] = {
     {"system_reset", cmd_system_reset, false},
     {"quit", cmd_quit, false},
     {"input-send-event", cmd_input_send_event, true},
+    {"set_link", cmd_set_link, true},
 };
 
 static void cmd_query_commands(struct qmp_session *s, json_t *a, struct reply *r)

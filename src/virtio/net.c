@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/device_registry.h"
+#include "core/link_control.h"
 #include "core/log.h"
 
 #define QUEUE_SIZE 256
@@ -26,8 +27,11 @@ struct virtio_net {
     struct net_backend *be;
     uint8_t default_mac[6];
     uint8_t mac[6];
-    bool link_up;
+    bool link_up;               /* what the guest sees: be_up && admin_up */
+    bool be_up;                 /* the backend's carrier (a stream peer is there) */
+    bool admin_up;              /* the host's say (QMP set_link); down drops every frame */
     uint16_t mtu;
+    void *host;                 /* the --net instance this device belongs to, or NULL */
 
     /* Receive filter (CTRL_RX, CTRL_MAC). */
     bool promisc, allmulti, uc_overflow, mc_overflow;
@@ -320,7 +324,7 @@ static void fe_write_packet(void *opaque, const struct iovec *iov_in, unsigned i
 {
     struct virtio_net *n = opaque;
     struct virtio_device *dev = &n->vdev;
-    if (!virtio_driver_ok(dev)) {
+    if (!virtio_driver_ok(dev) || !n->admin_up) {
         n->stats.rx_dropped_down++;
         return;
     }
@@ -399,14 +403,28 @@ static bool fe_can_write_packet(void *opaque)
     return virtio_driver_ok(&n->vdev) && !backlog_full(n, NET_MAX_FRAME);
 }
 
-static void fe_set_carrier(void *opaque, bool up)
+/* The guest hears of a link change through STATUS and a config interrupt. */
+static void update_link(struct virtio_net *n)
 {
-    struct virtio_net *n = opaque;
+    bool up = n->be_up && n->admin_up;
     if (n->link_up == up)
         return;
     n->link_up = up;
     write_config(n);
     virtio_config_changed(&n->vdev);
+}
+
+static void fe_set_carrier(void *opaque, bool up)
+{
+    struct virtio_net *n = opaque;
+    n->be_up = up;
+    update_link(n);
+}
+
+void virtio_net_set_link(struct virtio_net *n, bool up)
+{
+    n->admin_up = up;
+    update_link(n);
 }
 
 /* --- transmit ------------------------------------------------------------------------ */
@@ -543,6 +561,11 @@ static int tx_one(struct virtio_net *n, struct virtq_elem *e)
             goto bad;
         }
         cnt = csum_splice(n, cnt, start, (size_t)start + offset);
+    }
+    if (!n->admin_up) {
+        /* A link the host set down carries nothing, as a pulled cable. */
+        n->stats.tx_dropped_down++;
+        return 0;
     }
     int r = n->be->ops->write_packet(n->be->opaque, n->tx_iov, cnt);
     if (r == -EAGAIN)
@@ -808,7 +831,8 @@ struct virtio_net *virtio_net_new(const struct guest_mem *mem, struct net_backen
         return NULL;
     n->be = be;
     memcpy(n->default_mac, mac, 6);
-    n->link_up = be->carrier;
+    n->be_up = n->link_up = be->carrier;
+    n->admin_up = true;
     n->mtu = be->mtu ? be->mtu : 1500;
     filters_reset(n);
     struct virtio_device *dev = &n->vdev;
@@ -883,6 +907,10 @@ enum net_kind { NET_USER, NET_STREAM, NET_TAP };
 
 struct net_config {
     enum net_kind kind;
+    char id[32];                /* its name for QMP's set_link: id=, or "net0", "net1", ... */
+    bool link_down;             /* set_link down: kept across guest reboots */
+    struct virtio_net *dev;     /* this boot's device, NULL between boots */
+    struct link_control link;
     bool mac_set;
     uint8_t mac[6];
     struct net_user_config user;
@@ -1028,12 +1056,13 @@ static void *net_parse(struct dev_opts *o, char *why, size_t len)
     bool dup = false;
     const struct dev_opt *backend = dev_opts_take(o, "backend", &dup);
     const struct dev_opt *mac = dev_opts_take(o, "mac", &dup);
+    const struct dev_opt *id = dev_opts_take(o, "id", &dup);
     struct net_config *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
     const char *bad = NULL;
     if (dup)
-        bad = "the backend and mac= may each be given once";
+        bad = "the backend, mac= and id= may each be given once";
     else if (!backend || !backend->value)
         bad = "no backend (user, stream or tap)";
     else if (!strcmp(backend->value, "user"))
@@ -1044,6 +1073,12 @@ static void *net_parse(struct dev_opts *o, char *why, size_t len)
         c->kind = NET_TAP;
     else
         bad = "unknown backend (user, stream or tap)";
+    if (!bad && id) {
+        if (!id->value || !link_control_name_valid(id->value))
+            bad = "id= is 1 to 31 letters, digits, '-', '_' or '.'";
+        else
+            snprintf(c->id, sizeof(c->id), "%s", id->value);
+    }
     if (!bad && mac) {
         c->mac_set = true;
         if (!parse_mac(mac->value, c->mac))
@@ -1060,10 +1095,31 @@ static void *net_parse(struct dev_opts *o, char *why, size_t len)
     return c;
 }
 
+static const char *net_check(void *const *cfgs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j < i; j++) {
+            const struct net_config *a = cfgs[i], *b = cfgs[j];
+            if (a->id[0] && !strcmp(a->id, b->id))
+                return "two --net options have the same id=";
+        }
+    return NULL;
+}
+
+/* QMP's set_link: the host pulls or plugs the cable. */
+static void net_set_link(void *opaque, bool up)
+{
+    struct net_config *c = opaque;
+    c->link_down = !up;
+    if (c->dev)
+        virtio_net_set_link(c->dev, up);
+}
+
 static void net_close_host(void *const *cfgs, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
         struct net_config *c = cfgs[i];
+        link_control_remove(&c->link);
         net_backend_close(c->be);
         c->be = NULL;
     }
@@ -1090,6 +1146,10 @@ static int net_open_host(void *const *cfgs, unsigned n, const struct device_host
             net_close_host(cfgs, i);
             return ret;
         }
+        if (!c->id[0])
+            snprintf(c->id, sizeof(c->id), "net%u", i);
+        c->link = (struct link_control){.name = c->id, .opaque = c, .set = net_set_link};
+        link_control_add(&c->link);
     }
     return 0;
 }
@@ -1099,13 +1159,21 @@ static struct virtio_device *net_create(void *const *cfgs, unsigned n,
 {
     struct net_config *c = cfgs[0];
     struct virtio_net *dev = virtio_net_new(env->mem, c->be, c->mac);
+    if (dev) {
+        dev->host = c;
+        c->dev = dev;
+        virtio_net_set_link(dev, !c->link_down);
+    }
     *state = dev;
     return dev ? virtio_net_device(dev) : NULL;
 }
 
 static void net_destroy(void *state)
 {
-    virtio_net_free(state);
+    struct virtio_net *n = state;
+    if (n && n->host)
+        ((struct net_config *)n->host)->dev = NULL;
+    virtio_net_free(n);
 }
 
 static void net_dump(void *state)
@@ -1126,9 +1194,10 @@ static void net_dump(void *state)
 static const struct device_type net_type = {
     .name = "net",
     .first_key = "backend",
-    .usage = "user|stream|tap[,mac=52:54:00:XX:XX:XX][,BACKEND OPTIONS]",
+    .usage = "user|stream|tap[,mac=52:54:00:XX:XX:XX][,id=NAME][,BACKEND OPTIONS]",
     .help = "add a virtio-net NIC (eth0, eth1, ... in the guest; the default MAC is\n"
-            "52:54:00:12:34:56, then :57, ...).\n"
+            "52:54:00:12:34:56, then :57, ...). id= names it for QMP's set_link\n"
+            "(default net0, net1, ...).\n"
             "user: user-mode networking (libslirp, no root): guest 10.0.2.15 by DHCP,\n"
             "  host and gateway 10.0.2.2, DNS 10.0.2.3; options\n"
             "  hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT (repeatable,\n"
@@ -1143,6 +1212,7 @@ static const struct device_type net_type = {
     .order = 20,
     .parse = net_parse,
     .free_config = net_free_config,
+    .check = net_check,
     .open_host = net_open_host,
     .close_host = net_close_host,
     .create = net_create,

@@ -72,6 +72,7 @@ struct virtio_net_stats {
     uint64_t rx_dropped_bad;        /* runt, oversized, or no buffer could hold it */
     uint64_t rx_dropped_down;       /* device not running */
     uint64_t tx_dropped_bad;        /* malformed chain or header */
+    uint64_t tx_dropped_down;       /* sent while the host held the link down */
     uint64_t tx_max_frame;          /* largest frame sent (segments above the MTU = TSO) */
 };
 
@@ -79,6 +80,9 @@ struct virtio_net_stats {
 struct virtio_net *virtio_net_new(const struct guest_mem *mem, struct net_backend *be,
                                   const uint8_t mac[6]);
 void virtio_net_free(struct virtio_net *n);
+/* The host's side of the link (QMP set_link): down, the guest sees no carrier and every
+ * frame either way is dropped; up, the backend's carrier shows again. */
+void virtio_net_set_link(struct virtio_net *n, bool up);
 struct virtio_device *virtio_net_device(struct virtio_net *n);
 const struct virtio_net_stats *virtio_net_stats(const struct virtio_net *n);
 /* Frames waiting in the backlog. */

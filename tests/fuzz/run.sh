@@ -57,11 +57,11 @@ console_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/
 input_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
       src/virtio/mmio.c src/virtio/input.c src/core/input.c src/core/device_registry.c"
 qmp_srcs="src/control/qmp.c src/control/qcode.c src/core/input.c src/core/log.c
-      src/core/device_registry.c"
+      src/core/device_registry.c src/core/link_control.c"
 net_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
       src/virtio/mmio.c src/virtio/net.c src/core/device_registry.c src/core/clock.c
       src/core/event_loop.c src/backend/net_slirp.c src/backend/net_stream.c
-      src/backend/net_tap.c"
+      src/backend/net_tap.c src/core/link_control.c"
 p9_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
       src/virtio/mmio.c src/virtio/9p.c src/backend/fs_local.c src/core/device_registry.c"
 

@@ -16,6 +16,7 @@
 #include "control/qcode.h"
 #include "control/qmp.h"
 #include "core/input.h"
+#include "core/link_control.h"
 
 struct fake_vm {
     bool paused;
@@ -320,6 +321,40 @@ static void test_input_errors_send_nothing(void **state)
     assert_int_equal(f->kbd.syncs + f->mouse.syncs + f->tablet.syncs, 0);
 }
 
+static int link_calls, link_last = -1;
+
+static void record_link(void *opaque, bool up)
+{
+    link_calls++;
+    link_last = up;
+}
+
+/* set_link reaches the named link control and nothing else. */
+static void test_set_link(void **state)
+{
+    struct fix *f = *state;
+    negotiate(f);
+    struct link_control l = {.name = "uplink", .set = record_link};
+    link_control_add(&l);
+    expect_return(f, "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"uplink\", "
+                     "\"up\": false}}");
+    assert_int_equal(link_calls, 1);
+    assert_int_equal(link_last, 0);
+    expect_return(f, "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"uplink\", "
+                     "\"up\": true}}");
+    assert_int_equal(link_last, 1);
+    expect_error(f, "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"net7\", "
+                    "\"up\": true}}", "DeviceNotFound", "net7");
+    expect_error(f, "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"uplink\"}}",
+                 "GenericError", "'up' is missing");
+    expect_error(f, "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"uplink\", "
+                    "\"up\": 1}}", "GenericError", "Invalid parameter type");
+    assert_int_equal(link_calls, 2);
+    link_control_remove(&l);
+    expect_error(f, "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"uplink\", "
+                    "\"up\": true}}", "DeviceNotFound", "uplink");
+}
+
 static void test_event_text(void **state)
 {
     char *t = qmp_event_text("SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
@@ -373,6 +408,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_machine_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_input_routing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_input_errors_send_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_link, setup, teardown),
         cmocka_unit_test(test_event_text),
         cmocka_unit_test(test_qcodes),
     };

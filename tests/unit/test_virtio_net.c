@@ -655,6 +655,48 @@ static void test_carrier_change_interrupts(void **state)
     assert_int_equal(sim_ack(&f->d), 0);
 }
 
+/* The host pulls the cable (QMP set_link): no carrier, nothing either way, until it is
+ * plugged again; the backend's own carrier still counts after that. */
+static void test_host_link_down(void **state)
+{
+    struct fix *f = *state;
+    start(f, base_features());
+    sim_ack(&f->d);
+    virtio_net_set_link(f->net, false);
+    assert_int_equal(virtio_mmio_read(f->d.t, VIRTIO_MMIO_CONFIG + 6, 2), 0);
+    assert_int_equal(sim_ack(&f->d), VIRTIO_INT_CONFIG);
+    /* A frame from the backend is dropped, the posted buffer stays unused. */
+    post_rx(f, BUF, 1526);
+    sim_notify(&f->d, VIRTIO_NET_Q_RX);
+    deliver(f, 100, 4, NULL);
+    uint32_t id, len;
+    assert_false(sim_reap(&f->d, VIRTIO_NET_Q_RX, &id, &len));
+    assert_int_equal(virtio_net_stats(f->net)->rx_dropped_down, 1);
+    /* A transmitted frame is completed (the guest gets its buffer back) but never sent. */
+    make_frame(f, BUF + 0x4000, 60, 1, NULL);
+    uint64_t a = BUF + 0x4000;
+    uint32_t l = HDR + 60;
+    bool ro = false;
+    post_chain(f, VIRTIO_NET_Q_TX, 1, &a, &l, &ro);
+    sim_notify(&f->d, VIRTIO_NET_Q_TX);
+    assert_true(sim_reap(&f->d, VIRTIO_NET_Q_TX, &id, &len));
+    assert_int_equal(f->fb.sent, 0);
+    assert_int_equal(virtio_net_stats(f->net)->tx_dropped_down, 1);
+    /* A backend carrier change meanwhile does not bring it up. */
+    net_backend_set_carrier(&f->fb.be, false);
+    net_backend_set_carrier(&f->fb.be, true);
+    assert_int_equal(virtio_mmio_read(f->d.t, VIRTIO_MMIO_CONFIG + 6, 2), 0);
+    virtio_net_set_link(f->net, true);
+    assert_int_equal(virtio_mmio_read(f->d.t, VIRTIO_MMIO_CONFIG + 6, 2), VIRTIO_NET_S_LINK_UP);
+    assert_true(sim_ack(&f->d) & VIRTIO_INT_CONFIG);
+    deliver(f, 100, 4, NULL);
+    assert_true(sim_reap(&f->d, VIRTIO_NET_Q_RX, &id, &len));
+    assert_int_equal(len, HDR + 100);
+    /* Plugged by the host but no peer: still down. */
+    net_backend_set_carrier(&f->fb.be, false);
+    assert_int_equal(virtio_mmio_read(f->d.t, VIRTIO_MMIO_CONFIG + 6, 2), 0);
+}
+
 static void test_vnet_backend_header_passes(void **state)
 {
     struct fix *f = *state;
@@ -715,6 +757,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ctrl_rx_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ctrl_bad_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_carrier_change_interrupts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_link_down, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vnet_backend_header_passes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
