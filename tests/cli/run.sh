@@ -138,6 +138,9 @@ net_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 
 expect_usage net-no-value run --net
 expect_usage net-unknown-backend run --net frob
 expect_usage net-no-backend run --net mac=52:54:00:12:34:56
+expect_usage net-bad-id run --net "user,id=a b"
+expect_usage net-empty-id run --net user,id=
+expect_usage net-duplicate-id run --net user,id=up --net user,id=up
 expect_usage net-bad-mac run --net user,mac=52:54:00:12:34
 expect_usage net-bad-mac-hex run --net user,mac=52:54:00:12:34:zz
 expect_usage net-multicast-mac run --net user,mac=01:00:5e:00:00:01
