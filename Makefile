@@ -46,9 +46,13 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(OBJS_SAN)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(OBJS_SAN) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 # In-process benchmarks link the ordinary (optimised, unsanitised) objects.
-BENCH_BINS := $(BUILD)/bench/virtqueue
+BENCH_BINS := $(BUILD)/bench/virtqueue $(BUILD)/bench/netpath
 
 $(BUILD)/bench/virtqueue: bench/virtqueue.c $(OBJS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -O2 -o $@ $< $(OBJS_LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/bench/netpath: bench/netpath.c $(OBJS_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -O2 -o $@ $< $(OBJS_LIB) $(LDFLAGS) $(LDLIBS)
 

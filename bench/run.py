@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 MEM = "512M"
 # Suites that run a host program of their own instead of booting a guest.
-IN_PROCESS = {"virtqueue": "bench/virtqueue.sh"}
+IN_PROCESS = {"virtqueue": "bench/virtqueue.sh", "netpath": "bench/netpath.sh"}
 
 
 def guest_paths():
@@ -159,7 +159,7 @@ def run_suite(name, paths, initrd, kite, runs, tmp, engine=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--suites", default="boot,cpu,idle,blk,blk-pci,9p,virtqueue")
+    ap.add_argument("--suites", default="boot,cpu,idle,blk,blk-pci,9p,virtqueue,netpath")
     ap.add_argument("--kite", default=os.path.join(ROOT, "build/kite"))
     ap.add_argument("--engine", choices=("jit", "interp"),
                     help="kite's CPU engine (default: kite's own default)")
