@@ -8,6 +8,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # expect_usage NAME ARGS...: exit status 2, exactly one line on stderr, starting "kite:".
+# Every case below uses expect_usage_msg, which also checks what the line says: a case must
+# fail for the reason its name gives, not for an earlier one.
 expect_usage() {
     local name=$1; shift
     "$KITE" "$@" > "$tmp/out" 2> "$tmp/err" < /dev/null
@@ -44,6 +46,14 @@ struct.pack_into('<Q', h, 0x10, 1 << 40)
 h[0x38:0x3c] = b'RSC\x05'
 open(sys.argv[1], 'wb').write(bytes(h))
 PY
+# One that fits, so an error after it is the next file's (missing-initrd).
+python3 - "$tmp/small-image" <<'PY'
+import struct, sys
+h = bytearray(4096)
+struct.pack_into('<Q', h, 0x10, 4096)
+h[0x38:0x3c] = b'RSC\x05'
+open(sys.argv[1], 'wb').write(bytes(h))
+PY
 head -c 100 /bin/true > "$tmp/truncated.elf"
 # RISC-V ELFs that are broken in the ways a real one can be: the program headers cut off,
 # a segment's bytes cut off, a segment that lies outside RAM.
@@ -62,71 +72,71 @@ PY
 head -c $((20 << 20)) /dev/zero > "$tmp/big.bin"
 mkdir "$tmp/dir"
 
-expect_usage no-command
-expect_usage unknown-command frobnicate
-expect_usage unknown-option run --frobnicate
-expect_usage missing-value run --mem
-expect_usage bad-size-suffix run --mem 12Q
-expect_usage bad-size-negative run --mem -5M
-expect_usage size-too-small run --mem 1M
-expect_usage size-overflow run --mem 99999999999999999999G
-expect_usage stray-argument run --bios "$tmp/fw.bin" extra
-expect_usage missing-kernel run --bios "$tmp/fw.bin" --kernel "$tmp/nonexistent"
-expect_usage kernel-is-directory run --bios "$tmp/fw.bin" --kernel "$tmp/dir"
-expect_usage kernel-not-riscv run --bios "$tmp/fw.bin" --kernel "$tmp/text"
-expect_usage kernel-too-big-for-ram run --mem 64M --bios "$tmp/fw.bin" --kernel "$tmp/huge-image"
-expect_usage missing-initrd run --bios "$tmp/fw.bin" --kernel "$tmp/huge-image" --initrd "$tmp/nonexistent"
-expect_usage truncated-elf run --bios "$tmp/truncated.elf"
-expect_usage riscv-elf-cut-phdr run --bios "$tmp/rv-cut-phdr.elf"
-expect_usage riscv-elf-cut-segment run --bios "$tmp/rv-cut-segment.elf"
-expect_usage riscv-elf-outside-ram run --bios "$tmp/rv-outside-ram.elf"
-expect_usage x86-elf run --bios /bin/true
-expect_usage bios-bigger-than-ram run --mem 16M --bios "$tmp/big.bin"
-expect_usage missing-bios run --bios "$tmp/nonexistent"
-expect_usage rng-bad-key run --rng speed=10
-expect_usage rng-zero-rate run --rng rate=0
-expect_usage rng-bad-rate run --rng rate=fast
-expect_usage rng-burst-without-rate run --rng burst=4K
-expect_usage rng-bad-burst run --rng=rate=1K,burst=-1
-expect_usage rng-duplicate-key run --rng rate=1K,rate=2K
-expect_usage rng-empty-value run --rng=
-expect_usage rng-twice run --rng --rng
-expect_usage rng-rate-overflow run --rng rate=99999999999999999999
-expect_usage console-bad-value run --console hvc
-expect_usage uart-unknown run --uart pl011
-expect_usage uart-empty run --uart=
-expect_usage uart-case run --uart SiFive
-expect_usage uart-no-value run --uart
-expect_usage transport-bad-value run --transport virtio
-expect_usage transport-missing-value run --transport
+expect_usage_msg no-command "no command given"
+expect_usage_msg unknown-command "unknown command 'frobnicate'" frobnicate
+expect_usage_msg unknown-option "unknown option '--frobnicate'" run --frobnicate
+expect_usage_msg missing-value "option '--mem' needs a value" run --mem
+expect_usage_msg bad-size-suffix "bad memory size '12Q': use a number with K, M or G" run --mem 12Q
+expect_usage_msg bad-size-negative "bad memory size '-5M': use a number with K, M or G" run --mem -5M
+expect_usage_msg size-too-small "memory size '1M' must be 16M..256G, a multiple of 4K" run --mem 1M
+expect_usage_msg size-overflow "bad memory size '99999999999999999999G': use a number with K, M or G" run --mem 99999999999999999999G
+expect_usage_msg stray-argument "unexpected argument 'extra'" run --bios "$tmp/fw.bin" extra
+expect_usage_msg missing-kernel "loader: error: cannot open $tmp/nonexistent: No such file or directory" run --bios "$tmp/fw.bin" --kernel "$tmp/nonexistent"
+expect_usage_msg kernel-is-directory "loader: error: $tmp/dir is not a regular file" run --bios "$tmp/fw.bin" --kernel "$tmp/dir"
+expect_usage_msg kernel-not-riscv "machine: error: $tmp/text is not a RISC-V Linux Image (no RSC\\x05 magic)" run --bios "$tmp/fw.bin" --kernel "$tmp/text"
+expect_usage_msg kernel-too-big-for-ram "machine: error: kernel needs 1048576 MiB at 0x80200000 but only 62 MiB of RAM is left" run --mem 64M --bios "$tmp/fw.bin" --kernel "$tmp/huge-image"
+expect_usage_msg missing-initrd "$tmp/nonexistent" run --bios "$tmp/fw.bin" --kernel "$tmp/small-image" --initrd "$tmp/nonexistent"
+expect_usage_msg truncated-elf "loader: error: $tmp/truncated.elf is not a 64-bit little-endian RISC-V executable" run --bios "$tmp/truncated.elf"
+expect_usage_msg riscv-elf-cut-phdr "loader: error: $tmp/rv-cut-phdr.elf: truncated or corrupt program headers" run --bios "$tmp/rv-cut-phdr.elf"
+expect_usage_msg riscv-elf-cut-segment "loader: error: $tmp/rv-cut-segment.elf: segment 0 lies outside the file" run --bios "$tmp/rv-cut-segment.elf"
+expect_usage_msg riscv-elf-outside-ram "loader: error: $tmp/rv-outside-ram.elf: segment 0 (0x10000000, 16 bytes) does not fit in RAM" run --bios "$tmp/rv-outside-ram.elf"
+expect_usage_msg x86-elf "loader: error: /bin/true is not a 64-bit little-endian RISC-V executable" run --bios /bin/true
+expect_usage_msg bios-bigger-than-ram "loader: error: $tmp/big.bin is too large (20971520 bytes, at most 16777216 fit)" run --mem 16M --bios "$tmp/big.bin"
+expect_usage_msg missing-bios "loader: error: cannot open $tmp/nonexistent: No such file or directory" run --bios "$tmp/nonexistent"
+expect_usage_msg rng-bad-key "bad --rng value 'speed=10': unknown option 'speed'" run --rng speed=10
+expect_usage_msg rng-zero-rate "bad --rng value 'rate=0': rate= is a positive number of bytes per second (K, M, G suffixes)" run --rng rate=0
+expect_usage_msg rng-bad-rate "bad --rng value 'rate=fast': rate= is a positive number of bytes per second (K, M, G suffixes)" run --rng rate=fast
+expect_usage_msg rng-burst-without-rate "bad --rng value 'burst=4K': burst= needs rate=" run --rng burst=4K
+expect_usage_msg rng-bad-burst "bad --rng value 'rate=1K,burst=-1': burst= is a positive number of bytes (K, M, G suffixes)" run --rng=rate=1K,burst=-1
+expect_usage_msg rng-duplicate-key "bad --rng value 'rate=1K,rate=2K': rate= and burst= may each be given once" run --rng rate=1K,rate=2K
+expect_usage_msg rng-empty-value "option '--rng=' has an empty value" run --rng=
+expect_usage_msg rng-twice "too many --rng options (at most 1)" run --rng --rng
+expect_usage_msg rng-rate-overflow "bad --rng value 'rate=99999999999999999999': rate= is a positive number of bytes per second (K, M, G suffixes)" run --rng rate=99999999999999999999
+expect_usage_msg console-bad-value "bad --console value 'hvc': use uart or virtio" run --console hvc
+expect_usage_msg uart-unknown "bad --uart value 'pl011': use ns16550a, sifive or both" run --uart pl011
+expect_usage_msg uart-empty "bad --uart value '': use ns16550a, sifive or both" run --uart=
+expect_usage_msg uart-case "bad --uart value 'SiFive': use ns16550a, sifive or both" run --uart SiFive
+expect_usage_msg uart-no-value "option '--uart' needs a value" run --uart
+expect_usage_msg transport-bad-value "bad --transport value 'virtio': use mmio or pci" run --transport virtio
+expect_usage_msg transport-missing-value "option '--transport' needs a value" run --transport
 # transport= and addr= on a device: bad values, a slot twice, addr= off PCI, too many.
-expect_usage device-transport-bad run --rng transport=usb
-expect_usage device-transport-empty run --rng transport=
-expect_usage device-addr-zero run --rng transport=pci,addr=0
-expect_usage device-addr-too-big run --rng transport=pci,addr=32
-expect_usage device-addr-not-number run --rng transport=pci,addr=three
-expect_usage device-addr-twice-in-one run --rng transport=pci,addr=3,addr=4
-expect_usage device-addr-without-pci run --rng addr=3
-expect_usage device-addr-taken-twice run --transport pci --rng addr=3 --port a=pty,addr=3
-expect_usage irqchip-bad-value run --irqchip apic
-expect_usage irqchip-missing-value run --irqchip
-expect_usage port-no-equals run --port foo
-expect_usage port-bad-name run --port 'bad name=pty'
-expect_usage port-path-in-name run --port ../x=pty
-expect_usage port-empty-name run --port =pty
-expect_usage port-unknown-kind run --port foo=tcp:1234
-expect_usage port-empty-unix-path run --port foo=unix:
-expect_usage port-duplicate-name run --port a=pty --port a=pty
-expect_usage port-duplicate-socket run --port a=unix:"$tmp/s" --port b=unix:"$tmp/s"
-expect_usage port-stdio-twice run --console virtio --port a=stdio
-expect_usage too-many-virtio-devices run --console virtio --port a=pty --rng \
+expect_usage_msg device-transport-bad "bad --rng value 'transport=usb': transport= is mmio or pci" run --rng transport=usb
+expect_usage_msg device-transport-empty "bad --rng value 'transport=': transport= is mmio or pci" run --rng transport=
+expect_usage_msg device-addr-zero "bad --rng value 'transport=pci,addr=0': addr= is a PCI slot number, 1 to 31" run --rng transport=pci,addr=0
+expect_usage_msg device-addr-too-big "bad --rng value 'transport=pci,addr=32': addr= is a PCI slot number, 1 to 31" run --rng transport=pci,addr=32
+expect_usage_msg device-addr-not-number "bad --rng value 'transport=pci,addr=three': addr= is a PCI slot number, 1 to 31" run --rng transport=pci,addr=three
+expect_usage_msg device-addr-twice-in-one "bad --rng value 'transport=pci,addr=3,addr=4': transport= and addr= may each be given once" run --rng transport=pci,addr=3,addr=4
+expect_usage_msg device-addr-without-pci "addr= is for devices on transport=pci" run --rng addr=3
+expect_usage_msg device-addr-taken-twice "two devices have the same addr=" run --transport pci --rng addr=3 --port a=pty,addr=3
+expect_usage_msg irqchip-bad-value "bad --irqchip value 'apic': use plic or aia" run --irqchip apic
+expect_usage_msg irqchip-missing-value "option '--irqchip' needs a value" run --irqchip
+expect_usage_msg port-no-equals "bad --port value 'foo': use NAME=stdio|pty|unix:PATH" run --port foo
+expect_usage_msg port-bad-name "bad --port value 'bad name=pty': NAME is letters, digits, '.', '_' and '-'" run --port 'bad name=pty'
+expect_usage_msg port-path-in-name "bad --port value '../x=pty': NAME is letters, digits, '.', '_' and '-'" run --port ../x=pty
+expect_usage_msg port-empty-name "bad --port value '=pty': empty option" run --port =pty
+expect_usage_msg port-unknown-kind "bad --port value 'foo=tcp:1234': a port's host end is stdio, pty or unix:PATH" run --port foo=tcp:1234
+expect_usage_msg port-empty-unix-path "bad --port value 'foo=unix:': a port's host end is stdio, pty or unix:PATH" run --port foo=unix:
+expect_usage_msg port-duplicate-name "two --port options have the same name" run --port a=pty --port a=pty
+expect_usage_msg port-duplicate-socket "two --port options listen on the same socket" run --port a=unix:"$tmp/s" --port b=unix:"$tmp/s"
+expect_usage_msg port-stdio-twice "only one device can have kite's stdio (--console virtio, --port NAME=stdio)" run --console virtio --port a=stdio
+expect_usage_msg too-many-virtio-devices "too many VirtIO devices on virtio-mmio: disks, --console virtio, the --port device and --rng share 8 virtio-mm" run --console virtio --port a=pty --rng \
     --disk "$tmp/fw.bin,ro" --disk "$tmp/fw.bin,ro" --disk "$tmp/fw.bin,ro" \
     --disk "$tmp/fw.bin,ro" --disk "$tmp/fw.bin,ro" --disk "$tmp/fw.bin,ro"
-expect_usage port-too-many run --port a=pty --port b=pty --port c=pty --port d=pty \
+expect_usage_msg port-too-many "too many --port options (at most 7)" run --port a=pty --port b=pty --port c=pty --port d=pty \
     --port e=pty --port f=pty --port g=pty --port h=pty
 # The socket path is a regular file: kite must not replace it.
 printf 'precious\n' > "$tmp/not-a-socket"
-expect_usage port-socket-path-is-file run --bios "$tmp/fw.bin" --port a=unix:"$tmp/not-a-socket"
+expect_usage_msg port-socket-path-is-file "char: error: $tmp/not-a-socket exists and is not a socket" run --bios "$tmp/fw.bin" --port a=unix:"$tmp/not-a-socket"
 if [ "$(cat "$tmp/not-a-socket")" = precious ]; then
     echo "PASS cli.port-socket-path-file-untouched"
 else
@@ -135,37 +145,37 @@ fi
 
 # --net: bad backends and options, and host ends that cannot be opened.
 net_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-expect_usage net-no-value run --net
-expect_usage net-unknown-backend run --net frob
-expect_usage net-no-backend run --net mac=52:54:00:12:34:56
-expect_usage net-bad-id run --net "user,id=a b"
-expect_usage net-empty-id run --net user,id=
-expect_usage net-duplicate-id run --net user,id=up --net user,id=up
-expect_usage net-bad-mac run --net user,mac=52:54:00:12:34
-expect_usage net-bad-mac-hex run --net user,mac=52:54:00:12:34:zz
-expect_usage net-multicast-mac run --net user,mac=01:00:5e:00:00:01
-expect_usage net-mac-twice run --net user,mac=52:54:00:12:34:56,mac=52:54:00:12:34:57
-expect_usage net-unknown-option run --net user,speed=fast
-expect_usage net-hostfwd-no-dash run --net user,hostfwd=tcp:127.0.0.1:8080
-expect_usage net-hostfwd-bad-proto run --net user,hostfwd=sctp::8080-:80
-expect_usage net-hostfwd-bad-port run --net user,hostfwd=tcp::99999-:80
-expect_usage net-hostfwd-bad-addr run --net user,hostfwd=tcp:1.2.3:8080-:80
-expect_usage net-hostfwd-no-guest-port run --net user,hostfwd=tcp::8080-10.0.2.15:
-expect_usage net-restrict-bad run --net user,restrict=maybe
-expect_usage net-bad-net run --net user,net=10.0.2.0/33
-expect_usage net-host-outside-net run --net user,host=192.168.1.1
-expect_usage net-user-option-on-stream run --net stream,listen="$tmp/n.sock",hostfwd=tcp::1-:1
-expect_usage net-stream-listen-and-connect run --net stream,listen="$tmp/a.sock",connect="$tmp/b.sock"
-expect_usage net-stream-no-path run --net stream
-expect_usage net-stream-connect-refused run --bios "$tmp/fw.bin" --net stream,connect="$tmp/nobody.sock"
-expect_usage net-tap-bad-ifname run --net tap,ifname=a-name-longer-than-15
-expect_usage net-tap-ifname-slash run --net tap,ifname=a/b
+expect_usage_msg net-no-value "option '--net' needs a value" run --net
+expect_usage_msg net-unknown-backend "bad --net value 'frob': unknown backend (user, stream or tap)" run --net frob
+expect_usage_msg net-no-backend "bad --net value 'mac=52:54:00:12:34:56': no backend (user, stream or tap)" run --net mac=52:54:00:12:34:56
+expect_usage_msg net-bad-id "bad --net value 'user,id=a b': id= is 1 to 31 letters, digits, '-', '_' or '.'" run --net "user,id=a b"
+expect_usage_msg net-empty-id "bad --net value 'user,id=': id= is 1 to 31 letters, digits, '-', '_' or '.'" run --net user,id=
+expect_usage_msg net-duplicate-id "two --net options have the same id=" run --net user,id=up --net user,id=up
+expect_usage_msg net-bad-mac "bad --net value 'user,mac=52:54:00:12:34': mac= is six hex bytes like 52:54:00:12:34:56, not a multicast addre" run --net user,mac=52:54:00:12:34
+expect_usage_msg net-bad-mac-hex "bad --net value 'user,mac=52:54:00:12:34:zz': mac= is six hex bytes like 52:54:00:12:34:56, not a multicast ad" run --net user,mac=52:54:00:12:34:zz
+expect_usage_msg net-multicast-mac "bad --net value 'user,mac=01:00:5e:00:00:01': mac= is six hex bytes like 52:54:00:12:34:56, not a multicast ad" run --net user,mac=01:00:5e:00:00:01
+expect_usage_msg net-mac-twice "bad --net value 'user,mac=52:54:00:12:34:56,mac=52:54:00:12:34:57': the backend, mac= and id= may each be give" run --net user,mac=52:54:00:12:34:56,mac=52:54:00:12:34:57
+expect_usage_msg net-unknown-option "bad --net value 'user,speed=fast': unknown option 'speed'" run --net user,speed=fast
+expect_usage_msg net-hostfwd-no-dash "bad --net value 'user,hostfwd=tcp:127.0.0.1:8080': hostfwd= is tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPO" run --net user,hostfwd=tcp:127.0.0.1:8080
+expect_usage_msg net-hostfwd-bad-proto "bad --net value 'user,hostfwd=sctp::8080-:80': hostfwd= is tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT" run --net user,hostfwd=sctp::8080-:80
+expect_usage_msg net-hostfwd-bad-port "bad --net value 'user,hostfwd=tcp::99999-:80': hostfwd= is tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT" run --net user,hostfwd=tcp::99999-:80
+expect_usage_msg net-hostfwd-bad-addr "bad --net value 'user,hostfwd=tcp:1.2.3:8080-:80': hostfwd= is tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPO" run --net user,hostfwd=tcp:1.2.3:8080-:80
+expect_usage_msg net-hostfwd-no-guest-port "bad --net value 'user,hostfwd=tcp::8080-10.0.2.15:': hostfwd= is tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUEST" run --net user,hostfwd=tcp::8080-10.0.2.15:
+expect_usage_msg net-restrict-bad "bad --net value 'user,restrict=maybe': restrict= is on or off" run --net user,restrict=maybe
+expect_usage_msg net-bad-net "bad --net value 'user,net=10.0.2.0/33': net= is an IPv4 network ADDR[/BITS], e.g. 10.0.2.0/24" run --net user,net=10.0.2.0/33
+expect_usage_msg net-host-outside-net "bad --net value 'user,host=192.168.1.1': host= is an IPv4 address inside net=" run --net user,host=192.168.1.1
+expect_usage_msg net-user-option-on-stream "bad --net value 'stream,listen=$tmp/n.sock,hostfwd=tcp::1-:1': unknown option 'hostfwd'" run --net stream,listen="$tmp/n.sock",hostfwd=tcp::1-:1
+expect_usage_msg net-stream-listen-and-connect "bad --net value 'stream,listen=$tmp/a.sock,connect=$tmp/b.sock': stream takes exactly one of listen=PATH and c" run --net stream,listen="$tmp/a.sock",connect="$tmp/b.sock"
+expect_usage_msg net-stream-no-path "bad --net value 'stream': stream takes exactly one of listen=PATH and connect=PATH" run --net stream
+expect_usage_msg net-stream-connect-refused "net-stream: error: cannot connect to unix socket $tmp/nobody.sock: No such file or directory" run --bios "$tmp/fw.bin" --net stream,connect="$tmp/nobody.sock"
+expect_usage_msg net-tap-bad-ifname "bad --net value 'tap,ifname=a-name-longer-than-15': ifname= is an interface name of 1 to 15 characters" run --net tap,ifname=a-name-longer-than-15
+expect_usage_msg net-tap-ifname-slash "bad --net value 'tap,ifname=a/b': ifname= is an interface name of 1 to 15 characters" run --net tap,ifname=a/b
 # An existing interface that is not a tap cannot be opened as one.
-expect_usage net-tap-not-a-tap run --bios "$tmp/fw.bin" --net tap,ifname=lo
-expect_usage net-hostfwd-port-in-use run --bios "$tmp/fw.bin" \
+expect_usage_msg net-tap-not-a-tap "net-tap: error: cannot create tap lo: Invalid argument" run --bios "$tmp/fw.bin" --net tap,ifname=lo
+expect_usage_msg net-hostfwd-port-in-use "net-user: error: hostfwd: cannot listen on tcp 127.0.0.1:" run --bios "$tmp/fw.bin" \
     --net user,hostfwd=tcp::$net_port-:80,hostfwd=tcp::$net_port-:81
 printf 'precious\n' > "$tmp/net-not-a-socket"
-expect_usage net-stream-path-is-file run --bios "$tmp/fw.bin" --net stream,listen="$tmp/net-not-a-socket"
+expect_usage_msg net-stream-path-is-file "net-stream: error: $tmp/net-not-a-socket exists and is not a socket" run --bios "$tmp/fw.bin" --net stream,listen="$tmp/net-not-a-socket"
 if [ "$(cat "$tmp/net-not-a-socket")" = precious ]; then
     echo "PASS cli.net-stream-path-file-untouched"
 else
@@ -176,27 +186,27 @@ fi
 head -c 1000 /dev/zero > "$tmp/odd.img"
 : > "$tmp/empty.img"
 head -c 1048576 /dev/zero > "$tmp/disk.img"
-expect_usage disk-missing-file run --bios "$tmp/fw.bin" --disk "$tmp/nonexistent.img"
-expect_usage disk-directory run --bios "$tmp/fw.bin" --disk "$tmp/dir"
-expect_usage disk-directory-ro run --bios "$tmp/fw.bin" --disk "$tmp/dir,ro"
-expect_usage disk-size-not-512 run --bios "$tmp/fw.bin" --disk "$tmp/odd.img"
-expect_usage disk-empty-image run --bios "$tmp/fw.bin" --disk "$tmp/empty.img"
-expect_usage disk-unknown-option run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,frob"
-expect_usage disk-bad-cache run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,cache=sometimes"
-expect_usage disk-serial-too-long run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,serial=123456789012345678901"
-expect_usage disk-option-twice run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,ro,ro"
-expect_usage disk-no-path run --bios "$tmp/fw.bin" --disk ",ro"
-expect_usage disk-no-value run --disk
-expect_usage disk-same-image-twice run --bios "$tmp/fw.bin" --disk "$tmp/disk.img" --disk "$tmp/disk.img"
+expect_usage_msg disk-missing-file "disk: error: cannot open $tmp/nonexistent.img: No such file or directory" run --bios "$tmp/fw.bin" --disk "$tmp/nonexistent.img"
+expect_usage_msg disk-directory "disk: error: $tmp/dir is a directory, not a disk image" run --bios "$tmp/fw.bin" --disk "$tmp/dir"
+expect_usage_msg disk-directory-ro "disk: error: $tmp/dir is a directory, not a disk image" run --bios "$tmp/fw.bin" --disk "$tmp/dir,ro"
+expect_usage_msg disk-size-not-512 "disk: error: $tmp/odd.img: size 1000 is not a positive multiple of 512 bytes" run --bios "$tmp/fw.bin" --disk "$tmp/odd.img"
+expect_usage_msg disk-empty-image "disk: error: $tmp/empty.img: size 0 is not a positive multiple of 512 bytes" run --bios "$tmp/fw.bin" --disk "$tmp/empty.img"
+expect_usage_msg disk-unknown-option "bad --disk value '$tmp/disk.img,frob': unknown option 'frob'" run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,frob"
+expect_usage_msg disk-bad-cache "bad --disk value '$tmp/disk.img,cache=sometimes': cache= is writeback, none or unsafe" run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,cache=sometimes"
+expect_usage_msg disk-serial-too-long "bad --disk value '$tmp/disk.img,serial=123456789012345678901': serial= takes at most 20 characters" run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,serial=123456789012345678901"
+expect_usage_msg disk-option-twice "bad --disk value '$tmp/disk.img,ro,ro': options are ro, serial=ID, cache=writeback|none|unsafe, snapshot (each" run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,ro,ro"
+expect_usage_msg disk-no-path "bad --disk value ',ro': no image path" run --bios "$tmp/fw.bin" --disk ",ro"
+expect_usage_msg disk-no-value "option '--disk' needs a value" run --disk
+expect_usage_msg disk-same-image-twice "disk: error: $tmp/disk.img is in use: another kite (or program) has it locked" run --bios "$tmp/fw.bin" --disk "$tmp/disk.img" --disk "$tmp/disk.img"
 # Nine disks do not fit the 8 virtio-mmio slots; seventeen are more than --disk takes.
 many=()
 for i in 1 2 3 4 5 6 7 8 9; do many+=(--disk "$tmp/disk.img,ro"); done
-expect_usage disk-too-many-for-mmio run --bios "$tmp/fw.bin" "${many[@]}"
+expect_usage_msg disk-too-many-for-mmio "too many VirtIO devices on virtio-mmio: disks, --console virtio, the --port device and --rng share 8 virtio-mm" run --bios "$tmp/fw.bin" "${many[@]}"
 many=()
 for i in $(seq 17); do many+=(--disk "$tmp/disk.img,ro,transport=pci"); done
-expect_usage disk-too-many run --bios "$tmp/fw.bin" "${many[@]}"
+expect_usage_msg disk-too-many "too many --disk options (at most 16)" run --bios "$tmp/fw.bin" "${many[@]}"
 # The same slot named by a disk and the rng: refused before any image is opened.
-expect_usage disk-addr-taken run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,transport=pci,addr=4" \
+expect_usage_msg disk-addr-taken "two devices have the same addr=" run --bios "$tmp/fw.bin" --disk "$tmp/disk.img,transport=pci,addr=4" \
     --rng transport=pci,addr=4
 
 # A firmware that powers the machine off at once (sifive,test 0x5555 at 0x100000): a run
@@ -231,20 +241,20 @@ for uart in ns16550a sifive both; do
 done
 
 # --share: the host directory must be one; tags are short, path-safe and unique.
-expect_usage share-missing-dir run --bios "$tmp/poweroff.bin" --share "$tmp/nonexistent"
-expect_usage share-not-a-dir run --bios "$tmp/poweroff.bin" --share "$tmp/text"
-expect_usage share-no-path run --bios "$tmp/poweroff.bin" --share ",ro"
-expect_usage share-bad-security run --bios "$tmp/poweroff.bin" --share "$tmp/dir,security=magic"
-expect_usage share-tag-slash run --bios "$tmp/poweroff.bin" --share "$tmp/dir,tag=a/b"
-expect_usage share-tag-empty run --bios "$tmp/poweroff.bin" --share "$tmp/dir,tag="
-expect_usage share-tag-too-long run --bios "$tmp/poweroff.bin" \
+expect_usage_msg share-missing-dir "bad --share value '$tmp/nonexistent': $tmp/nonexistent: No such file or directory" run --bios "$tmp/poweroff.bin" --share "$tmp/nonexistent"
+expect_usage_msg share-not-a-dir "bad --share value '$tmp/text': $tmp/text is not a directory" run --bios "$tmp/poweroff.bin" --share "$tmp/text"
+expect_usage_msg share-no-path "bad --share value ',ro': no host directory" run --bios "$tmp/poweroff.bin" --share ",ro"
+expect_usage_msg share-bad-security "bad --share value '$tmp/dir,security=magic': security= is mapped, passthrough or none" run --bios "$tmp/poweroff.bin" --share "$tmp/dir,security=magic"
+expect_usage_msg share-tag-slash "bad --share value '$tmp/dir,tag=a/b': tag= is 1 to 64 letters, digits, '_', '-' or '.' (not first)" run --bios "$tmp/poweroff.bin" --share "$tmp/dir,tag=a/b"
+expect_usage_msg share-tag-empty "bad --share value '$tmp/dir,tag=': tag= is 1 to 64 letters, digits, '_', '-' or '.' (not first)" run --bios "$tmp/poweroff.bin" --share "$tmp/dir,tag="
+expect_usage_msg share-tag-too-long "tag= is 1 to 64 letters" run --bios "$tmp/poweroff.bin" \
     --share "$tmp/dir,tag=$(printf 't%.0s' $(seq 65))"
-expect_usage share-tag-twice run --bios "$tmp/poweroff.bin" --share "$tmp/dir,tag=x" \
+expect_usage_msg share-tag-twice "--share: tag 'x' is used twice" run --bios "$tmp/poweroff.bin" --share "$tmp/dir,tag=x" \
     --share "$tmp,tag=x"
 expect_runs share-default-tag-skips-taken run --bios "$tmp/poweroff.bin" --share "$tmp/dir,tag=host1" \
     --share "$tmp" --share "$tmp/dir,tag=host"
-expect_usage share-ro-value run --bios "$tmp/poweroff.bin" --share "$tmp/dir,ro=yes"
-expect_usage share-unknown-option run --bios "$tmp/poweroff.bin" --share "$tmp/dir,frob=1"
+expect_usage_msg share-ro-value "bad --share value '$tmp/dir,ro=yes': ro takes no value" run --bios "$tmp/poweroff.bin" --share "$tmp/dir,ro=yes"
+expect_usage_msg share-unknown-option "bad --share value '$tmp/dir,frob=1': unknown option 'frob'" run --bios "$tmp/poweroff.bin" --share "$tmp/dir,frob=1"
 expect_runs share-several run --bios "$tmp/poweroff.bin" --share "$tmp/dir" --share "$tmp,ro" \
     --share "$tmp/dir,tag=host2,security=none" --share "$tmp/dir,security=mapped,tag=m"
 
@@ -385,15 +395,15 @@ for _ in $(seq 600); do
     flock -n -s "$tmp/disk.img" true 2>/dev/null || break
     sleep 0.1
 done
-expect_usage disk-locked-by-another-kite run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
-expect_usage disk-locked-ro-by-another-kite run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,ro"
+expect_usage_msg disk-locked-by-another-kite "is in use: another kite" run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
+expect_usage_msg disk-locked-ro-by-another-kite "is in use: another kite" run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,ro"
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 expect_runs disk-unlocked-after-exit run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
 
 # Engines: a bad name is a usage error; with -v the JIT reports its translations at exit
 # and the interpreter has none to report.
-expect_usage engine-bad run --bios "$tmp/poweroff.bin" --engine magic
+expect_usage_msg engine-bad "--engine: 'magic' is neither jit nor interp" run --bios "$tmp/poweroff.bin" --engine magic
 if [ "$(uname -m)" = x86_64 ]; then
     for engine in jit default; do
         args=(--engine jit)
