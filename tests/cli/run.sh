@@ -163,7 +163,7 @@ expect_usage_msg net-hostfwd-bad-addr "bad --net value 'user,hostfwd=tcp:1.2.3:8
 expect_usage_msg net-hostfwd-no-guest-port "bad --net value 'user,hostfwd=tcp::8080-10.0.2.15:': hostfwd= is tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUEST" run --net user,hostfwd=tcp::8080-10.0.2.15:
 expect_usage_msg net-restrict-bad "bad --net value 'user,restrict=maybe': restrict= is on or off" run --net user,restrict=maybe
 expect_usage_msg net-bad-net "bad --net value 'user,net=10.0.2.0/33': net= is an IPv4 network ADDR[/BITS], e.g. 10.0.2.0/24" run --net user,net=10.0.2.0/33
-expect_usage_msg net-host-outside-net "bad --net value 'user,host=192.168.1.1': host= is an IPv4 address inside net=" run --net user,host=192.168.1.1
+expect_usage_msg net-host-outside-net "bad --net value 'user,host=127.0.0.2': host= is an IPv4 address inside net=" run --net user,host=127.0.0.2
 expect_usage_msg net-user-option-on-stream "bad --net value 'stream,listen=$tmp/n.sock,hostfwd=tcp::1-:1': unknown option 'hostfwd'" run --net stream,listen="$tmp/n.sock",hostfwd=tcp::1-:1
 expect_usage_msg net-stream-listen-and-connect "bad --net value 'stream,listen=$tmp/a.sock,connect=$tmp/b.sock': stream takes exactly one of listen=PATH and c" run --net stream,listen="$tmp/a.sock",connect="$tmp/b.sock"
 expect_usage_msg net-stream-no-path "bad --net value 'stream': stream takes exactly one of listen=PATH and connect=PATH" run --net stream
