@@ -6,10 +6,10 @@
 # server in the guest through a hostfwd port. Runs alternate; medians and ratios at the end
 # (throughput ratio kite/QEMU above 1 = kite faster; latency ratio below 1 = kite faster).
 #
-# usage: bench/net.sh [RUNS] [MIB] [COUNT]       (defaults 3, 64, 200)
+# usage: bench/net.sh [RUNS] [MIB] [COUNT]       (defaults 3, 256, 200)
 set -u
 cd "$(dirname "$0")/.." || exit 1
-RUNS=${1:-3} MIB=${2:-64} COUNT=${3:-200}
+RUNS=${1:-3} MIB=${2:-256} COUNT=${3:-200}
 KITE=${KITE:-build/kite}
 eval "$(guest/paths.sh)" || exit 1
 tmp=$(mktemp -d)
