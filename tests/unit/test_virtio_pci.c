@@ -490,7 +490,8 @@ static unsigned cfg_window(struct fix *f)
     return 0;
 }
 
-/* The driver reaches the BAR through config space alone (VirtIO 1.2 4.1.4.9). */
+/* The driver reaches the BAR through config space alone (VirtIO 1.2, the PCI configuration
+ * access capability). */
 static void test_pci_cfg_window(void **state)
 {
     struct fix *f = *state;
