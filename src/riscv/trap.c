@@ -3,6 +3,9 @@
 
 void rv_cpu_take_trap(struct rv_cpu *cpu, uint64_t cause, uint64_t tval)
 {
+    /* The code a trap interrupts may sit between LR and SC, and the handler may store to
+     * the reserved word: that SC must fail, not overwrite the handler's update. */
+    cpu->resv_valid = false;
     bool irq = cause & RV_CAUSE_IRQ;
     uint64_t code = cause & ~RV_CAUSE_IRQ;
     uint64_t deleg = irq ? cpu->mideleg : cpu->medeleg;
@@ -88,6 +91,7 @@ void rv_cpu_mret(struct rv_cpu *cpu)
     cpu->mstatus = s;
     cpu->priv = mpp;
     cpu->pc = cpu->mepc;
+    cpu->resv_valid = false;    /* xRET ends any reservation (one hart's context switch) */
     rv_csr_mode_changed(cpu);
     rv_cpu_kick(cpu);
 }
@@ -105,6 +109,7 @@ void rv_cpu_sret(struct rv_cpu *cpu)
     cpu->mstatus = s;
     cpu->priv = spp;
     cpu->pc = cpu->sepc;
+    cpu->resv_valid = false;
     rv_csr_mode_changed(cpu);
     rv_cpu_kick(cpu);
 }

@@ -360,6 +360,53 @@ static void test_amo(void **state)
     assert_int_equal(X(h, 30), DATA + 4);
 }
 
+/* An xRET ends any reservation: an SC after it fails. */
+static void test_reservation_cleared_by_xret(void **state)
+{
+    struct harness *h = *state;
+    struct prog p = prog_begin(h);
+    put64(h, DATA, 7);
+    rv_cpu_set_xreg(h->cpu, 1, DATA);
+    rv_cpu_set_xreg(h->cpu, 4, 111);
+    op(&p, LR_D(2, 1));
+    enter_mode(&p, RV_PRIV_M);  /* an mret, to the next instruction */
+    op(&p, SC_D(3, 1, 4));
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 2), 7);
+    assert_int_equal(X(h, 3), 1);
+    assert_int_equal(get64(h, DATA), 7);
+}
+
+/*
+ * A trap between LR and SC whose handler stores to the reserved word: the interrupted SC
+ * must fail, or it would overwrite the handler's store (a lost update, as an interrupt
+ * handler's atomic bit operation would be against an interrupted cmpxchg loop).
+ */
+static void test_reservation_cleared_by_trap(void **state)
+{
+    struct harness *h = *state;
+    struct prog p = prog_begin(h);
+    struct prog hp = {h, RAM_BASE + 0x1800};   /* the handler: store, skip the ecall, mret */
+    op(&hp, SD(9, 1, 0));
+    op(&hp, CSRR(31, C_MEPC));
+    op(&hp, ADDI(31, 31, 4));
+    op(&hp, CSRW(C_MEPC, 31));
+    op(&hp, MRET);
+    put64(h, DATA, 7);
+    rv_cpu_set_xreg(h->cpu, 1, DATA);
+    rv_cpu_set_xreg(h->cpu, 4, 111);
+    rv_cpu_set_xreg(h->cpu, 9, 42);
+    li(&p, 31, RAM_BASE + 0x1800);
+    op(&p, CSRW(C_MTVEC, 31));
+    op(&p, LR_D(2, 1));
+    op(&p, ECALL);
+    op(&p, SC_D(3, 1, 4));
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 2), 7);
+    assert_int_equal(X(h, 3), 1);               /* failed */
+    assert_int_equal(get64(h, DATA), 42);       /* the handler's store stands */
+}
+
 static void test_lr_misaligned(void **state)
 {
     struct harness *h = *state;
@@ -1022,6 +1069,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_illegal_compressed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_amo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lr_misaligned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reservation_cleared_by_xret, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reservation_cleared_by_trap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csr_basic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csr_unknown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sstatus_view, setup, teardown),
