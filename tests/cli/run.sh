@@ -234,7 +234,7 @@ expect_runs disk-ro-shared run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,
 expect_runs disk-cache-none run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img,cache=none"
 expect_runs net-user-hostfwd run --bios "$tmp/poweroff.bin" \
     --net user,hostfwd=tcp::$net_port-:80,hostfwd=udp:127.0.0.1:$net_port-10.0.2.15:53 \
-    --net user,net=10.0.3.0/24,restrict=on,mac=52:54:00:00:00:01
+    --net user,net=10.0.2.128/25,restrict=on,mac=52:54:00:00:00:01
 expect_runs net-stream-listen run --bios "$tmp/poweroff.bin" --net stream,listen="$tmp/l.sock"
 for uart in ns16550a sifive both; do
     expect_runs "uart-$uart" run --bios "$tmp/poweroff.bin" --uart "$uart"

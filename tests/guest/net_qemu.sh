@@ -11,16 +11,16 @@ mkdir -p /tmp/www
 seq 1 1000000 > /tmp/www/data
 want=$(md5sum < /tmp/www/data | cut -d' ' -f1)
 
-ip addr add 10.0.5.1/24 dev eth0
+ip addr add 10.0.2.101/24 dev eth0
 ip link set eth0 up
 httpd -p 8000 -h /tmp/www
 check carrier-up "link up with QEMU" eq "$(cat /sys/class/net/eth0/carrier)" 1
 pinged=
 for i in $(seq 60); do
-    if ping -c 1 -W 2 10.0.5.2 > /dev/null 2>&1; then pinged=$i; break; fi
+    if ping -c 1 -W 2 10.0.2.102 > /dev/null 2>&1; then pinged=$i; break; fi
 done
 check ping-qemu "answered after ${pinged:-no} tries" ne "$pinged" ""
-got=$(net_fetch http://10.0.5.2:8000/data)
+got=$(net_fetch http://10.0.2.102:8000/data)
 check fetch-md5 "from the QEMU guest: $got" eq "$got" "$want"
 echo bye > /tmp/www/bye
 down=

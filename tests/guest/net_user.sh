@@ -1,7 +1,7 @@
 #!/bin/sh
 # virtio-net on libslirp (tests/guest/net_user.host starts the host side and sets the kite
 # options: a NIC with a hostfwd to port 8080, and one on virtio-pci on a second slirp with
-# 10.0.3.0/24; default MACs 52:54:00:12:34:56 and :57).
+# 10.0.2.128/25; default MACs 52:54:00:12:34:56 and :57).
 # Traffic goes only to slirp's own addresses, i.e. the host's 127.0.0.1.
 . /tests/lib.sh
 set -- $(dd if=/dev/vda bs=512 count=1 2>/dev/null | tr -d '\0')
@@ -49,6 +49,6 @@ check hostfwd-token "host sent ${fromhost:-nothing}" eq "$fromhost" "$token"
 # A second NIC on its own slirp network, on virtio-pci.
 check second-nic-pci "${if1:-none} is a PCI device" has "$(readlink -f /sys/class/net/$if1/device)" "/pci0000:00/"
 addr1=$(addr_of "$if1")
-check second-nic-dhcp "${if1:-no NIC with MAC :57} has $addr1" eq "$addr1" "10.0.3.15/24"
-check second-nic-ping "slirp answers 10.0.3.2 on $if1" ping -c 2 -W 5 -I "$if1" 10.0.3.2
+check second-nic-dhcp "${if1:-no NIC with MAC :57} has $addr1" eq "$addr1" "10.0.2.143/25"
+check second-nic-ping "slirp answers 10.0.2.130 on $if1" ping -c 2 -W 5 -I "$if1" 10.0.2.130
 echo "TESTS DONE"
