@@ -11,6 +11,10 @@
  * and sockets are never opened for I/O.
  *
  * Errors are negative errnos (Linux's, which 9P2000.L hands to the guest as they are).
+ *
+ * Thread safety: the operations may run concurrently (the 9P device's workers), on
+ * different nodes or on one node; a node is never changed by one operation while another
+ * uses it, except `open` and `create`, which the caller runs on a node of its own (a clone).
  */
 #ifndef KITE_BACKEND_FS_H
 #define KITE_BACKEND_FS_H
@@ -135,6 +139,12 @@ struct fs_ops {
                     struct fs_node *newdir, const char *newname);
     /* flags: 0 or AT_REMOVEDIR. */
     int (*unlinkat)(struct fs_device *fs, struct fs_node *dir, const char *name, int flags);
+    /* Tremove and Trename: n was walked to as dir/name; the name is acted on only while it
+     * still names n's inode (-ENOENT otherwise). */
+    int (*remove)(struct fs_device *fs, struct fs_node *dir, const char *name,
+                  struct fs_node *n);
+    int (*rename)(struct fs_device *fs, struct fs_node *dir, const char *name,
+                  struct fs_node *n, struct fs_node *newdir, const char *newname);
     /* The target into buf (not terminated); returns its length. */
     ssize_t (*readlink)(struct fs_device *fs, struct fs_node *n, char *buf, size_t len);
     int (*statfs)(struct fs_device *fs, struct fs_node *n, struct fs_statfs *st);

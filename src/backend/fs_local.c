@@ -40,7 +40,7 @@ struct fs_local {
     dev_t root_dev;
     ino_t root_ino;
     enum fs_security security;
-    unsigned nodes;
+    unsigned nodes;             /* atomic: the 9P workers open and release concurrently */
     struct log_limit logged;
 };
 
@@ -51,6 +51,7 @@ struct fs_local {
 #define MAPPED_PREFIX "user.kite."
 #define XATTR_LIST_MAX_BYTES 65536
 
+/* Written once (to false) by whichever worker first meets an old kernel: a relaxed flag. */
 static bool have_openat2 = true;
 
 static struct fs_local *L(struct fs_device *fs)
@@ -83,7 +84,7 @@ static int new_node(struct fs_local *l, int fd, struct fs_node **out)
     }
     *n = (struct fs_node){.fd = fd, .type = st.st_mode & S_IFMT, .dev = st.st_dev,
                           .ino = st.st_ino};
-    l->nodes++;
+    __atomic_fetch_add(&l->nodes, 1, __ATOMIC_RELAXED);
     *out = n;
     return 0;
 }
@@ -108,7 +109,7 @@ static uint8_t qid_type(uint32_t mode)
 /* One component below dirfd, never following a symlink: an O_PATH descriptor. */
 static int lookup(int dirfd, const char *name)
 {
-    if (have_openat2) {
+    if (__atomic_load_n(&have_openat2, __ATOMIC_RELAXED)) {
         struct open_how how = {
             .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
             .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
@@ -118,7 +119,7 @@ static int lookup(int dirfd, const char *name)
             return (int)fd;
         if (errno != ENOSYS)
             return -errno;
-        have_openat2 = false;
+        __atomic_store_n(&have_openat2, false, __ATOMIC_RELAXED);
     }
     int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     return fd < 0 ? -errno : fd;
@@ -241,7 +242,7 @@ static void op_release(struct fs_device *fs, struct fs_node *n)
     if (!n)
         return;
     close(n->fd);
-    L(fs)->nodes--;
+    __atomic_fetch_sub(&L(fs)->nodes, 1, __ATOMIC_RELAXED);
     free(n);
 }
 
@@ -358,7 +359,7 @@ static int op_create(struct fs_device *fs, struct fs_node *dir, const char *name
         close(dir->fd);
         *dir = *n;
         free(n);
-        l->nodes--;
+        __atomic_fetch_sub(&l->nodes, 1, __ATOMIC_RELAXED);
         return 0;
     }
     if (fd < 0)
@@ -652,6 +653,40 @@ static int op_unlinkat(struct fs_device *fs, struct fs_node *dir, const char *na
     return unlinkat(dir->fd, name, flags) < 0 ? -errno : 0;
 }
 
+/* Whether dir/name is still the inode n holds (it may have been renamed or replaced since
+ * n was walked to: then the name is someone else's and must not be touched). */
+static int still_named(struct fs_node *dir, const char *name, const struct fs_node *n)
+{
+    struct stat st;
+    if (fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return -errno;
+    return st.st_ino == n->ino && st.st_dev == n->dev ? 0 : -ENOENT;
+}
+
+static int op_remove(struct fs_device *fs, struct fs_node *dir, const char *name,
+                     struct fs_node *n)
+{
+    int r = check_dir_name(fs, dir, name);
+    if (r == 0)
+        r = still_named(dir, name, n);
+    if (r < 0)
+        return r;
+    return unlinkat(dir->fd, name, n->type == S_IFDIR ? AT_REMOVEDIR : 0) < 0 ? -errno : 0;
+}
+
+static int op_rename(struct fs_device *fs, struct fs_node *dir, const char *name,
+                     struct fs_node *n, struct fs_node *newdir, const char *newname)
+{
+    int r = check_dir_name(fs, dir, name);
+    if (r == 0)
+        r = check_dir_name(fs, newdir, newname);
+    if (r == 0)
+        r = still_named(dir, name, n);
+    if (r < 0)
+        return r;
+    return renameat(dir->fd, name, newdir->fd, newname) < 0 ? -errno : 0;
+}
+
 static ssize_t op_readlink(struct fs_device *fs, struct fs_node *n, char *buf, size_t len)
 {
     if (n->type != S_IFLNK)
@@ -808,7 +843,7 @@ static const struct fs_ops local_ops = {
     .qid = op_qid, .open = op_open, .create = op_create, .read = op_read, .write = op_write,
     .getattr = op_getattr, .setattr = op_setattr, .readdir = op_readdir, .mkdir = op_mkdir,
     .symlink = op_symlink, .mknod = op_mknod, .link = op_link, .renameat = op_renameat,
-    .unlinkat = op_unlinkat, .readlink = op_readlink, .statfs = op_statfs,
+    .unlinkat = op_unlinkat, .remove = op_remove, .rename = op_rename, .readlink = op_readlink, .statfs = op_statfs,
     .fsync = op_fsync, .lock = op_lock, .getlock = op_getlock, .getxattr = op_getxattr,
     .xattr_settable = op_xattr_settable, .setxattr = op_setxattr,
 };
@@ -853,5 +888,5 @@ void fs_local_close(struct fs_device *fs)
 
 unsigned fs_local_open_nodes(const struct fs_device *fs)
 {
-    return ((const struct fs_local *)fs)->nodes;
+    return __atomic_load_n(&((const struct fs_local *)fs)->nodes, __ATOMIC_RELAXED);
 }

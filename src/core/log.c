@@ -1,6 +1,7 @@
 #include "core/log.h"
 
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 
 enum log_level log_threshold = LOG_WARN;
@@ -20,13 +21,21 @@ void log_msg(enum log_level level, const char *subsys, const char *fmt, ...)
     fprintf(stderr, "kite: %s: %s: %s\r\n", subsys, level_names[level], buf);
 }
 
+/* One lock for every limit: device workers (9P) complain from several threads, and a
+ * complaint is rare enough that contention does not matter. */
+static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
+
 bool log_limit_first(struct log_limit *l, unsigned site)
 {
-    for (unsigned i = 0; i < l->count; i++)
-        if (l->sites[i] == (unsigned short)site)
-            return false;
-    if (l->count == LOG_LIMIT_SITES)
-        return false;
-    l->sites[l->count++] = (unsigned short)site;
-    return true;
+    bool first = false;
+    pthread_mutex_lock(&limit_lock);
+    unsigned i = 0;
+    while (i < l->count && l->sites[i] != (unsigned short)site)
+        i++;
+    if (i == l->count && l->count < LOG_LIMIT_SITES) {
+        l->sites[l->count++] = (unsigned short)site;
+        first = true;
+    }
+    pthread_mutex_unlock(&limit_lock);
+    return first;
 }

@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -13,6 +16,7 @@
 
 #include "backend/fs.h"
 #include "core/device_registry.h"
+#include "core/event_loop.h"
 #include "core/log.h"
 
 /* Message types (9P2000.L; the R-message is T + 1). */
@@ -62,10 +66,24 @@ enum {
 
 enum fid_kind { FID_NODE, FID_XATTR_READ, FID_XATTR_WRITE };
 
+/*
+ * A backend node as fids and requests in flight share it. A node never changes once made
+ * (lopen and lcreate make a new one and swap it into the fid), so a request can use it
+ * without a lock while another request replaces or clunks the fid: the last reference
+ * releases it. `parent` and `name` say where it was walked to, for Tremove and Trename.
+ */
+struct p9_node {
+    struct fs_node *fs;
+    unsigned refs;              /* under p->lock */
+    bool opened;                /* came from lopen/lcreate: the handle is the open file */
+    struct p9_node *parent;     /* under p->lock; NULL at the root */
+    char *name;                 /* under p->lock */
+};
+
 struct fid {
     uint32_t id;
     enum fid_kind kind;
-    struct fs_node *node;       /* NULL for an xattr being read */
+    struct p9_node *node;       /* NULL for an xattr being read */
     uint32_t uid;               /* who attached: the owner of what this fid creates */
     /* xattrs: the value read (whole, at walk time) or being written. */
     uint8_t *xbuf;
@@ -76,21 +94,61 @@ struct fid {
 };
 
 #define FID_BUCKETS 1024
+/* Nodes alive (fids, their parents, requests in flight): each holds one host fd. */
+#define P9_MAX_NODES (2 * P9_MAX_FIDS)
+
+/* One thread's scratch for decoding and building a reply. */
+struct p9_scratch {
+    uint8_t *req;               /* a copy of one small request (the guest may rewrite it) */
+    uint8_t *rep;               /* one reply being built (up to msize) */
+    struct iovec *iov;          /* slices of a chain, P9_QUEUE_SIZE entries */
+    char walk_names[P9_MAX_WALK][P9_NAME_MAX + 1];
+    char target[P9_TARGET_MAX + 1];
+};
+
+/* One request from pop to push. */
+struct p9_job {
+    struct virtq_elem *e;
+    uint16_t tag;
+    uint8_t type;
+    bool running;               /* a worker took it (under pool.lock) */
+    bool is_flush;              /* a valid Tflush, answered... */
+    uint16_t oldtag;            /* ...once the request with this tag is back */
+    uint32_t len;               /* the used length, once done */
+    struct p9_job *next;        /* todo or done list */
+    struct p9_job *flushers;    /* Tflushes waiting for this one, pushed right after it */
+    struct p9_job *in_flight_next, **in_flight_prev;    /* event-loop thread only */
+};
+
+struct p9_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;        /* todo grew, or stop */
+    pthread_cond_t idle;        /* a job finished */
+    struct p9_job *todo, **todo_tail;
+    struct p9_job *done, **done_tail;
+    unsigned busy;              /* jobs a worker holds */
+    bool stop;
+    unsigned nthreads;
+    pthread_t threads[P9_WORKERS];
+    struct p9_scratch scratch[P9_WORKERS];
+    int efd;                    /* tells the event loop that `done` has jobs */
+    struct event_loop *loop;
+};
 
 struct virtio_9p {
     struct virtio_device vdev;
     struct fs_device *fs;
+    /* Guards msize, the fid table, node references, stats. Never held across host work. */
+    pthread_mutex_t lock;
     uint32_t msize;             /* 0 until Tversion */
     struct fid *fids[FID_BUCKETS];
-    unsigned nfids;
-    uint8_t *req;               /* a copy of one small request (the guest may rewrite it) */
-    uint8_t *rep;               /* one reply being built (up to msize) */
-    struct iovec *iov;          /* scratch slices of a chain, P9_QUEUE_SIZE entries */
+    unsigned nfids, nnodes;
     struct virtio_9p_stats stats;
     struct log_limit logged;    /* each complaint once per device */
-    /* Decoded strings too large for the stack of one request. */
-    char walk_names[P9_MAX_WALK][P9_NAME_MAX + 1];
-    char target[P9_TARGET_MAX + 1];
+    struct p9_scratch inline_scratch;   /* for requests run on the event-loop thread */
+    struct p9_job *in_flight;   /* popped, not yet pushed (event-loop thread only) */
+    bool threaded;
+    struct p9_pool pool;
 };
 
 #define COMPLAIN(p, ...) log_once_in(&(p)->logged, LOG_WARN, "virtio-9p", __VA_ARGS__)
@@ -225,8 +283,95 @@ static void pqid(struct out *o, const struct fs_qid *q)
     p64(o, q->path);
 }
 
-/* --- fids ------------------------------------------------------------------------------ */
+/* --- nodes and fids -------------------------------------------------------------------- */
 
+/* Wraps a backend node walked to as parent/name (parent NULL: the root). Takes fsn, and
+ * on success the caller's reference to parent; on failure releases fsn only. */
+static int node_wrap(struct virtio_9p *p, struct fs_node *fsn, struct p9_node *parent,
+                     const char *name, bool opened, struct p9_node **out)
+{
+    struct p9_node *n = calloc(1, sizeof(*n));
+    char *nm = name ? strdup(name) : NULL;
+    int err = !n || (name && !nm) ? -ENOMEM : 0;
+    pthread_mutex_lock(&p->lock);
+    if (!err && p->nnodes >= P9_MAX_NODES)
+        err = -ENFILE;
+    if (!err) {
+        p->nnodes++;
+        *n = (struct p9_node){.fs = fsn, .refs = 1, .opened = opened, .parent = parent,
+                              .name = nm};
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (err) {
+        if (err == -ENFILE)
+            COMPLAIN(p, "guest holds %u walked nodes, the limit: further walks refused",
+                     P9_MAX_NODES);
+        p->fs->ops->release(p->fs, fsn);
+        free(nm);
+        free(n);
+        return err;
+    }
+    *out = n;
+    return 0;
+}
+
+static void node_put(struct virtio_9p *p, struct p9_node *n)
+{
+    struct p9_node *dead = n;
+    pthread_mutex_lock(&p->lock);
+    while (n && --n->refs == 0) {
+        p->nnodes--;
+        n = n->parent;
+    }
+    pthread_mutex_unlock(&p->lock);
+    /* Unreferenced now, so no one else reads their parent links. */
+    while (dead != n) {
+        struct p9_node *up = dead->parent;
+        p->fs->ops->release(p->fs, dead->fs);
+        free(dead->name);
+        free(dead);
+        dead = up;
+    }
+}
+
+/* Where n was walked to: a reference to its parent (NULL at the root) and a copy of its
+ * name, for a new node standing for the same file. */
+static int node_origin(struct virtio_9p *p, struct p9_node *n, struct p9_node **parent,
+                       char **name)
+{
+    pthread_mutex_lock(&p->lock);
+    *parent = n->parent;
+    *name = n->name ? strdup(n->name) : NULL;
+    bool nomem = n->name && !*name;
+    if (*parent && !nomem)
+        (*parent)->refs++;
+    pthread_mutex_unlock(&p->lock);
+    if (nomem) {
+        *parent = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* A new node for the file n names (a clone or an open file), walked to as n was. */
+static int node_sibling(struct virtio_9p *p, struct p9_node *n, struct fs_node *fsn,
+                        bool opened, struct p9_node **out)
+{
+    struct p9_node *parent;
+    char *name;
+    int e = node_origin(p, n, &parent, &name);
+    if (e < 0) {
+        p->fs->ops->release(p->fs, fsn);
+        return e;
+    }
+    e = node_wrap(p, fsn, parent, name, opened, out);
+    free(name);
+    if (e < 0)
+        node_put(p, parent);
+    return e;
+}
+
+/* The fid table: p->lock held. */
 static struct fid **fid_slot(struct virtio_9p *p, uint32_t id)
 {
     struct fid **s = &p->fids[(id * 2654435761u) >> 22];
@@ -240,7 +385,7 @@ static struct fid *fid_get(struct virtio_9p *p, uint32_t id)
     return *fid_slot(p, id);
 }
 
-/* A new fid `id` (which must be unused); NULL with *err set otherwise. */
+/* A new fid `id` (which must be unused); NULL with *err set otherwise. p->lock held. */
 static struct fid *fid_new(struct virtio_9p *p, uint32_t id, int *err)
 {
     struct fid **s = fid_slot(p, id);
@@ -266,64 +411,128 @@ static struct fid *fid_new(struct virtio_9p *p, uint32_t id, int *err)
     return f;
 }
 
-static void fid_release_state(struct virtio_9p *p, struct fid *f)
+/* What a fid held, taken out under the lock and freed after it (node_put locks). */
+struct fid_old {
+    struct p9_node *node;
+    uint8_t *xbuf;
+    char *xname;
+};
+
+static struct fid_old fid_strip(struct fid *f)
 {
-    if (f->node)
-        p->fs->ops->release(p->fs, f->node);
+    struct fid_old o = {.node = f->node, .xbuf = f->xbuf, .xname = f->xname};
     f->node = NULL;
-    free(f->xbuf);
-    free(f->xname);
     f->xbuf = NULL;
     f->xname = NULL;
     f->kind = FID_NODE;
+    return o;
 }
 
-/* Unlinks and frees fid `id`; an xattr being written is set first (its result returned). */
-static int fid_clunk(struct virtio_9p *p, uint32_t id)
+static void fid_old_free(struct virtio_9p *p, struct fid_old *o)
 {
+    node_put(p, o->node);
+    free(o->xbuf);
+    free(o->xname);
+}
+
+/* Takes fid `id` out of the table (NULL if there is none); the caller frees it. */
+static struct fid *fid_unlink(struct virtio_9p *p, uint32_t id)
+{
+    pthread_mutex_lock(&p->lock);
     struct fid **s = fid_slot(p, id);
     struct fid *f = *s;
-    if (!f)
-        return -EBADF;
+    if (f) {
+        *s = f->next;
+        p->nfids--;
+        p->stats.fids = p->nfids;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return f;
+}
+
+/* Frees an unlinked fid; an xattr being written is set first (its result returned). */
+static int fid_free(struct virtio_9p *p, struct fid *f)
+{
     int r = 0;
     if (f->kind == FID_XATTR_WRITE) {
         if (f->xcopied != f->xlen)
             r = -EINVAL;
         else
-            r = p->fs->ops->setxattr(p->fs, f->node, f->xname, f->xlen ? f->xbuf : NULL,
+            r = p->fs->ops->setxattr(p->fs, f->node->fs, f->xname, f->xlen ? f->xbuf : NULL,
                                      (size_t)f->xlen, f->xflags);
     }
-    *s = f->next;
-    fid_release_state(p, f);
+    struct fid_old o = fid_strip(f);
+    fid_old_free(p, &o);
     free(f);
-    p->nfids--;
-    p->stats.fids = p->nfids;
     return r;
+}
+
+static int fid_clunk(struct virtio_9p *p, uint32_t id)
+{
+    struct fid *f = fid_unlink(p, id);
+    return f ? fid_free(p, f) : -EBADF;
 }
 
 static void fids_drop_all(struct virtio_9p *p)
 {
+    struct fid *all = NULL;
+    pthread_mutex_lock(&p->lock);
     for (unsigned b = 0; b < FID_BUCKETS; b++) {
         while (p->fids[b]) {
             struct fid *f = p->fids[b];
             p->fids[b] = f->next;
-            fid_release_state(p, f);
-            free(f);
+            f->next = all;
+            all = f;
         }
     }
     p->nfids = 0;
     p->stats.fids = 0;
+    pthread_mutex_unlock(&p->lock);
+    while (all) {
+        struct fid *f = all;
+        all = f->next;
+        struct fid_old o = fid_strip(f);
+        fid_old_free(p, &o);
+        free(f);
+    }
 }
 
-/* A fid that names a file (not an xattr in progress). */
-static struct fid *node_fid(struct virtio_9p *p, uint32_t id, int *err)
+/* The node a fid names (not an xattr in progress), referenced: node_put it after use. */
+static struct p9_node *fid_node(struct virtio_9p *p, uint32_t id, uint32_t *uid, int *err)
 {
+    struct p9_node *n = NULL;
+    pthread_mutex_lock(&p->lock);
     struct fid *f = fid_get(p, id);
-    if (!f || f->kind != FID_NODE || !f->node) {
+    if (f && f->kind == FID_NODE && f->node) {
+        n = f->node;
+        n->refs++;
+        if (uid)
+            *uid = f->uid;
+    } else {
         *err = -EBADF;
-        return NULL;
     }
-    return f;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+/* Points fid `id` at n (referenced by the caller, given to the fid), if it still names a
+ * node: a concurrent clunk or xattr request wins, and n is dropped. */
+static int fid_replace_node(struct virtio_9p *p, uint32_t id, struct p9_node *n)
+{
+    struct fid_old o = {0};
+    int r = 0;
+    pthread_mutex_lock(&p->lock);
+    struct fid *f = fid_get(p, id);
+    if (f && f->kind == FID_NODE && f->node) {
+        o.node = f->node;
+        f->node = n;
+    } else {
+        o.node = n;
+        r = -EBADF;
+    }
+    pthread_mutex_unlock(&p->lock);
+    fid_old_free(p, &o);
+    return r;
 }
 
 /* --- chains ---------------------------------------------------------------------------- */
@@ -352,28 +561,48 @@ static unsigned slice(const struct iovec *src, unsigned n, uint64_t skip, uint64
 
 struct req {
     struct virtq_elem *e;
+    struct p9_scratch *x;       /* this thread's buffers */
+    struct p9_job *job;
     uint8_t type;
     uint16_t tag;
     uint32_t size;              /* the T-message's size field */
+    uint32_t msize;             /* as it was when the request began */
     struct cur in;
     struct out out;             /* the R-message, from its header on */
     uint32_t reply_len;         /* set when the reply went to the chain already (Rread) */
 };
 
-static void begin_reply(struct virtio_9p *p, struct req *r, uint8_t type, size_t cap)
+static void begin_reply(struct req *r, uint8_t type, size_t cap)
 {
-    r->out = (struct out){.b = p->rep, .cap = cap};
+    r->out = (struct out){.b = r->x->rep, .cap = cap};
     p32(&r->out, 0);
     p8(&r->out, type);
     p16(&r->out, r->tag);
 }
 
 /* Room for the reply in the chain and in msize. */
-static size_t reply_room(const struct virtio_9p *p, const struct req *r)
+static size_t reply_room(const struct req *r)
 {
     uint64_t room = r->e->in_len;
-    uint32_t ms = p->msize ? p->msize : P9_MSIZE_MAX;
+    uint32_t ms = r->msize ? r->msize : P9_MSIZE_MAX;
     return room < ms ? (size_t)room : ms;
+}
+
+/* An empty reply of the request's own type, or its error. */
+static void reply_status(struct req *r, int e)
+{
+    if (e < 0) {
+        r->in.err = e;
+        return;
+    }
+    begin_reply(r, r->type + 1, reply_room(r));
+}
+
+static void reply_qid(struct req *r, int e, const struct fs_qid *q)
+{
+    reply_status(r, e);
+    if (e >= 0)
+        pqid(&r->out, q);
 }
 
 static void op_version(struct virtio_9p *p, struct req *r)
@@ -385,7 +614,8 @@ static void op_version(struct virtio_9p *p, struct req *r)
         r->in.err = 0, version[0] = 0;
     if (r->in.err)
         return;
-    /* A new session: every fid of the old one is gone. */
+    /* A new session: every fid of the old one is gone (requests still running on one
+     * keep their node until they finish). */
     fids_drop_all(p);
     if (msize < P9_MSIZE_MIN) {
         r->in.err = -EINVAL;
@@ -394,8 +624,11 @@ static void op_version(struct virtio_9p *p, struct req *r)
     if (msize > P9_MSIZE_MAX)
         msize = P9_MSIZE_MAX;
     bool ours = !strcmp(version, "9P2000.L");
+    pthread_mutex_lock(&p->lock);
     p->msize = ours ? msize : 0;
-    begin_reply(p, r, P9_TVERSION + 1, reply_room(p, r));
+    pthread_mutex_unlock(&p->lock);
+    r->msize = ours ? msize : 0;
+    begin_reply(r, P9_TVERSION + 1, reply_room(r));
     p32(&r->out, msize);
     const char *v = ours ? "9P2000.L" : "unknown";
     pstr(&r->out, v, strlen(v));
@@ -411,20 +644,54 @@ static void op_attach(struct virtio_9p *p, struct req *r)
     uint32_t uid = g32(&r->in);
     if (r->in.err)
         return;
-    struct fid *f = fid_new(p, fid, &r->in.err);
-    if (!f)
-        return;
-    int e = p->fs->ops->root(p->fs, &f->node);
+    struct fs_node *root;
+    struct p9_node *n;
+    int e = p->fs->ops->root(p->fs, &root);
+    if (e == 0)
+        e = node_wrap(p, root, NULL, NULL, false, &n);
     if (e < 0) {
-        fid_clunk(p, fid);
         r->in.err = e;
         return;
     }
-    f->uid = uid == P9_NOFID ? 65534 : uid;
     struct fs_qid q;
-    p->fs->ops->qid(p->fs, f->node, &q);
-    begin_reply(p, r, P9_TATTACH + 1, reply_room(p, r));
+    p->fs->ops->qid(p->fs, n->fs, &q);
+    pthread_mutex_lock(&p->lock);
+    struct fid *f = fid_new(p, fid, &e);
+    if (f) {
+        f->node = n;
+        f->uid = uid == P9_NOFID ? 65534 : uid;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (!f) {
+        node_put(p, n);
+        r->in.err = e;
+        return;
+    }
+    begin_reply(r, P9_TATTACH + 1, reply_room(r));
     pqid(&r->out, &q);
+}
+
+/* Installs n (the caller's reference) as fid `newfid`, a copy of fid `fid`'s uid; fid ==
+ * newfid replaces what fid held. */
+static int fid_install(struct virtio_9p *p, uint32_t fid, uint32_t newfid, uint32_t uid,
+                       struct p9_node *n)
+{
+    struct fid_old o = {0};
+    int e = 0;
+    pthread_mutex_lock(&p->lock);
+    struct fid *to = newfid == fid ? fid_get(p, fid) : fid_new(p, newfid, &e);
+    if (!to && !e)
+        e = -EBADF;             /* fid was clunked meanwhile */
+    if (to) {
+        o = fid_strip(to);
+        to->node = n;
+        to->uid = uid;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (!to)
+        o.node = n;
+    fid_old_free(p, &o);
+    return e;
 }
 
 static void op_walk(struct virtio_9p *p, struct req *r)
@@ -437,61 +704,73 @@ static void op_walk(struct virtio_9p *p, struct req *r)
         r->in.err = -EINVAL;
         return;
     }
-    char (*names)[P9_NAME_MAX + 1] = p->walk_names;
+    char (*names)[P9_NAME_MAX + 1] = r->x->walk_names;
     for (unsigned i = 0; i < n; i++)
         gstr(&r->in, names[i], P9_NAME_MAX);
     if (r->in.err)
         return;
-    struct fid *from = node_fid(p, fid, &r->in.err);
+    uint32_t uid = 0;
+    struct p9_node *from = fid_node(p, fid, &uid, &r->in.err);
     if (!from)
         return;
-    if (newfid != fid && fid_get(p, newfid)) {
-        r->in.err = -EBADF;
-        return;
-    }
+    pthread_mutex_lock(&p->lock);
+    bool taken = newfid != fid && fid_get(p, newfid);
+    pthread_mutex_unlock(&p->lock);
     const struct fs_ops *ops = p->fs->ops;
-    struct fs_node *cur;
-    int e = ops->clone(p->fs, from->node, &cur);
-    if (e < 0) {
-        r->in.err = e;
-        return;
-    }
     struct fs_qid qids[P9_MAX_WALK];
     unsigned done = 0;
-    for (; done < n; done++) {
-        struct fs_node *next;
-        e = ops->walk(p->fs, cur, names[done], &next);
-        if (e < 0)
-            break;
-        ops->release(p->fs, cur);
-        cur = next;
-        ops->qid(p->fs, cur, &qids[done]);
+    struct p9_node *cur = NULL;
+    int e = taken ? -EBADF : 0;
+    if (!e && n == 0) {
+        /* A clone: a new handle on the same file, never a second open file. */
+        struct fs_node *c;
+        e = ops->clone(p->fs, from->fs, &c);
+        if (e == 0)
+            e = node_sibling(p, from, c, false, &cur);
+    } else if (!e) {
+        struct p9_node *at = from;
+        pthread_mutex_lock(&p->lock);
+        at->refs++;
+        pthread_mutex_unlock(&p->lock);
+        for (; done < n; done++) {
+            struct fs_node *next;
+            struct p9_node *nn;
+            e = ops->walk(p->fs, at->fs, names[done], &next);
+            if (e < 0)
+                break;
+            /* ".." has no name to remove or rename it by. Otherwise our reference to
+             * `at` becomes the new node's reference to its parent. */
+            bool up = !strcmp(names[done], "..");
+            e = node_wrap(p, next, up ? NULL : at, up ? NULL : names[done], false, &nn);
+            if (e < 0)
+                break;
+            if (up)
+                node_put(p, at);
+            ops->qid(p->fs, nn->fs, &qids[done]);
+            at = nn;
+        }
+        if (done == n)
+            cur = at;
+        else
+            node_put(p, at);
     }
+    node_put(p, from);
     if (done == 0 && n > 0) {
-        ops->release(p->fs, cur);
         r->in.err = e;
         return;
     }
     if (done == n) {
         /* Complete: newfid names the result (replacing fid's node if they are one). */
-        struct fid *to;
-        if (newfid == fid) {
-            to = from;
-            fid_release_state(p, to);
-        } else {
-            to = fid_new(p, newfid, &e);
-            if (!to) {
-                ops->release(p->fs, cur);
-                r->in.err = e;
-                return;
-            }
-            to->uid = from->uid;
+        if (e == 0 && !cur)
+            e = -EBADF;
+        if (e == 0)
+            e = fid_install(p, fid, newfid, uid, cur);
+        if (e < 0) {
+            r->in.err = e;
+            return;
         }
-        to->node = cur;
-    } else {
-        ops->release(p->fs, cur);
     }
-    begin_reply(p, r, P9_TWALK + 1, reply_room(p, r));
+    begin_reply(r, P9_TWALK + 1, reply_room(r));
     p16(&r->out, (uint16_t)done);
     for (unsigned i = 0; i < done; i++)
         pqid(&r->out, &qids[i]);
@@ -502,16 +781,30 @@ static void op_lopen(struct virtio_9p *p, struct req *r)
     uint32_t fid = g32(&r->in), flags = g32(&r->in);
     if (r->in.err)
         return;
-    struct fid *f = node_fid(p, fid, &r->in.err);
-    if (!f)
+    struct p9_node *n = fid_node(p, fid, NULL, &r->in.err);
+    if (!n)
         return;
     struct fs_qid q;
-    int e = p->fs->ops->open(p->fs, f->node, flags, &q);
+    struct p9_node *opened = NULL;
+    /* Opened on a clone, swapped in after: the node the fid holds is shared and never
+     * changes. A fid open already cannot be opened again. */
+    struct fs_node *c = NULL;
+    int e = n->opened ? -EBADF : p->fs->ops->clone(p->fs, n->fs, &c);
+    if (e == 0) {
+        e = p->fs->ops->open(p->fs, c, flags, &q);
+        if (e < 0)
+            p->fs->ops->release(p->fs, c);
+    }
+    if (e == 0)
+        e = node_sibling(p, n, c, true, &opened);
+    node_put(p, n);
+    if (e == 0)
+        e = fid_replace_node(p, fid, opened);
     if (e < 0) {
         r->in.err = e;
         return;
     }
-    begin_reply(p, r, P9_TLOPEN + 1, reply_room(p, r));
+    begin_reply(r, P9_TLOPEN + 1, reply_room(r));
     pqid(&r->out, &q);
     p32(&r->out, 0);
 }
@@ -524,17 +817,35 @@ static void op_lcreate(struct virtio_9p *p, struct req *r)
     uint32_t flags = g32(&r->in), mode = g32(&r->in), gid = g32(&r->in);
     if (r->in.err)
         return;
-    struct fid *f = node_fid(p, fid, &r->in.err);
-    if (!f)
+    uint32_t uid = 0;
+    struct p9_node *dir = fid_node(p, fid, &uid, &r->in.err);
+    if (!dir)
         return;
-    struct fs_cred cred = {.uid = f->uid, .gid = gid};
+    struct fs_cred cred = {.uid = uid, .gid = gid};
     struct fs_qid q;
-    int e = p->fs->ops->create(p->fs, f->node, name, flags, mode, &cred, &q);
+    struct p9_node *made = NULL;
+    /* Created through a clone of the directory, which becomes the new file. */
+    struct fs_node *c = NULL;
+    int e = dir->opened ? -EBADF : p->fs->ops->clone(p->fs, dir->fs, &c);
+    if (e == 0) {
+        e = p->fs->ops->create(p->fs, c, name, flags, mode, &cred, &q);
+        if (e < 0)
+            p->fs->ops->release(p->fs, c);
+    }
+    if (e == 0) {
+        /* The directory's reference passes to the new file as its parent. */
+        e = node_wrap(p, c, dir, name, true, &made);
+        if (e == 0)
+            dir = NULL;
+    }
+    node_put(p, dir);
+    if (e == 0)
+        e = fid_replace_node(p, fid, made);
     if (e < 0) {
         r->in.err = e;
         return;
     }
-    begin_reply(p, r, P9_TLCREATE + 1, reply_room(p, r));
+    begin_reply(r, P9_TLCREATE + 1, reply_room(r));
     pqid(&r->out, &q);
     p32(&r->out, 0);
 }
@@ -546,32 +857,37 @@ static void op_read(struct virtio_9p *p, struct req *r)
     uint32_t count = g32(&r->in);
     if (r->in.err)
         return;
-    struct fid *f = fid_get(p, fid);
-    if (!f || f->kind == FID_XATTR_WRITE || (f->kind == FID_NODE && !f->node)) {
-        r->in.err = -EBADF;
-        return;
-    }
-    size_t room = reply_room(p, r);
+    size_t room = reply_room(r);
     if (room < P9_RREAD_HDR) {
         r->in.err = -ENOBUFS;
         return;
     }
     if (count > room - P9_RREAD_HDR)
         count = (uint32_t)(room - P9_RREAD_HDR);
-    ssize_t got;
-    if (f->kind == FID_XATTR_READ) {
+    ssize_t got = -EBADF;
+    struct p9_node *n = NULL;
+    pthread_mutex_lock(&p->lock);
+    struct fid *f = fid_get(p, fid);
+    if (f && f->kind == FID_XATTR_READ) {
+        /* A value read whole at walk time: copied out under the lock that guards it. */
         uint64_t left = off < f->xlen ? f->xlen - off : 0;
         got = (ssize_t)(count < left ? count : left);
         virtq_elem_write(r->e, P9_RREAD_HDR, f->xbuf + (got ? off : 0), (size_t)got);
-    } else {
+    } else if (f && f->kind == FID_NODE && f->node) {
+        n = f->node;
+        n->refs++;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (n) {
         /* Straight into the guest's buffers, after the reply header. */
         struct virtq_elem *e = r->e;
-        unsigned k = slice(e->iov + e->out_num, e->in_num, P9_RREAD_HDR, count, p->iov);
-        got = k ? p->fs->ops->read(p->fs, f->node, off, p->iov, k) : 0;
-        if (got < 0) {
-            r->in.err = (int)got;
-            return;
-        }
+        unsigned k = slice(e->iov + e->out_num, e->in_num, P9_RREAD_HDR, count, r->x->iov);
+        got = k ? p->fs->ops->read(p->fs, n->fs, off, r->x->iov, k) : 0;
+        node_put(p, n);
+    }
+    if (got < 0) {
+        r->in.err = (int)got;
+        return;
     }
     uint8_t hdr[P9_RREAD_HDR];
     struct out o = {.b = hdr, .cap = sizeof(hdr)};
@@ -595,47 +911,105 @@ static void op_write(struct virtio_9p *p, struct req *r)
         r->in.err = -EINVAL;
         return;
     }
+    ssize_t done = -EBADF;
+    struct p9_node *n = NULL;
+    pthread_mutex_lock(&p->lock);
     struct fid *f = fid_get(p, fid);
-    if (!f || f->kind == FID_XATTR_READ || !f->node) {
-        r->in.err = -EBADF;
+    if (f && f->kind == FID_XATTR_WRITE) {
+        /* In order, into the buffer the fid owns; set on the file at clunk. */
+        if (off != f->xcopied || count > f->xlen - f->xcopied) {
+            done = -EINVAL;
+        } else {
+            virtq_elem_read(r->e, P9_TWRITE_HDR, f->xbuf + off, count);
+            f->xcopied += count;
+            done = count;
+        }
+    } else if (f && f->kind == FID_NODE && f->node) {
+        n = f->node;
+        n->refs++;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (n) {
+        struct virtq_elem *e = r->e;
+        unsigned k = slice(e->iov, e->out_num, P9_TWRITE_HDR, count, r->x->iov);
+        done = k ? p->fs->ops->write(p->fs, n->fs, off, r->x->iov, k) : 0;
+        node_put(p, n);
+    }
+    if (done < 0) {
+        r->in.err = (int)done;
         return;
     }
-    ssize_t done;
-    if (f->kind == FID_XATTR_WRITE) {
-        if (off != f->xcopied || count > f->xlen - f->xcopied) {
-            r->in.err = -EINVAL;
-            return;
-        }
-        virtq_elem_read(r->e, P9_TWRITE_HDR, f->xbuf + off, count);
-        f->xcopied += count;
-        done = count;
-    } else {
-        struct virtq_elem *e = r->e;
-        unsigned k = slice(e->iov, e->out_num, P9_TWRITE_HDR, count, p->iov);
-        done = k ? p->fs->ops->write(p->fs, f->node, off, p->iov, k) : 0;
-        if (done < 0) {
-            r->in.err = (int)done;
-            return;
-        }
-    }
-    begin_reply(p, r, P9_TWRITE + 1, reply_room(p, r));
+    begin_reply(r, P9_TWRITE + 1, reply_room(r));
     p32(&r->out, (uint32_t)done);
 }
 
-static void op_clunk(struct virtio_9p *p, struct req *r, bool remove)
+static void op_clunk(struct virtio_9p *p, struct req *r)
 {
     uint32_t fid = g32(&r->in);
     if (r->in.err)
         return;
-    int e = fid_clunk(p, fid);
-    /* Linux removes with Tunlinkat; a fid alone names no directory entry here. */
-    if (e == 0 && remove)
-        e = -EOPNOTSUPP;
-    if (e < 0) {
-        r->in.err = e;
+    reply_status(r, fid_clunk(p, fid));
+}
+
+/* Tremove: unlinks the file the fid was walked to, and clunks the fid whatever happens. */
+static void op_remove(struct virtio_9p *p, struct req *r)
+{
+    uint32_t fid = g32(&r->in);
+    if (r->in.err)
+        return;
+    struct fid *f = fid_unlink(p, fid);
+    if (!f) {
+        r->in.err = -EBADF;
         return;
     }
-    begin_reply(p, r, (remove ? P9_TREMOVE : P9_TCLUNK) + 1, reply_room(p, r));
+    int e = -EBADF;
+    if (f->kind == FID_NODE && f->node) {
+        struct p9_node *dir;
+        char *name;
+        e = node_origin(p, f->node, &dir, &name);
+        if (e == 0)
+            e = dir ? p->fs->ops->remove(p->fs, dir->fs, name, f->node->fs) : -EBUSY;
+        node_put(p, dir);
+        free(name);
+    }
+    fid_free(p, f);
+    reply_status(r, e);
+}
+
+/* Trename: moves the file the fid was walked to into dfid's directory as `name`. */
+static void op_rename(struct virtio_9p *p, struct req *r)
+{
+    uint32_t fid = g32(&r->in), dfid = g32(&r->in);
+    char name[P9_NAME_MAX + 1];
+    gstr(&r->in, name, P9_NAME_MAX);
+    if (r->in.err)
+        return;
+    struct p9_node *n = fid_node(p, fid, NULL, &r->in.err);
+    struct p9_node *to = n ? fid_node(p, dfid, NULL, &r->in.err) : NULL;
+    struct p9_node *dir = NULL;
+    char *old = NULL;
+    int e = r->in.err;
+    if (to)
+        e = node_origin(p, n, &dir, &old);
+    if (to && e == 0)
+        e = dir ? p->fs->ops->rename(p->fs, dir->fs, old, n->fs, to->fs, name) : -EBUSY;
+    char *nm = e == 0 ? strdup(name) : NULL;
+    if (e == 0 && nm) {
+        /* The fid's file now lives at to/name: later Tremove and Trename go there. */
+        pthread_mutex_lock(&p->lock);
+        struct p9_node *was = n->parent;
+        free(n->name);
+        n->name = nm;
+        n->parent = to;
+        to->refs++;
+        pthread_mutex_unlock(&p->lock);
+        node_put(p, was);
+    }
+    node_put(p, dir);
+    node_put(p, to);
+    node_put(p, n);
+    free(old);
+    reply_status(r, e);
 }
 
 static void op_getattr(struct virtio_9p *p, struct req *r)
@@ -644,16 +1018,17 @@ static void op_getattr(struct virtio_9p *p, struct req *r)
     g64(&r->in);                        /* request mask: the basic set is always there */
     if (r->in.err)
         return;
-    struct fid *f = node_fid(p, fid, &r->in.err);
-    if (!f)
+    struct p9_node *n = fid_node(p, fid, NULL, &r->in.err);
+    if (!n)
         return;
     struct fs_attr a;
-    int e = p->fs->ops->getattr(p->fs, f->node, &a);
+    int e = p->fs->ops->getattr(p->fs, n->fs, &a);
+    node_put(p, n);
     if (e < 0) {
         r->in.err = e;
         return;
     }
-    begin_reply(p, r, P9_TGETATTR + 1, reply_room(p, r));
+    begin_reply(r, P9_TGETATTR + 1, reply_room(r));
     struct out *o = &r->out;
     p64(o, P9_GETATTR_BASIC);
     pqid(o, &a.qid);
@@ -690,15 +1065,12 @@ static void op_setattr(struct virtio_9p *p, struct req *r)
     s.mtime_nsec = (uint32_t)g64(&r->in);
     if (r->in.err)
         return;
-    struct fid *f = node_fid(p, fid, &r->in.err);
-    if (!f)
+    struct p9_node *n = fid_node(p, fid, NULL, &r->in.err);
+    if (!n)
         return;
-    int e = p->fs->ops->setattr(p->fs, f->node, &s);
-    if (e < 0) {
-        r->in.err = e;
-        return;
-    }
-    begin_reply(p, r, P9_TSETATTR + 1, reply_room(p, r));
+    int e = p->fs->ops->setattr(p->fs, n->fs, &s);
+    node_put(p, n);
+    reply_status(r, e);
 }
 
 struct dir_fill {
@@ -727,25 +1099,26 @@ static void op_readdir(struct virtio_9p *p, struct req *r)
     uint32_t count = g32(&r->in);
     if (r->in.err)
         return;
-    struct fid *f = node_fid(p, fid, &r->in.err);
-    if (!f)
-        return;
-    size_t room = reply_room(p, r);
+    size_t room = reply_room(r);
     if (room < P9_RREAD_HDR) {
         r->in.err = -ENOBUFS;
         return;
     }
     if (count > room - P9_RREAD_HDR)
         count = (uint32_t)(room - P9_RREAD_HDR);
+    struct p9_node *n = fid_node(p, fid, NULL, &r->in.err);
+    if (!n)
+        return;
     /* Entries go after a count we fill in last. */
-    struct out data = {.b = p->rep + P9_RREAD_HDR, .cap = count};
+    struct out data = {.b = r->x->rep + P9_RREAD_HDR, .cap = count};
     struct dir_fill fill = {.o = &data};
-    int e = p->fs->ops->readdir(p->fs, f->node, off, dir_entry, &fill);
+    int e = p->fs->ops->readdir(p->fs, n->fs, off, dir_entry, &fill);
+    node_put(p, n);
     if (e < 0) {
         r->in.err = e;
         return;
     }
-    begin_reply(p, r, P9_TREADDIR + 1, P9_RREAD_HDR);
+    begin_reply(r, P9_TREADDIR + 1, P9_RREAD_HDR);
     p32(&r->out, (uint32_t)data.pos);
     r->out.cap = P9_RREAD_HDR + data.pos;
     r->out.pos = r->out.cap;
@@ -756,16 +1129,17 @@ static void op_statfs(struct virtio_9p *p, struct req *r)
     uint32_t fid = g32(&r->in);
     if (r->in.err)
         return;
-    struct fid *f = node_fid(p, fid, &r->in.err);
-    if (!f)
+    struct p9_node *n = fid_node(p, fid, NULL, &r->in.err);
+    if (!n)
         return;
     struct fs_statfs st;
-    int e = p->fs->ops->statfs(p->fs, f->node, &st);
+    int e = p->fs->ops->statfs(p->fs, n->fs, &st);
+    node_put(p, n);
     if (e < 0) {
         r->in.err = e;
         return;
     }
-    begin_reply(p, r, P9_TSTATFS + 1, reply_room(p, r));
+    begin_reply(r, P9_TSTATFS + 1, reply_room(r));
     struct out *o = &r->out;
     p32(o, st.type);
     p32(o, st.bsize);
@@ -778,17 +1152,6 @@ static void op_statfs(struct virtio_9p *p, struct req *r)
     p32(o, st.namelen);
 }
 
-static void reply_qid(struct virtio_9p *p, struct req *r, int e, const struct fs_qid *q)
-{
-    if (e < 0) {
-        r->in.err = e;
-        return;
-    }
-    begin_reply(p, r, r->type + 1, reply_room(p, r));
-    if (q)
-        pqid(&r->out, q);
-}
-
 static void op_mkdir(struct virtio_9p *p, struct req *r)
 {
     uint32_t dfid = g32(&r->in);
@@ -797,30 +1160,34 @@ static void op_mkdir(struct virtio_9p *p, struct req *r)
     uint32_t mode = g32(&r->in), gid = g32(&r->in);
     if (r->in.err)
         return;
-    struct fid *d = node_fid(p, dfid, &r->in.err);
+    struct fs_cred cred = {.gid = gid};
+    struct p9_node *d = fid_node(p, dfid, &cred.uid, &r->in.err);
     if (!d)
         return;
-    struct fs_cred cred = {.uid = d->uid, .gid = gid};
     struct fs_qid q;
-    reply_qid(p, r, p->fs->ops->mkdir(p->fs, d->node, name, mode, &cred, &q), &q);
+    int e = p->fs->ops->mkdir(p->fs, d->fs, name, mode, &cred, &q);
+    node_put(p, d);
+    reply_qid(r, e, &q);
 }
 
 static void op_symlink(struct virtio_9p *p, struct req *r)
 {
     uint32_t dfid = g32(&r->in);
     char name[P9_NAME_MAX + 1];
-    char *target = p->target;
+    char *target = r->x->target;
     gstr(&r->in, name, P9_NAME_MAX);
     gstr(&r->in, target, P9_TARGET_MAX);
     uint32_t gid = g32(&r->in);
     if (r->in.err)
         return;
-    struct fid *d = node_fid(p, dfid, &r->in.err);
+    struct fs_cred cred = {.gid = gid};
+    struct p9_node *d = fid_node(p, dfid, &cred.uid, &r->in.err);
     if (!d)
         return;
-    struct fs_cred cred = {.uid = d->uid, .gid = gid};
     struct fs_qid q;
-    reply_qid(p, r, p->fs->ops->symlink(p->fs, d->node, name, target, &cred, &q), &q);
+    int e = p->fs->ops->symlink(p->fs, d->fs, name, target, &cred, &q);
+    node_put(p, d);
+    reply_qid(r, e, &q);
 }
 
 static void op_mknod(struct virtio_9p *p, struct req *r)
@@ -832,13 +1199,14 @@ static void op_mknod(struct virtio_9p *p, struct req *r)
     uint32_t gid = g32(&r->in);
     if (r->in.err)
         return;
-    struct fid *d = node_fid(p, dfid, &r->in.err);
+    struct fs_cred cred = {.gid = gid};
+    struct p9_node *d = fid_node(p, dfid, &cred.uid, &r->in.err);
     if (!d)
         return;
-    struct fs_cred cred = {.uid = d->uid, .gid = gid};
     struct fs_qid q;
-    reply_qid(p, r, p->fs->ops->mknod(p->fs, d->node, name, mode, makedev(major, minor), &cred,
-                                      &q), &q);
+    int e = p->fs->ops->mknod(p->fs, d->fs, name, mode, makedev(major, minor), &cred, &q);
+    node_put(p, d);
+    reply_qid(r, e, &q);
 }
 
 static void op_link(struct virtio_9p *p, struct req *r)
@@ -848,11 +1216,12 @@ static void op_link(struct virtio_9p *p, struct req *r)
     gstr(&r->in, name, P9_NAME_MAX);
     if (r->in.err)
         return;
-    struct fid *d = node_fid(p, dfid, &r->in.err);
-    struct fid *f = d ? node_fid(p, fid, &r->in.err) : NULL;
-    if (!f)
-        return;
-    reply_qid(p, r, p->fs->ops->link(p->fs, d->node, name, f->node), NULL);
+    struct p9_node *d = fid_node(p, dfid, NULL, &r->in.err);
+    struct p9_node *f = d ? fid_node(p, fid, NULL, &r->in.err) : NULL;
+    if (f)
+        reply_status(r, p->fs->ops->link(p->fs, d->fs, name, f->fs));
+    node_put(p, f);
+    node_put(p, d);
 }
 
 static void op_renameat(struct virtio_9p *p, struct req *r)
@@ -864,11 +1233,12 @@ static void op_renameat(struct virtio_9p *p, struct req *r)
     gstr(&r->in, nname, P9_NAME_MAX);
     if (r->in.err)
         return;
-    struct fid *od = node_fid(p, ofid, &r->in.err);
-    struct fid *nd = od ? node_fid(p, nfid, &r->in.err) : NULL;
-    if (!nd)
-        return;
-    reply_qid(p, r, p->fs->ops->renameat(p->fs, od->node, oname, nd->node, nname), NULL);
+    struct p9_node *od = fid_node(p, ofid, NULL, &r->in.err);
+    struct p9_node *nd = od ? fid_node(p, nfid, NULL, &r->in.err) : NULL;
+    if (nd)
+        reply_status(r, p->fs->ops->renameat(p->fs, od->fs, oname, nd->fs, nname));
+    node_put(p, nd);
+    node_put(p, od);
 }
 
 static void op_unlinkat(struct virtio_9p *p, struct req *r)
@@ -879,15 +1249,16 @@ static void op_unlinkat(struct virtio_9p *p, struct req *r)
     uint32_t flags = g32(&r->in);
     if (r->in.err)
         return;
-    struct fid *d = node_fid(p, dfid, &r->in.err);
-    if (!d)
-        return;
     if (flags & ~P9_AT_REMOVEDIR) {
         r->in.err = -EINVAL;
         return;
     }
+    struct p9_node *d = fid_node(p, dfid, NULL, &r->in.err);
+    if (!d)
+        return;
     int hflags = flags & P9_AT_REMOVEDIR ? AT_REMOVEDIR : 0;
-    reply_qid(p, r, p->fs->ops->unlinkat(p->fs, d->node, name, hflags), NULL);
+    reply_status(r, p->fs->ops->unlinkat(p->fs, d->fs, name, hflags));
+    node_put(p, d);
 }
 
 static void op_readlink(struct virtio_9p *p, struct req *r)
@@ -895,21 +1266,22 @@ static void op_readlink(struct virtio_9p *p, struct req *r)
     uint32_t fid = g32(&r->in);
     if (r->in.err)
         return;
-    struct fid *f = node_fid(p, fid, &r->in.err);
-    if (!f)
+    struct p9_node *n = fid_node(p, fid, NULL, &r->in.err);
+    if (!n)
         return;
-    char target[P9_TARGET_MAX + 1];
-    ssize_t n = p->fs->ops->readlink(p->fs, f->node, target, sizeof(target));
-    if (n < 0) {
-        r->in.err = (int)n;
+    char *target = r->x->target;
+    ssize_t len = p->fs->ops->readlink(p->fs, n->fs, target, P9_TARGET_MAX + 1);
+    node_put(p, n);
+    if (len < 0) {
+        r->in.err = (int)len;
         return;
     }
-    if ((size_t)n > P9_TARGET_MAX) {
+    if ((size_t)len > P9_TARGET_MAX) {
         r->in.err = -ENAMETOOLONG;
         return;
     }
-    begin_reply(p, r, P9_TREADLINK + 1, reply_room(p, r));
-    pstr(&r->out, target, (size_t)n);
+    begin_reply(r, P9_TREADLINK + 1, reply_room(r));
+    pstr(&r->out, target, (size_t)len);
 }
 
 static void op_fsync(struct virtio_9p *p, struct req *r)
@@ -917,10 +1289,11 @@ static void op_fsync(struct virtio_9p *p, struct req *r)
     uint32_t fid = g32(&r->in), datasync = g32(&r->in);
     if (r->in.err)
         return;
-    struct fid *f = node_fid(p, fid, &r->in.err);
-    if (!f)
+    struct p9_node *n = fid_node(p, fid, NULL, &r->in.err);
+    if (!n)
         return;
-    reply_qid(p, r, p->fs->ops->fsync(p->fs, f->node, datasync != 0), NULL);
+    reply_status(r, p->fs->ops->fsync(p->fs, n->fs, datasync != 0));
+    node_put(p, n);
 }
 
 static void op_lock(struct virtio_9p *p, struct req *r)
@@ -934,15 +1307,16 @@ static void op_lock(struct virtio_9p *p, struct req *r)
     gstr(&r->in, client, P9_NAME_MAX);
     if (r->in.err)
         return;
-    struct fid *f = node_fid(p, fid, &r->in.err);
-    if (!f)
+    struct p9_node *n = fid_node(p, fid, NULL, &r->in.err);
+    if (!n)
         return;
-    int st = p->fs->ops->lock(p->fs, f->node, type, start, length);
+    int st = p->fs->ops->lock(p->fs, n->fs, type, start, length);
+    node_put(p, n);
     if (st < 0) {
         r->in.err = st;
         return;
     }
-    begin_reply(p, r, P9_TLOCK + 1, reply_room(p, r));
+    begin_reply(r, P9_TLOCK + 1, reply_room(r));
     p8(&r->out, (uint8_t)st);
 }
 
@@ -956,15 +1330,16 @@ static void op_getlock(struct virtio_9p *p, struct req *r)
     gstr(&r->in, client, P9_NAME_MAX);
     if (r->in.err)
         return;
-    struct fid *f = node_fid(p, fid, &r->in.err);
-    if (!f)
+    struct p9_node *n = fid_node(p, fid, NULL, &r->in.err);
+    if (!n)
         return;
-    int e = p->fs->ops->getlock(p->fs, f->node, &type, &start, &length);
+    int e = p->fs->ops->getlock(p->fs, n->fs, &type, &start, &length);
+    node_put(p, n);
     if (e < 0) {
         r->in.err = e;
         return;
     }
-    begin_reply(p, r, P9_TGETLOCK + 1, reply_room(p, r));
+    begin_reply(r, P9_TGETLOCK + 1, reply_room(r));
     p8(&r->out, type);
     p64(&r->out, start);
     p64(&r->out, length);
@@ -979,48 +1354,46 @@ static void op_xattrwalk(struct virtio_9p *p, struct req *r)
     gstr(&r->in, name, P9_NAME_MAX);
     if (r->in.err)
         return;
-    struct fid *f = node_fid(p, fid, &r->in.err);
-    if (!f)
+    uint32_t uid = 0;
+    struct p9_node *n = fid_node(p, fid, &uid, &r->in.err);
+    if (!n)
         return;
-    if (newfid != fid && fid_get(p, newfid)) {
-        r->in.err = -EBADF;
-        return;
-    }
-    const char *n = name[0] ? name : NULL;
+    const char *xn = name[0] ? name : NULL;
     const struct fs_ops *ops = p->fs->ops;
-    ssize_t size = ops->getxattr(p->fs, f->node, n, NULL, 0);
-    if (size < 0) {
-        r->in.err = (int)size;
+    uint8_t *buf = NULL;
+    ssize_t got = ops->getxattr(p->fs, n->fs, xn, NULL, 0);
+    if (got > (ssize_t)P9_XATTR_MAX)
+        got = -E2BIG;
+    if (got >= 0) {
+        size_t size = (size_t)got;
+        buf = malloc(size ? size : 1);
+        got = !buf ? -ENOMEM : size ? ops->getxattr(p->fs, n->fs, xn, buf, size) : 0;
+    }
+    node_put(p, n);
+    int e = got < 0 ? (int)got : 0;
+    struct fid_old o = {0};
+    if (e == 0) {
+        pthread_mutex_lock(&p->lock);
+        struct fid *x = newfid == fid ? fid_get(p, fid) : fid_new(p, newfid, &e);
+        if (!x && !e)
+            e = -EBADF;
+        if (x) {
+            o = fid_strip(x);
+            x->uid = uid;
+            x->kind = FID_XATTR_READ;
+            x->xbuf = buf;
+            x->xlen = (uint64_t)got;
+            buf = NULL;
+        }
+        pthread_mutex_unlock(&p->lock);
+    }
+    fid_old_free(p, &o);
+    free(buf);
+    if (e < 0) {
+        r->in.err = e;
         return;
     }
-    if ((size_t)size > P9_XATTR_MAX) {
-        r->in.err = -E2BIG;
-        return;
-    }
-    uint8_t *buf = malloc(size ? (size_t)size : 1);
-    if (!buf) {
-        r->in.err = -ENOMEM;
-        return;
-    }
-    ssize_t got = size ? ops->getxattr(p->fs, f->node, n, buf, (size_t)size) : 0;
-    if (got < 0) {
-        free(buf);
-        r->in.err = (int)got;
-        return;
-    }
-    struct fid *x = newfid == fid ? f : fid_new(p, newfid, &r->in.err);
-    if (!x) {
-        free(buf);
-        return;
-    }
-    if (x == f)
-        fid_release_state(p, x);
-    else
-        x->uid = f->uid;
-    x->kind = FID_XATTR_READ;
-    x->xbuf = buf;
-    x->xlen = (uint64_t)got;
-    begin_reply(p, r, P9_TXATTRWALK + 1, reply_room(p, r));
+    begin_reply(r, P9_TXATTRWALK + 1, reply_room(r));
     p64(&r->out, (uint64_t)got);
 }
 
@@ -1033,47 +1406,60 @@ static void op_xattrcreate(struct virtio_9p *p, struct req *r)
     uint32_t flags = g32(&r->in);
     if (r->in.err)
         return;
-    struct fid *f = node_fid(p, fid, &r->in.err);
-    if (!f)
+    struct p9_node *n = fid_node(p, fid, NULL, &r->in.err);
+    if (!n)
         return;
-    int e = p->fs->ops->xattr_settable(p->fs, f->node, name);
-    if (e < 0) {
-        r->in.err = e;
-        return;
+    int e = p->fs->ops->xattr_settable(p->fs, n->fs, name);
+    node_put(p, n);
+    if (e == 0 && size > P9_XATTR_MAX)
+        e = -E2BIG;
+    uint8_t *buf = NULL;
+    char *xname = NULL;
+    if (e == 0) {
+        buf = malloc(size ? (size_t)size : 1);
+        xname = strdup(name);
+        if (!buf || !xname)
+            e = -ENOMEM;
     }
-    if (size > P9_XATTR_MAX) {
-        r->in.err = -E2BIG;
-        return;
+    if (e == 0) {
+        /* The fid keeps its node: the value is set on it at clunk, once all of it came. */
+        pthread_mutex_lock(&p->lock);
+        struct fid *f = fid_get(p, fid);
+        if (f && f->kind == FID_NODE && f->node) {
+            f->kind = FID_XATTR_WRITE;
+            f->xbuf = buf;
+            f->xname = xname;
+            f->xlen = size;
+            f->xcopied = 0;
+            f->xflags = (int)flags;
+            buf = NULL;
+            xname = NULL;
+        } else {
+            e = -EBADF;
+        }
+        pthread_mutex_unlock(&p->lock);
     }
-    uint8_t *buf = malloc(size ? (size_t)size : 1);
-    char *xname = strdup(name);
-    if (!buf || !xname) {
-        free(buf);
-        free(xname);
-        r->in.err = -ENOMEM;
-        return;
-    }
-    /* The fid keeps its node: the value is set on it at clunk, once all of it came. */
-    f->kind = FID_XATTR_WRITE;
-    f->xbuf = buf;
-    f->xname = xname;
-    f->xlen = size;
-    f->xcopied = 0;
-    f->xflags = (int)flags;
-    begin_reply(p, r, P9_TXATTRCREATE + 1, reply_room(p, r));
+    free(buf);
+    free(xname);
+    reply_status(r, e);
 }
 
+/* Tflush is answered on the event-loop thread, when the request it names is back. */
 static void op_flush(struct virtio_9p *p, struct req *r)
 {
-    g16(&r->in);                        /* oldtag: requests finish before the next starts */
+    uint16_t oldtag = g16(&r->in);
     if (r->in.err)
         return;
-    begin_reply(p, r, P9_TFLUSH + 1, reply_room(p, r));
+    if (r->job) {
+        r->job->is_flush = true;
+        r->job->oldtag = oldtag;
+    }
+    begin_reply(r, P9_TFLUSH + 1, reply_room(r));
 }
 
 static void dispatch(struct virtio_9p *p, struct req *r)
 {
-    if (r->type != P9_TVERSION && !p->msize) {
+    if (r->type != P9_TVERSION && !r->msize) {
         COMPLAIN(p, "request type %u before Tversion: refused", r->type);
         r->in.err = -EPROTO;
         return;
@@ -1086,8 +1472,9 @@ static void dispatch(struct virtio_9p *p, struct req *r)
     case P9_TLCREATE: op_lcreate(p, r); break;
     case P9_TREAD: op_read(p, r); break;
     case P9_TWRITE: op_write(p, r); break;
-    case P9_TCLUNK: op_clunk(p, r, false); break;
-    case P9_TREMOVE: op_clunk(p, r, true); break;
+    case P9_TCLUNK: op_clunk(p, r); break;
+    case P9_TREMOVE: op_remove(p, r); break;
+    case P9_TRENAME: op_rename(p, r); break;
     case P9_TGETATTR: op_getattr(p, r); break;
     case P9_TSETATTR: op_setattr(p, r); break;
     case P9_TREADDIR: op_readdir(p, r); break;
@@ -1105,7 +1492,6 @@ static void dispatch(struct virtio_9p *p, struct req *r)
     case P9_TXATTRWALK: op_xattrwalk(p, r); break;
     case P9_TXATTRCREATE: op_xattrcreate(p, r); break;
     case P9_TFLUSH: op_flush(p, r); break;
-    case P9_TRENAME:            /* Linux renames with Trenameat: a fid has no name here */
     case P9_TAUTH:              /* no authentication */
         r->in.err = -EOPNOTSUPP;
         break;
@@ -1116,11 +1502,45 @@ static void dispatch(struct virtio_9p *p, struct req *r)
     }
 }
 
-/* Answers one chain; returns the used length (the reply's size). */
-static uint32_t handle(struct virtio_9p *p, struct virtq_elem *e)
+/* An Rlerror into the chain; returns its length (0 if it has no room even for that). */
+static uint32_t put_lerror(struct virtio_9p *p, struct virtq_elem *e, uint16_t tag, int err)
 {
+    uint8_t le[11];
+    struct out o = {.b = le, .cap = sizeof(le)};
+    p32(&o, sizeof(le));
+    p8(&o, P9_RLERROR);
+    p16(&o, tag);
+    p32(&o, (uint32_t)-err);
+    if (e->in_len < sizeof(le)) {
+        COMPLAIN(p, "request with %llu writable bytes, no room for even "
+                 "an Rlerror: returned empty", (unsigned long long)e->in_len);
+        return 0;
+    }
+    virtq_elem_write(e, 0, le, sizeof(le));
+    return sizeof(le);
+}
+
+static void count(struct virtio_9p *p, int err)
+{
+    pthread_mutex_lock(&p->lock);
     p->stats.requests++;
-    struct req r = {.e = e, .tag = P9_NOTAG};
+    if (err) {
+        p->stats.errors++;
+        if (err == -EINVAL || err == -ENAMETOOLONG || err == -EPROTO)
+            p->stats.bad_messages++;
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Answers one chain with this thread's scratch x; returns the used length (the reply's
+ * size). job is NULL when there is none to note a Tflush's old tag in. */
+static uint32_t handle(struct virtio_9p *p, struct p9_scratch *x, struct p9_job *job,
+                       struct virtq_elem *e)
+{
+    struct req r = {.e = e, .x = x, .job = job, .tag = P9_NOTAG};
+    pthread_mutex_lock(&p->lock);
+    r.msize = p->msize;
+    pthread_mutex_unlock(&p->lock);
     uint8_t hdr[P9_TWRITE_HDR];
     size_t have = virtq_elem_read(e, 0, hdr, sizeof(hdr));
     int err = 0;
@@ -1132,7 +1552,7 @@ static uint32_t handle(struct virtio_9p *p, struct virtq_elem *e)
         r.size = g32(&c);
         r.type = g8(&c);
         r.tag = g16(&c);
-        uint32_t limit = p->msize ? p->msize : P9_MSIZE_MAX;
+        uint32_t limit = r.msize ? r.msize : P9_MSIZE_MAX;
         /* The size field against the chain and msize: the one check every read relies on. */
         if (r.size < P9_HDR || r.size > e->out_len || r.size > limit ||
             (r.type != P9_TWRITE && r.size > P9_SMALL_MAX) ||
@@ -1146,9 +1566,9 @@ static uint32_t handle(struct virtio_9p *p, struct virtq_elem *e)
     if (!err) {
         /* One private copy: the guest may rewrite its buffers while we decode. */
         size_t n = r.type == P9_TWRITE ? P9_TWRITE_HDR : r.size;
-        if (virtq_elem_read(e, 0, p->req, n) < n)
+        if (virtq_elem_read(e, 0, x->req, n) < n)
             err = -EINVAL;
-        r.in = (struct cur){.b = p->req, .len = n, .pos = P9_HDR};
+        r.in = (struct cur){.b = x->req, .len = n, .pos = P9_HDR};
         if (!err)
             dispatch(p, &r);
         err = r.in.err;
@@ -1158,8 +1578,10 @@ static uint32_t handle(struct virtio_9p *p, struct virtq_elem *e)
             COMPLAIN(p, "request type %u: bad fields or strings (%s): Rlerror",
                      r.type, strerror(-err));
     }
-    if (!err && r.reply_len)
+    if (!err && r.reply_len) {
+        count(p, 0);
         return r.reply_len;
+    }
     if (!err) {
         struct out *o = &r.out;
         uint8_t *b = o->b;
@@ -1170,26 +1592,150 @@ static uint32_t handle(struct virtio_9p *p, struct virtq_elem *e)
         b[3] = (uint8_t)(len >> 24);
         if (len <= e->in_len) {
             virtq_elem_write(e, 0, b, len);
+            count(p, 0);
             return len;
         }
         err = -ENOBUFS;
     }
-    p->stats.errors++;
-    if (err == -EINVAL || err == -ENAMETOOLONG || err == -EPROTO)
-        p->stats.bad_messages++;
-    uint8_t le[11];
-    struct out o = {.b = le, .cap = sizeof(le)};
-    p32(&o, sizeof(le));
-    p8(&o, P9_RLERROR);
-    p16(&o, r.tag);
-    p32(&o, (uint32_t)-err);
-    if (e->in_len < sizeof(le)) {
-        COMPLAIN(p, "request with %llu writable bytes, no room for even "
-                 "an Rlerror: returned empty", (unsigned long long)e->in_len);
-        return 0;
+    count(p, err);
+    if (job)
+        job->is_flush = false;  /* a Tflush that failed waits for nothing */
+    return put_lerror(p, e, r.tag, err);
+}
+
+/* --- the worker pool ------------------------------------------------------------------- */
+
+static void signal_loop(struct p9_pool *pool)
+{
+    uint64_t one = 1;
+    /* EAGAIN means the counter is non-zero already: the loop will look anyway. */
+    while (write(pool->efd, &one, sizeof(one)) < 0 && errno == EINTR) {
     }
-    virtq_elem_write(e, 0, le, sizeof(le));
-    return sizeof(le);
+}
+
+struct worker_arg {
+    struct virtio_9p *p;
+    unsigned index;
+};
+
+static void *worker(void *opaque)
+{
+    struct worker_arg *a = opaque;
+    struct virtio_9p *p = a->p;
+    struct p9_pool *pool = &p->pool;
+    struct p9_scratch *x = &pool->scratch[a->index];
+    free(a);
+    pthread_mutex_lock(&pool->lock);
+    for (;;) {
+        while (!pool->todo && !pool->stop)
+            pthread_cond_wait(&pool->wake, &pool->lock);
+        if (!pool->todo)
+            break;
+        struct p9_job *job = pool->todo;
+        pool->todo = job->next;
+        if (!pool->todo)
+            pool->todo_tail = &pool->todo;
+        job->running = true;
+        pool->busy++;
+        pthread_mutex_unlock(&pool->lock);
+
+        job->len = handle(p, x, job, job->e);
+
+        pthread_mutex_lock(&pool->lock);
+        pool->busy--;
+        job->next = NULL;
+        *pool->done_tail = job;
+        pool->done_tail = &job->next;
+        signal_loop(pool);
+        pthread_cond_broadcast(&pool->idle);
+    }
+    pthread_mutex_unlock(&pool->lock);
+    return NULL;
+}
+
+/* --- requests in flight (the event-loop thread) ----------------------------------------- */
+
+static void job_forget(struct virtio_9p *p, struct p9_job *job)
+{
+    *job->in_flight_prev = job->in_flight_next;
+    if (job->in_flight_next)
+        job->in_flight_next->in_flight_prev = job->in_flight_prev;
+    free(job);
+}
+
+/* Returns a finished request's chain, then the Tflushes that waited for it. */
+static void job_push(struct virtio_9p *p, struct p9_job *job)
+{
+    struct virtq *vq = &p->vdev.queues[0];
+    virtq_push(vq, job->e, job->len);
+    struct p9_job *f = job->flushers;
+    job_forget(p, job);
+    while (f) {
+        struct p9_job *next = f->next;
+        virtq_push(vq, f->e, f->len);
+        job_forget(p, f);
+        f = next;
+    }
+}
+
+/* The request a Tflush names, if it is still ours (another Tflush is never waited for). */
+static struct p9_job *find_tag(struct virtio_9p *p, const struct p9_job *flush)
+{
+    for (struct p9_job *j = p->in_flight; j; j = j->in_flight_next)
+        if (j != flush && j->tag == flush->oldtag && j->type != P9_TFLUSH)
+            return j;
+    return NULL;
+}
+
+/* Tflush: a request no worker took yet is cancelled (answered EINTR, its chain back at
+ * once); one running is waited for: the Rflush follows its reply. */
+static void flush_job(struct virtio_9p *p, struct p9_job *flush)
+{
+    struct p9_job *old = flush->is_flush ? find_tag(p, flush) : NULL;
+    if (!old) {
+        job_push(p, flush);
+        return;
+    }
+    struct p9_pool *pool = &p->pool;
+    pthread_mutex_lock(&pool->lock);
+    bool queued = !old->running;
+    if (queued) {
+        struct p9_job **s = &pool->todo;
+        while (*s != old)
+            s = &(*s)->next;
+        *s = old->next;
+        if (!*s)
+            pool->todo_tail = s;
+    } else {
+        flush->next = old->flushers;
+        old->flushers = flush;
+    }
+    pthread_mutex_unlock(&pool->lock);
+    if (queued) {
+        old->len = put_lerror(p, old->e, old->tag, -EINTR);
+        count(p, -EINTR);
+        old->next = NULL;
+        job_push(p, old);
+        job_push(p, flush);
+    }
+}
+
+static unsigned reap(struct virtio_9p *p)
+{
+    struct p9_pool *pool = &p->pool;
+    pthread_mutex_lock(&pool->lock);
+    struct p9_job *list = pool->done;
+    pool->done = NULL;
+    pool->done_tail = &pool->done;
+    pthread_mutex_unlock(&pool->lock);
+    unsigned n = 0;
+    while (list) {
+        struct p9_job *job = list;
+        list = job->next;
+        job_push(p, job);
+        n++;
+    }
+    return n;
 }
 
 static void process(struct virtio_9p *p)
@@ -1201,15 +1747,88 @@ static void process(struct virtio_9p *p)
         struct virtq_elem *e;
         bool any = false;
         while (virtio_pop(dev, 0, &e)) {
-            uint32_t len = handle(p, e);
-            virtq_push(vq, e, len);
-            any = true;
+            struct p9_job *job = calloc(1, sizeof(*job));
+            if (!job) {
+                virtq_push(vq, e, put_lerror(p, e, P9_NOTAG, -ENOMEM));
+                any = true;
+                continue;
+            }
+            job->e = e;
+            uint8_t hdr[P9_HDR];
+            if (virtq_elem_read(e, 0, hdr, sizeof(hdr)) == sizeof(hdr)) {
+                job->type = hdr[4];
+                job->tag = (uint16_t)(hdr[5] | hdr[6] << 8);
+            }
+            job->in_flight_next = p->in_flight;
+            if (p->in_flight)
+                p->in_flight->in_flight_prev = &job->in_flight_next;
+            job->in_flight_prev = &p->in_flight;
+            p->in_flight = job;
+            if (!p->threaded || job->type == P9_TFLUSH) {
+                /* No host work: answered here, in order with what it flushes. */
+                job->len = handle(p, &p->inline_scratch, job, e);
+                if (job->type == P9_TFLUSH && p->threaded)
+                    flush_job(p, job);
+                else
+                    job_push(p, job);
+                any = true;
+                continue;
+            }
+            struct p9_pool *pool = &p->pool;
+            pthread_mutex_lock(&pool->lock);
+            *pool->todo_tail = job;
+            pool->todo_tail = &job->next;
+            pthread_cond_signal(&pool->wake);
+            pthread_mutex_unlock(&pool->lock);
         }
         if (any)
             virtio_queue_kick_guest(dev, 0);
         if (!virtq_set_notification(vq, true) || !virtio_driver_ok(dev))
             break;
     }
+}
+
+static short pool_events(void *opaque)
+{
+    return POLLIN;
+}
+
+static void pool_ready(void *opaque, short revents)
+{
+    struct virtio_9p *p = opaque;
+    uint64_t v;
+    while (read(p->pool.efd, &v, sizeof(v)) < 0 && errno == EINTR) {
+    }
+    if (reap(p))
+        virtio_queue_kick_guest(&p->vdev, 0);
+}
+
+unsigned virtio_9p_poll(struct virtio_9p *p)
+{
+    if (!p->threaded)
+        return 0;
+    unsigned n = reap(p);
+    if (n)
+        virtio_queue_kick_guest(&p->vdev, 0);
+    return n;
+}
+
+/* Waits until no worker holds or may take a request. */
+static void pool_wait_idle(struct virtio_9p *p)
+{
+    struct p9_pool *pool = &p->pool;
+    pthread_mutex_lock(&pool->lock);
+    while (pool->todo || pool->busy)
+        pthread_cond_wait(&pool->idle, &pool->lock);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+void virtio_9p_wait(struct virtio_9p *p)
+{
+    if (!p->threaded)
+        return;
+    pool_wait_idle(p);
+    virtio_9p_poll(p);
 }
 
 static void p9_queue_notify(struct virtio_device *dev, unsigned q)
@@ -1222,11 +1841,36 @@ static void p9_driver_ok(struct virtio_device *dev)
     process(dev->opaque);
 }
 
+/* Every request dropped, none answered: after a reset the buffers are the guest's. The
+ * running ones point into guest RAM, so they are waited for, as a disk controller would. */
+static void drop_in_flight(struct virtio_9p *p)
+{
+    if (p->threaded) {
+        struct p9_pool *pool = &p->pool;
+        pthread_mutex_lock(&pool->lock);
+        pool->todo = NULL;
+        pool->todo_tail = &pool->todo;
+        while (pool->busy)
+            pthread_cond_wait(&pool->idle, &pool->lock);
+        pool->done = NULL;
+        pool->done_tail = &pool->done;
+        pthread_mutex_unlock(&pool->lock);
+    }
+    while (p->in_flight) {
+        struct p9_job *job = p->in_flight;
+        virtq_drop(&p->vdev.queues[0], job->e);
+        job_forget(p, job);
+    }
+}
+
 static void p9_reset(struct virtio_device *dev)
 {
     struct virtio_9p *p = dev->opaque;
+    drop_in_flight(p);
     fids_drop_all(p);
+    pthread_mutex_lock(&p->lock);
     p->msize = 0;
+    pthread_mutex_unlock(&p->lock);
 }
 
 static const struct virtio_device_ops p9_ops = {
@@ -1235,8 +1879,83 @@ static const struct virtio_device_ops p9_ops = {
     .driver_ok = p9_driver_ok,
 };
 
+static int scratch_init(struct p9_scratch *x)
+{
+    x->req = malloc(P9_SMALL_MAX);
+    x->rep = malloc(P9_MSIZE_MAX);
+    x->iov = calloc(P9_QUEUE_SIZE, sizeof(*x->iov));
+    return x->req && x->rep && x->iov ? 0 : -ENOMEM;
+}
+
+static void scratch_free(struct p9_scratch *x)
+{
+    free(x->req);
+    free(x->rep);
+    free(x->iov);
+}
+
+static void pool_stop(struct virtio_9p *p)
+{
+    struct p9_pool *pool = &p->pool;
+    pthread_mutex_lock(&pool->lock);
+    pool->stop = true;
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->lock);
+    for (unsigned i = 0; i < pool->nthreads; i++)
+        pthread_join(pool->threads[i], NULL);
+    pool->nthreads = 0;
+    if (pool->loop)
+        event_loop_remove(pool->loop, pool->efd);
+    if (pool->efd >= 0)
+        close(pool->efd);
+    for (unsigned i = 0; i < P9_WORKERS; i++)
+        scratch_free(&pool->scratch[i]);
+    pthread_cond_destroy(&pool->wake);
+    pthread_cond_destroy(&pool->idle);
+    pthread_mutex_destroy(&pool->lock);
+}
+
+static int pool_start(struct virtio_9p *p, struct event_loop *loop)
+{
+    struct p9_pool *pool = &p->pool;
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_cond_init(&pool->wake, NULL);
+    pthread_cond_init(&pool->idle, NULL);
+    pool->todo_tail = &pool->todo;
+    pool->done_tail = &pool->done;
+    pool->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int err = pool->efd < 0 ? -errno : 0;
+    for (unsigned i = 0; !err && i < P9_WORKERS; i++)
+        err = scratch_init(&pool->scratch[i]);
+    if (!err && loop) {
+        struct event_source src = {.fd = pool->efd, .opaque = p, .events = pool_events,
+                                   .ready = pool_ready};
+        err = event_loop_add(loop, &src);
+        if (!err)
+            pool->loop = loop;
+    }
+    for (unsigned i = 0; !err && i < P9_WORKERS; i++) {
+        struct worker_arg *a = malloc(sizeof(*a));
+        if (!a) {
+            err = -ENOMEM;
+            break;
+        }
+        *a = (struct worker_arg){.p = p, .index = i};
+        if (pthread_create(&pool->threads[i], NULL, worker, a) != 0) {
+            free(a);
+            err = -EAGAIN;
+            break;
+        }
+        pool->nthreads++;
+    }
+    if (err)
+        pool_stop(p);
+    return err;
+}
+
 struct virtio_9p *virtio_9p_new(const struct guest_mem *mem, struct fs_device *fs,
-                                const char *tag)
+                                const char *tag, enum virtio_9p_mode mode,
+                                struct event_loop *loop)
 {
     size_t tl = tag ? strlen(tag) : 0;
     if (!fs || !tl || tl > P9_TAG_MAX)
@@ -1245,9 +1964,7 @@ struct virtio_9p *virtio_9p_new(const struct guest_mem *mem, struct fs_device *f
     if (!p)
         return NULL;
     p->fs = fs;
-    p->req = malloc(P9_SMALL_MAX);
-    p->rep = malloc(P9_MSIZE_MAX);
-    p->iov = calloc(P9_QUEUE_SIZE, sizeof(*p->iov));
+    pthread_mutex_init(&p->lock, NULL);
     p->vdev.name = "virtio-9p";
     p->vdev.device_id = VIRTIO_ID_9P;
     p->vdev.ops = &p9_ops;
@@ -1258,10 +1975,18 @@ struct virtio_9p *virtio_9p_new(const struct guest_mem *mem, struct fs_device *f
     memcpy(p->vdev.config + 2, tag, tl);
     p->vdev.config_len = (uint32_t)(2 + tl);
     uint16_t sizes[1] = {P9_QUEUE_SIZE};
-    if (!p->req || !p->rep || !p->iov || virtio_device_init(&p->vdev, mem, 1, sizes) < 0) {
-        free(p->req);
-        free(p->rep);
-        free(p->iov);
+    p->pool.efd = -1;
+    bool ok = scratch_init(&p->inline_scratch) == 0 &&
+              virtio_device_init(&p->vdev, mem, 1, sizes) == 0;
+    if (ok && mode == VIRTIO_9P_WORKERS) {
+        ok = pool_start(p, loop) == 0;
+        p->threaded = ok;
+        if (!ok)
+            virtio_device_cleanup(&p->vdev);
+    }
+    if (!ok) {
+        scratch_free(&p->inline_scratch);
+        pthread_mutex_destroy(&p->lock);
         free(p);
         return NULL;
     }
@@ -1274,11 +1999,13 @@ void virtio_9p_free(struct virtio_9p *p)
 {
     if (!p)
         return;
+    drop_in_flight(p);
+    if (p->threaded)
+        pool_stop(p);
     fids_drop_all(p);
     virtio_device_cleanup(&p->vdev);
-    free(p->req);
-    free(p->rep);
-    free(p->iov);
+    scratch_free(&p->inline_scratch);
+    pthread_mutex_destroy(&p->lock);
     free(p);
 }
 
@@ -1463,7 +2190,8 @@ static struct virtio_device *share_create(void *const *cfgs, unsigned n,
                                           const struct device_env *env, void **state)
 {
     struct share_config *s = cfgs[0];
-    struct virtio_9p *p = virtio_9p_new(env->mem, s->fs, share_tag(s));
+    struct virtio_9p *p = virtio_9p_new(env->mem, s->fs, share_tag(s), VIRTIO_9P_WORKERS,
+                                        env->loop);
     *state = p;
     return p ? virtio_9p_device(p) : NULL;
 }

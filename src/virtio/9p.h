@@ -7,8 +7,11 @@
  * the reply's size field. Every size field is checked against the descriptor lengths and
  * the negotiated msize; a bad message gets an Rlerror, never a read past its buffer.
  *
- * Host work runs synchronously when the queue is notified, on the event-loop thread: one
- * request in flight, replies in order, so Tflush has nothing to cancel.
+ * Host work runs on a small pool of worker threads (P9_WORKERS): requests run concurrently
+ * and their replies go back in the order they finish. The event-loop thread pops chains,
+ * hands them to the pool and returns finished ones to the used ring (woken by an eventfd).
+ * Tflush is answered there: a request no worker took yet is cancelled (Rlerror EINTR, then
+ * Rflush); one running is waited for (its reply, then Rflush), as 9P asks.
  */
 #ifndef KITE_VIRTIO_9P_H
 #define KITE_VIRTIO_9P_H
@@ -29,6 +32,7 @@
 #define P9_MAX_WALK 16u
 #define P9_XATTR_MAX (64u * 1024)
 #define P9_QUEUE_SIZE 1024
+#define P9_WORKERS 4            /* host threads per share */
 
 struct virtio_9p;
 
@@ -37,9 +41,22 @@ struct virtio_9p_stats {
     unsigned fids;
 };
 
-/* `fs` stays the caller's (a host end: it outlives the device). */
+struct event_loop;
+
+enum virtio_9p_mode {
+    VIRTIO_9P_INLINE,           /* every request answered when the queue is notified (fuzzing) */
+    VIRTIO_9P_WORKERS,          /* the worker pool */
+};
+
+/* `fs` stays the caller's (a host end: it outlives the device). With workers, finished
+ * requests reach the guest from `loop` (NULL: only through virtio_9p_poll/_wait). */
 struct virtio_9p *virtio_9p_new(const struct guest_mem *mem, struct fs_device *fs,
-                                const char *tag);
+                                const char *tag, enum virtio_9p_mode mode,
+                                struct event_loop *loop);
+/* Returns finished requests to the guest now; how many. */
+unsigned virtio_9p_poll(struct virtio_9p *p);
+/* Waits until the workers have nothing queued or running, then polls. */
+void virtio_9p_wait(struct virtio_9p *p);
 void virtio_9p_free(struct virtio_9p *p);
 struct virtio_device *virtio_9p_device(struct virtio_9p *p);
 const struct virtio_9p_stats *virtio_9p_stats(const struct virtio_9p *p);

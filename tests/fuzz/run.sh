@@ -63,7 +63,8 @@ net_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/devi
       src/core/event_loop.c src/backend/net_slirp.c src/backend/net_stream.c
       src/backend/net_tap.c src/core/link_control.c"
 p9_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
-      src/virtio/mmio.c src/virtio/9p.c src/backend/fs_local.c src/core/device_registry.c"
+      src/virtio/mmio.c src/virtio/9p.c src/backend/fs_local.c src/core/device_registry.c
+      src/core/event_loop.c src/core/clock.c"
 
 # fuzz_target NAME SECONDS SOURCES LIBS: builds tests/fuzz/fuzz_NAME.c and runs it.
 fuzz_target() {
@@ -105,7 +106,7 @@ fuzz_target pci $(( (secs + 1) / 2 )) "$pci_srcs" "-lfdt"
 fuzz_target virtio_pci $(( (secs + 1) / 2 )) "$virtio_pci_srcs" ""
 fuzz_target virtio_input $(( (secs + 3) / 4 )) "$input_srcs" ""
 fuzz_target qmp $(( (secs + 3) / 4 )) "$qmp_srcs" "-ljansson"
-fuzz_target virtio_9p $(( (secs + 1) / 2 )) "$p9_srcs" ""
+fuzz_target virtio_9p $(( (secs + 1) / 2 )) "$p9_srcs" "-lpthread"
 
 # The JIT against the interpreter on random instruction streams (tests/unit/test_jit_diff.c;
 # make check runs 150 fixed programs): in long mode many more, from a seed that changes

@@ -83,6 +83,20 @@ check big-size "64 MiB written" eq "$(stat -c %s $H/guest-big.bin)" 67108864
 check many "10,000 entries, each once" eq "$(ls $H/many | sort -u | wc -l)" 10000
 check many-last "the last one too" test -e $H/many/entry-10000
 
+# Several processes at once, so the device's workers have requests in flight together
+# (replies come back out of order): four writers and a reader of the host's 64 MiB.
+for i in 1 2 3 4; do
+    (head -c 4194304 /dev/urandom | tee $H/par$i | md5sum > /tmp/par$i.want) &
+done
+(md5sum < $H/host-big.bin > /tmp/par-big.got) &
+wait
+ok=0
+for i in 1 2 3 4; do
+    [ "$(md5sum < $H/par$i)" = "$(cat /tmp/par$i.want)" ] && ok=$((ok + 1))
+done
+[ "$(cut -d' ' -f1 /tmp/par-big.got)" = "$(cat $H/host-big.md5)" ] && ok=$((ok + 1))
+check parallel "4 writers and a reader at once, every byte right" eq "$ok" 5
+
 # The read-only share refuses every change.
 check ro-read "ro share reads" eq "$(cat /mnt/ro/file.txt)" "read only"
 check ro-create "ro: create fails" fails touch /mnt/ro/new

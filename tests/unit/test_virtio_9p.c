@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -36,7 +38,7 @@ enum { RLERROR = 7, TSTATFS = 8, TLOPEN = 12, TLCREATE = 14, TSYMLINK = 16, TMKN
        TREADLINK = 22, TGETATTR = 24, TSETATTR = 26, TXATTRWALK = 30, TXATTRCREATE = 32,
        TREADDIR = 40, TLOCK = 52, TLINK = 70, TMKDIR = 72, TRENAMEAT = 74, TUNLINKAT = 76,
        TVERSION = 100, TATTACH = 104, TFLUSH = 108, TWALK = 110, TREAD = 116, TWRITE = 118,
-       TCLUNK = 120 };
+       TCLUNK = 120, TREMOVE = 122, TRENAME = 20 };
 
 struct fix {
     char top[64];               /* holds share/ and the things outside it */
@@ -116,6 +118,7 @@ static uint32_t xfer_shape(struct fix *f, const void *req, size_t len, size_t pi
                      (uint16_t)(i + 1 < n ? i + 1 : 0));
     sim_post(&f->d, 0, 0);
     sim_notify(&f->d, 0);
+    virtio_9p_wait(f->p9);
     uint32_t id, used;
     assert_true(sim_reap(&f->d, 0, &id, &used));
     assert_int_equal(id, 0);
@@ -306,7 +309,7 @@ static void make(struct fix *f, bool ro, enum fs_security sec)
 {
     struct fs_config c = {.path = f->share, .read_only = ro, .security = sec};
     assert_int_equal(fs_local_open(&c, &f->fs), 0);
-    f->p9 = virtio_9p_new(&f->ram.mem, f->fs, "host");
+    f->p9 = virtio_9p_new(&f->ram.mem, f->fs, "host", VIRTIO_9P_WORKERS, NULL);
     assert_non_null(f->p9);
     sim_attach(&f->d, &f->ram, virtio_9p_device(f->p9));
     assert_true(sim_negotiate(&f->d, (1ULL << VIRTIO_F_VERSION_1) |
@@ -361,9 +364,12 @@ static void assert_outside_intact(struct fix *f)
     assert_int_equal(system(cmd), 0);
 }
 
+static void gate_set(bool open);
+
 static int teardown(void **state)
 {
     struct fix *f = *state;
+    gate_set(true);     /* a failed test may leave reads stuck in the gate */
     assert_outside_intact(f);
     virtio_mmio_free(f->d.t);
     virtio_9p_free(f->p9);
@@ -998,6 +1004,327 @@ static void test_mapped_security(void **state)
     assert_err(f, EOPNOTSUPP);
 }
 
+/* --- requests in flight: the worker pool, out-of-order replies, Tflush ------------------- */
+
+/* Freezes every Tread inside the backend until opened, to hold requests in workers. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool open;
+    unsigned waiting;
+    ssize_t (*read)(struct fs_device *, struct fs_node *, uint64_t, const struct iovec *,
+                    unsigned);
+    struct fs_ops ops;
+} gate = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static ssize_t gated_read(struct fs_device *fs, struct fs_node *n, uint64_t off,
+                          const struct iovec *iov, unsigned iovcnt)
+{
+    pthread_mutex_lock(&gate.lock);
+    gate.waiting++;
+    pthread_cond_broadcast(&gate.cond);
+    while (!gate.open)
+        pthread_cond_wait(&gate.cond, &gate.lock);
+    gate.waiting--;
+    pthread_mutex_unlock(&gate.lock);
+    return gate.read(fs, n, off, iov, iovcnt);
+}
+
+static void gate_install(struct fix *f)
+{
+    gate.ops = *f->fs->ops;
+    gate.read = gate.ops.read;
+    gate.ops.read = gated_read;
+    gate.open = false;
+    gate.waiting = 0;
+    f->fs->ops = &gate.ops;
+}
+
+static void gate_set(bool open)
+{
+    pthread_mutex_lock(&gate.lock);
+    gate.open = open;
+    pthread_cond_broadcast(&gate.cond);
+    pthread_mutex_unlock(&gate.lock);
+}
+
+/* Waits (a hang bound, not a timing check) until n reads sit in the gate. */
+static void gate_wait_for(unsigned n)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 20;
+    pthread_mutex_lock(&gate.lock);
+    while (gate.waiting < n)
+        assert_int_equal(pthread_cond_timedwait(&gate.cond, &gate.lock, &until), 0);
+    pthread_mutex_unlock(&gate.lock);
+}
+
+#define SLOT_REQ(s) (REQ + (uint64_t)(s) * 0x1000)
+#define SLOT_REP(s) (REP + (uint64_t)(s) * 0x8000)
+
+/* Posts a request in slot s (descriptors 2s, 2s+1) without waiting for its reply. */
+static void post(struct fix *f, unsigned s, struct msg *m)
+{
+    finish(m);
+    memcpy(sim_host(&f->ram, SLOT_REQ(s)), m->b, m->n);
+    memset(sim_host(&f->ram, SLOT_REP(s)), 0xee, 0x8000);
+    sim_set_desc(&f->d, 0, 2 * s, SLOT_REQ(s), (uint32_t)m->n, VIRTQ_DESC_F_NEXT,
+                 (uint16_t)(2 * s + 1));
+    sim_set_desc(&f->d, 0, 2 * s + 1, SLOT_REP(s), 0x8000, VIRTQ_DESC_F_WRITE, 0);
+    sim_post(&f->d, 0, (uint16_t)(2 * s));
+    sim_notify(&f->d, 0);
+}
+
+/* The next reply the device returns (polling its completions); its slot. */
+static unsigned collect(struct fix *f)
+{
+    uint32_t id, len;
+    for (int i = 0; !sim_reap(&f->d, 0, &id, &len); i++) {
+        assert_true(i < 20000);         /* 20 s: a hang, not a slow host */
+        if (!virtio_9p_poll(f->p9))
+            usleep(1000);
+    }
+    unsigned s = id / 2;
+    f->rep = sim_host(&f->ram, SLOT_REP(s));
+    f->rep_len = len;
+    assert_int_equal(r32(f->rep), len);
+    return s;
+}
+
+static void read_msg(struct msg *m, uint16_t tag, uint32_t fid)
+{
+    begin(m, TREAD, tag);
+    w32(m, fid);
+    w64(m, 0);
+    w32(m, 100);
+}
+
+static void flush_msg(struct msg *m, uint16_t tag, uint16_t oldtag)
+{
+    begin(m, TFLUSH, tag);
+    w16(m, oldtag);
+}
+
+static void open_a(struct fix *f, uint32_t fid)
+{
+    const char *a[] = {"a.txt"};
+    assert_int_equal(walk(f, 0, fid, 1, a), 1);
+    assert_int_equal(lopen(f, fid, O_RDONLY), 0);
+}
+
+static void test_replies_out_of_order_and_flush_waits(void **state)
+{
+    struct fix *f = *state;
+    session(f);
+    open_a(f, 1);
+    gate_install(f);
+    struct msg m;
+    read_msg(&m, 100, 1);
+    post(f, 0, &m);
+    gate_wait_for(1);
+    /* A request after the stuck read is answered first. */
+    begin(&m, TGETATTR, 101);
+    w32(&m, 0);
+    w64(&m, 0x7ff);
+    post(f, 1, &m);
+    assert_int_equal(collect(f), 1);
+    assert_int_equal(rtag(f), 101);
+    assert_ok(f, TGETATTR);
+    /* Tflush of the running read waits for it: no Rflush while it is stuck. */
+    uint16_t before = sim_used_idx(&f->d, 0);
+    flush_msg(&m, 102, 100);
+    post(f, 2, &m);
+    virtio_9p_poll(f->p9);
+    assert_int_equal(sim_used_idx(&f->d, 0), before);
+    gate_set(true);
+    assert_int_equal(collect(f), 0);
+    assert_int_equal(rtag(f), 100);
+    assert_ok(f, TREAD);
+    assert_memory_equal(f->rep + 11, "hello, share", 12);
+    assert_int_equal(collect(f), 2);
+    assert_int_equal(rtag(f), 102);
+    assert_ok(f, TFLUSH);
+    assert_int_equal(f->rep_len, 7);
+}
+
+static void test_flush_cancels_a_queued_request(void **state)
+{
+    struct fix *f = *state;
+    session(f);
+    open_a(f, 1);
+    gate_install(f);
+    struct msg m;
+    /* Every worker stuck in a read... */
+    for (unsigned i = 0; i < P9_WORKERS; i++) {
+        read_msg(&m, (uint16_t)(200 + i), 1);
+        post(f, i, &m);
+    }
+    gate_wait_for(P9_WORKERS);
+    /* ...so this one waits in the queue, and a Tflush cancels it at once: its chain comes
+     * back (Rlerror EINTR), then the Rflush, while the others still run. */
+    read_msg(&m, 210, 1);
+    post(f, 8, &m);
+    flush_msg(&m, 211, 210);
+    post(f, 9, &m);
+    assert_int_equal(collect(f), 8);
+    assert_int_equal(rtag(f), 210);
+    assert_err(f, EINTR);
+    assert_int_equal(collect(f), 9);
+    assert_int_equal(rtag(f), 211);
+    assert_ok(f, TFLUSH);
+    /* A tag nobody uses: Rflush at once. */
+    flush_msg(&m, 212, 999);
+    post(f, 10, &m);
+    assert_int_equal(collect(f), 10);
+    assert_ok(f, TFLUSH);
+    gate_set(true);
+    bool seen[P9_WORKERS] = {false};
+    for (unsigned i = 0; i < P9_WORKERS; i++) {
+        unsigned s = collect(f);
+        assert_true(s < P9_WORKERS && !seen[s]);
+        seen[s] = true;
+        assert_int_equal(rtag(f), 200 + s);
+        assert_ok(f, TREAD);
+        assert_int_equal(r32(f->rep + 7), 12);
+    }
+}
+
+static void *open_gate_later(void *unused)
+{
+    usleep(100 * 1000);
+    gate_set(true);
+    return NULL;
+}
+
+static void test_reset_waits_for_running_requests(void **state)
+{
+    struct fix *f = *state;
+    session(f);
+    open_a(f, 1);
+    gate_install(f);
+    struct msg m;
+    read_msg(&m, 300, 1);
+    post(f, 0, &m);
+    gate_wait_for(1);
+    uint16_t before = sim_used_idx(&f->d, 0);
+    /* The reset returns only once the read is out of guest memory; nothing is answered. */
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, open_gate_later, NULL), 0);
+    sim_wr(&f->d, VIRTIO_MMIO_STATUS, 0);
+    pthread_join(t, NULL);
+    assert_int_equal(gate.waiting, 0);
+    virtio_9p_poll(f->p9);
+    assert_int_equal(sim_used_idx(&f->d, 0), before);
+    assert_int_equal(virtio_9p_stats(f->p9)->fids, 0);
+}
+
+/* --- Tremove and Trename: by the fid's own file, never by a name someone reused ------- */
+
+static int remove9(struct fix *f, uint32_t fid)
+{
+    struct msg m;
+    begin(&m, TREMOVE, 20);
+    w32(&m, fid);
+    xfer(f, &m);
+    return rtype(f) == RLERROR ? -rerr(f) : 0;
+}
+
+static int rename9(struct fix *f, uint32_t fid, uint32_t dfid, const char *name)
+{
+    struct msg m;
+    begin(&m, TRENAME, 21);
+    w32(&m, fid);
+    w32(&m, dfid);
+    wstr(&m, name);
+    xfer(f, &m);
+    return rtype(f) == RLERROR ? -rerr(f) : 0;
+}
+
+static bool host_exists(struct fix *f, const char *rel)
+{
+    char p[256];
+    snprintf(p, sizeof(p), "%s/%s", f->share, rel);
+    struct stat st;
+    return lstat(p, &st) == 0;
+}
+
+static void host_put(struct fix *f, const char *rel, const char *text)
+{
+    char p[256];
+    snprintf(p, sizeof(p), "%s/%s", f->share, rel);
+    put_file(p, text);
+}
+
+static void test_remove_and_rename(void **state)
+{
+    struct fix *f = *state;
+    session(f);
+    host_put(f, "r1.txt", "one");
+    const char *r1[] = {"r1.txt"};
+    assert_int_equal(walk(f, 0, 1, 1, r1), 1);
+    assert_int_equal(remove9(f, 1), 0);
+    assert_false(host_exists(f, "r1.txt"));
+    assert_int_equal(clunk(f, 1), -EBADF);          /* Tremove clunked it */
+    /* The root, and a node reached by "..", have no name to remove. */
+    assert_int_equal(walk(f, 0, 2, 0, NULL), 0);
+    assert_int_equal(remove9(f, 2), -EBUSY);
+    const char *up[] = {"sub", ".."};
+    assert_int_equal(walk(f, 0, 2, 2, up), 2);
+    assert_int_equal(remove9(f, 2), -EBUSY);
+    assert_true(host_exists(f, "sub"));
+    /* Trename moves the fid's file; its later Tremove finds it where it went. */
+    host_put(f, "r2.txt", "two");
+    const char *r2[] = {"r2.txt"}, *sub[] = {"sub"};
+    assert_int_equal(walk(f, 0, 3, 1, r2), 1);
+    assert_int_equal(walk(f, 0, 4, 1, sub), 1);
+    assert_int_equal(rename9(f, 3, 4, "moved"), 0);
+    assert_false(host_exists(f, "r2.txt"));
+    assert_true(host_exists(f, "sub/moved"));
+    assert_int_equal(rename9(f, 3, 4, "../escape"), -EINVAL);
+    assert_int_equal(rename9(f, 3, 4, ".."), -EINVAL);
+    assert_int_equal(remove9(f, 3), 0);
+    assert_false(host_exists(f, "sub/moved"));
+    /* A name reused on the host since the walk is someone else's file: left alone. */
+    host_put(f, "r3.txt", "three");
+    const char *r3[] = {"r3.txt"};
+    assert_int_equal(walk(f, 0, 5, 1, r3), 1);
+    char a[256], b[256];
+    snprintf(a, sizeof(a), "%s/r3.txt", f->share);
+    snprintf(b, sizeof(b), "%s/r3-old.txt", f->share);
+    assert_int_equal(rename(a, b), 0);
+    host_put(f, "r3.txt", "new three");
+    assert_int_equal(walk(f, 0, 6, 1, r3), 1);
+    assert_int_equal(rename9(f, 5, 4, "stolen"), -ENOENT);
+    assert_int_equal(remove9(f, 5), -ENOENT);
+    assert_true(host_exists(f, "r3.txt"));
+    assert_true(host_exists(f, "r3-old.txt"));
+    assert_false(host_exists(f, "sub/stolen"));
+    /* A removed directory must be empty; a walked symlink is removed, not its target. */
+    host_put(f, "sub/keep", "k");
+    assert_int_equal(walk(f, 0, 7, 1, sub), 1);
+    assert_int_equal(remove9(f, 7), -ENOTEMPTY);
+    assert_true(host_exists(f, "sub/keep"));
+    const char *etc[] = {"etc"};
+    assert_int_equal(walk(f, 0, 8, 1, etc), 1);
+    assert_int_equal(remove9(f, 8), 0);
+    assert_false(host_exists(f, "etc"));
+    struct stat st;
+    assert_int_equal(stat("/etc/passwd", &st), 0);
+}
+
+static void test_remove_refused_read_only(void **state)
+{
+    struct fix *f = *state;
+    session(f);
+    const char *a[] = {"a.txt"}, *sub[] = {"sub"};
+    assert_int_equal(walk(f, 0, 1, 1, a), 1);
+    assert_int_equal(walk(f, 0, 2, 1, sub), 1);
+    assert_int_equal(rename9(f, 1, 2, "x"), -EROFS);
+    assert_int_equal(remove9(f, 1), -EROFS);
+    assert_true(host_exists(f, "a.txt"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1014,6 +1341,11 @@ int main(void)
         T(test_split_messages_and_write),
         T(test_readdir_complete),
         T(test_xattrs),
+        T(test_replies_out_of_order_and_flush_waits),
+        T(test_flush_cancels_a_queued_request),
+        T(test_reset_waits_for_running_requests),
+        T(test_remove_and_rename),
+        cmocka_unit_test_setup_teardown(test_remove_refused_read_only, setup_ro, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup_ro, teardown),
         cmocka_unit_test_setup_teardown(test_mapped_security, setup_mapped, teardown),
 #undef T
