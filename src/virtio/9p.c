@@ -71,10 +71,12 @@ enum fid_kind { FID_NODE, FID_XATTR_READ, FID_XATTR_WRITE };
  * (lopen and lcreate make a new one and swap it into the fid), so a request can use it
  * without a lock while another request replaces or clunks the fid: the last reference
  * releases it. `parent` and `name` say where it was walked to, for Tremove and Trename.
+ * A node lives while refs or kids are non-zero; it lets go of its parent when refs is 0.
  */
 struct p9_node {
     struct fs_node *fs;
-    unsigned refs;              /* under p->lock */
+    unsigned refs;              /* fids and requests holding it; under p->lock */
+    unsigned kids;              /* nodes whose parent it is (or about to be); under p->lock */
     bool opened;                /* came from lopen/lcreate: the handle is the open file */
     struct p9_node *parent;     /* under p->lock; NULL at the root */
     char *name;                 /* under p->lock */
@@ -285,8 +287,8 @@ static void pqid(struct out *o, const struct fs_qid *q)
 
 /* --- nodes and fids -------------------------------------------------------------------- */
 
-/* Wraps a backend node walked to as parent/name (parent NULL: the root). Takes fsn, and
- * on success the caller's reference to parent; on failure releases fsn only. */
+/* Wraps a backend node walked to as parent/name (parent NULL: the root; the caller holds a
+ * reference to it for the call). Takes fsn, releasing it on failure. */
 static int node_wrap(struct virtio_9p *p, struct fs_node *fsn, struct p9_node *parent,
                      const char *name, bool opened, struct p9_node **out)
 {
@@ -300,6 +302,8 @@ static int node_wrap(struct virtio_9p *p, struct fs_node *fsn, struct p9_node *p
         p->nnodes++;
         *n = (struct p9_node){.fs = fsn, .refs = 1, .opened = opened, .parent = parent,
                               .name = nm};
+        if (parent)
+            parent->kids++;
     }
     pthread_mutex_unlock(&p->lock);
     if (err) {
@@ -315,27 +319,66 @@ static int node_wrap(struct virtio_9p *p, struct fs_node *fsn, struct p9_node *p
     return 0;
 }
 
-static void node_put(struct virtio_9p *p, struct p9_node *n)
+/* One kid fewer: the node goes into dead[] once nothing at all refers to it. p->lock held. */
+static void kid_gone_locked(struct virtio_9p *p, struct p9_node *n, struct p9_node **dead,
+                            unsigned *ndead)
 {
-    struct p9_node *dead = n;
-    pthread_mutex_lock(&p->lock);
-    while (n && --n->refs == 0) {
+    if (--n->kids == 0 && n->refs == 0) {
         p->nnodes--;
-        n = n->parent;
-    }
-    pthread_mutex_unlock(&p->lock);
-    /* Unreferenced now, so no one else reads their parent links. */
-    while (dead != n) {
-        struct p9_node *up = dead->parent;
-        p->fs->ops->release(p->fs, dead->fs);
-        free(dead->name);
-        free(dead);
-        dead = up;
+        dead[(*ndead)++] = n;
     }
 }
 
-/* Where n was walked to: a reference to its parent (NULL at the root) and a copy of its
- * name, for a new node standing for the same file. */
+static void nodes_free(struct virtio_9p *p, struct p9_node **dead, unsigned ndead)
+{
+    for (unsigned i = 0; i < ndead; i++) {
+        p->fs->ops->release(p->fs, dead[i]->fs);
+        free(dead[i]->name);
+        free(dead[i]);
+    }
+}
+
+/*
+ * Drops a reference (a fid's or a request's). A node no one holds any more cannot be
+ * removed or renamed by a fid again, so it lets go of its parent at once: a dead node
+ * lives on only as the parent of live ones, and chains never grow past one dead level.
+ */
+static void node_put(struct virtio_9p *p, struct p9_node *n)
+{
+    struct p9_node *dead[2];
+    unsigned ndead = 0;
+    if (!n)
+        return;
+    pthread_mutex_lock(&p->lock);
+    if (--n->refs == 0) {
+        struct p9_node *up = n->parent;
+        n->parent = NULL;
+        if (n->kids == 0) {
+            p->nnodes--;
+            dead[ndead++] = n;
+        }
+        if (up)
+            kid_gone_locked(p, up, dead, &ndead);
+    }
+    pthread_mutex_unlock(&p->lock);
+    nodes_free(p, dead, ndead);
+}
+
+/* Drops a kid reference taken by node_origin. */
+static void kid_put(struct virtio_9p *p, struct p9_node *n)
+{
+    struct p9_node *dead[1];
+    unsigned ndead = 0;
+    if (!n)
+        return;
+    pthread_mutex_lock(&p->lock);
+    kid_gone_locked(p, n, dead, &ndead);
+    pthread_mutex_unlock(&p->lock);
+    nodes_free(p, dead, ndead);
+}
+
+/* Where n (held by the caller) was walked to: its parent, kept alive by a kid reference
+ * (kid_put it; NULL at the root), and a copy of its name. */
 static int node_origin(struct virtio_9p *p, struct p9_node *n, struct p9_node **parent,
                        char **name)
 {
@@ -344,7 +387,7 @@ static int node_origin(struct virtio_9p *p, struct p9_node *n, struct p9_node **
     *name = n->name ? strdup(n->name) : NULL;
     bool nomem = n->name && !*name;
     if (*parent && !nomem)
-        (*parent)->refs++;
+        (*parent)->kids++;
     pthread_mutex_unlock(&p->lock);
     if (nomem) {
         *parent = NULL;
@@ -360,14 +403,12 @@ static int node_sibling(struct virtio_9p *p, struct p9_node *n, struct fs_node *
     struct p9_node *parent;
     char *name;
     int e = node_origin(p, n, &parent, &name);
-    if (e < 0) {
+    if (e == 0)
+        e = node_wrap(p, fsn, parent, name, opened, out);
+    else
         p->fs->ops->release(p->fs, fsn);
-        return e;
-    }
-    e = node_wrap(p, fsn, parent, name, opened, out);
+    kid_put(p, parent);
     free(name);
-    if (e < 0)
-        node_put(p, parent);
     return e;
 }
 
@@ -738,14 +779,12 @@ static void op_walk(struct virtio_9p *p, struct req *r)
             e = ops->walk(p->fs, at->fs, names[done], &next);
             if (e < 0)
                 break;
-            /* ".." has no name to remove or rename it by. Otherwise our reference to
-             * `at` becomes the new node's reference to its parent. */
+            /* ".." has no name to remove or rename it by. */
             bool up = !strcmp(names[done], "..");
             e = node_wrap(p, next, up ? NULL : at, up ? NULL : names[done], false, &nn);
             if (e < 0)
                 break;
-            if (up)
-                node_put(p, at);
+            node_put(p, at);
             ops->qid(p->fs, nn->fs, &qids[done]);
             at = nn;
         }
@@ -832,12 +871,8 @@ static void op_lcreate(struct virtio_9p *p, struct req *r)
         if (e < 0)
             p->fs->ops->release(p->fs, c);
     }
-    if (e == 0) {
-        /* The directory's reference passes to the new file as its parent. */
+    if (e == 0)
         e = node_wrap(p, c, dir, name, true, &made);
-        if (e == 0)
-            dir = NULL;
-    }
     node_put(p, dir);
     if (e == 0)
         e = fid_replace_node(p, fid, made);
@@ -969,7 +1004,7 @@ static void op_remove(struct virtio_9p *p, struct req *r)
         e = node_origin(p, f->node, &dir, &name);
         if (e == 0)
             e = dir ? p->fs->ops->remove(p->fs, dir->fs, name, f->node->fs) : -EBUSY;
-        node_put(p, dir);
+        kid_put(p, dir);
         free(name);
     }
     fid_free(p, f);
@@ -1001,11 +1036,11 @@ static void op_rename(struct virtio_9p *p, struct req *r)
         free(n->name);
         n->name = nm;
         n->parent = to;
-        to->refs++;
+        to->kids++;
         pthread_mutex_unlock(&p->lock);
-        node_put(p, was);
+        kid_put(p, was);
     }
-    node_put(p, dir);
+    kid_put(p, dir);
     node_put(p, to);
     node_put(p, n);
     free(old);

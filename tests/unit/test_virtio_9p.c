@@ -1313,6 +1313,42 @@ static void test_remove_and_rename(void **state)
     assert_int_equal(stat("/etc/passwd", &st), 0);
 }
 
+/* A fid keeps the directory it was walked from, but no further ancestors: walking down 40
+ * levels one step at a time (clunking behind), or 16 at once, holds 3 host descriptors. */
+static void test_walked_nodes_stay_bounded(void **state)
+{
+    struct fix *f = *state;
+    session(f);
+    char path[512];
+    snprintf(path, sizeof(path), "%s", f->share);
+    for (int i = 1; i <= 40; i++) {
+        size_t l = strlen(path);
+        snprintf(path + l, sizeof(path) - l, "/n%d", i);
+        assert_int_equal(mkdir(path, 0755), 0);
+    }
+    char names[40][8];
+    const char *np[40];
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof(names[i]), "n%d", i + 1);
+        np[i] = names[i];
+    }
+    uint32_t cur = 1;
+    assert_int_equal(walk(f, 0, cur, 1, np), 1);
+    for (int i = 1; i < 40; i++) {
+        assert_int_equal(walk(f, cur, cur + 1, 1, np + i), 1);
+        assert_int_equal(clunk(f, cur), 0);
+        cur++;
+    }
+    assert_int_equal(fs_local_open_nodes(f->fs), 3);   /* root, n40, and n39 */
+    assert_int_equal(clunk(f, cur), 0);
+    assert_int_equal(fs_local_open_nodes(f->fs), 1);
+    assert_int_equal(walk(f, 0, 1, 16, np), 16);
+    assert_int_equal(fs_local_open_nodes(f->fs), 3);   /* root, n16, and n15 */
+    /* The deep fid can still remove itself (its parent is what it needs). */
+    assert_int_equal(remove9(f, 1), -ENOTEMPTY);
+    assert_int_equal(fs_local_open_nodes(f->fs), 1);
+}
+
 static void test_remove_refused_read_only(void **state)
 {
     struct fix *f = *state;
@@ -1345,6 +1381,7 @@ int main(void)
         T(test_flush_cancels_a_queued_request),
         T(test_reset_waits_for_running_requests),
         T(test_remove_and_rename),
+        T(test_walked_nodes_stay_bounded),
         cmocka_unit_test_setup_teardown(test_remove_refused_read_only, setup_ro, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup_ro, teardown),
         cmocka_unit_test_setup_teardown(test_mapped_security, setup_mapped, teardown),
