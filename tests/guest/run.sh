@@ -35,7 +35,11 @@
 # shape. plic: as the scripts say. aia: --irqchip aia on every kite command line (through
 # a wrapper, so the Python console tests get it too); the guest's kernel must have found the
 # APLIC and IMSIC. pci: --transport pci, so every VirtIO device sits behind the PCIe host
-# bridge (INTx); pci-aia: both, so they interrupt through MSI-X. The pci rounds run the
+# bridge (INTx); pci-aia: both, so they interrupt through MSI-X.
+# Engines: plic and pci run the default engine (the JIT on x86-64), aia and pci-aia the
+# interpreter (--engine interp), so every script runs on both engines; a script that picks
+# its own interrupt controller or transport runs in the aia round too, with only
+# --engine interp added, as if in the plic round, its results named guest.interp.NAME. The pci rounds run the
 # virtio_* scripts and virtio_console.py only, and each virtio_* script must report
 # transport-pci (and, under aia, transport-msix) from lib.sh's transport_checks. A round's
 # results are named guest.ROUND.NAME.CHECK and its logs guest-ROUND-NAME.console; the
@@ -233,12 +237,13 @@ round_wrapper() {
     echo "$file"
 }
 
+interp_kite=$(round_wrapper interp --engine interp)
 for round in ${KITE_GUEST_ROUNDS:-plic aia pci pci-aia}; do
     case $round in
     plic) round_kite=$KITE P=guest. TAG= ;;
-    aia) round_kite=$(round_wrapper aia --irqchip aia) P=guest.aia. TAG=aia- ;;
+    aia) round_kite=$(round_wrapper aia --irqchip aia --engine interp) P=guest.aia. TAG=aia- ;;
     pci) round_kite=$(round_wrapper pci --transport pci) P=guest.pci. TAG=pci- ;;
-    pci-aia) round_kite=$(round_wrapper pci-aia --transport pci --irqchip aia)
+    pci-aia) round_kite=$(round_wrapper pci-aia --transport pci --irqchip aia --engine interp)
              P=guest.pci-aia. TAG=pci-aia- ;;
     *) echo "FAIL guest.rounds (unknown round '$round')"; continue ;;
     esac
@@ -249,9 +254,15 @@ for round in ${KITE_GUEST_ROUNDS:-plic aia pci pci-aia}; do
         # The pci rounds are about the VirtIO devices.
         case $round in pci*) case $name in virtio_*) ;; *) continue ;; esac ;; esac
         # A script that picks its interrupt controller or transport itself runs in the plic
-        # round only.
-        [ "$round" != plic ] &&
-            grep -qE '^#[[:space:]]*kite-args:.*--(irqchip|transport)' "$script" && continue
+        # round, and in the aia round with the interpreter only.
+        if grep -qE '^#[[:space:]]*kite-args:.*--(irqchip|transport)' "$script"; then
+            case $round in
+            plic) ;;
+            aia) (round=plic round_kite=$interp_kite P=guest.interp. TAG=interp-
+                  run_one "$script"); continue ;;
+            *) continue ;;
+            esac
+        fi
         # A subshell: one test's host hooks never leak into the next.
         (run_one "$script")
     done
