@@ -7,7 +7,11 @@
  * The streams mix ALU, M, loads and stores (through pointers into data, into the code
  * itself, into the MMIO device, and garbage that faults), branches and jumps both ways,
  * CSR accesses, atomics, FP, fence.i, compressed instructions and code that straddles a
- * page boundary. Deterministic: program i uses seed KITE_JIT_DIFF_SEED + i (default 1);
+ * page boundary. Half the programs run in S- or U-mode under Sv39 page tables the test
+ * builds (4 KiB pages with random permissions and A/D bits, sometimes a megapage, global
+ * or not), some entering the code through a second virtual address that aliases it, with
+ * sfence.vma in the mix; their page faults go to the same M-mode handler.
+ * Deterministic: program i uses seed KITE_JIT_DIFF_SEED + i (default 1);
  * KITE_JIT_DIFF_PROGRAMS sets how many (default 150, a few seconds under ASan).
  */
 #include "test_cpu_harness.h"
@@ -19,6 +23,24 @@
 #define CODE (RAM_BASE + 0x10000)
 #define DATA_AREA (RAM_BASE + 0x40000)
 #define BUDGET 20000
+/* Paged programs: page tables here, and the code seen a second time at ALIAS. */
+#define PT_AREA (RAM_BASE + 0x300000)
+#define ALIAS (0x40000000ULL + 0x10000)
+#define PTE_V 0x1
+#define PTE_R 0x2
+#define PTE_W 0x4
+#define PTE_X 0x8
+#define PTE_U 0x10
+#define PTE_G 0x20
+#define PTE_A 0x40
+#define PTE_D 0x80
+
+/* How the stream runs: M-mode on physical addresses, or S/U-mode under paging. */
+static struct {
+    bool on;
+    int priv;                   /* 1 = S, 0 = U */
+    uint64_t next_table;        /* page-table allocator */
+} paged;
 
 struct rng {
     uint64_t s;
@@ -138,7 +160,10 @@ static uint32_t gen32(struct rng *r, unsigned slot, unsigned nslots)
         default: return FSD(rs2, 3, simm(r, 12) & ~7);
         }
     }
-    case 21: return below(r, 2) ? FENCE_I : FENCE;
+    case 21:
+        if (paged.on && below(r, 3) == 0)
+            return SFENCE_VMA(below(r, 2) ? 0 : base_reg(r), below(r, 2) ? 0 : rs2);
+        return below(r, 2) ? FENCE_I : FENCE;
     case 22: return below(r, 8) ? ADDI(rd, rs1, simm(r, 12)) : ECALL;
     default: return MUL(rd, rs1, rs2) ^ (below(r, 2) ? 0 : (1u << 12)); /* mul / mulh */
     }
@@ -159,16 +184,109 @@ struct machine_pair {
 
 static uint64_t code_start;
 static uint64_t executed; /* instructions compared, for the summary line */
+static unsigned paged_programs;
+
+static void put64_both(struct machine_pair *m, uint64_t pa, uint64_t v)
+{
+    put64(m->h[0], pa, v);
+    put64(m->h[1], pa, v);
+}
+
+static uint64_t pt_alloc(void)
+{
+    uint64_t t = paged.next_table;
+    paged.next_table += 0x1000;
+    assert_true(paged.next_table <= PT_AREA + 0x80000);
+    return t;
+}
+
+/* The table one level down from entry `pte_pa`, made if missing. */
+static uint64_t pt_down(struct machine_pair *m, uint64_t pte_pa)
+{
+    uint64_t pte = get64(m->h[0], pte_pa);
+    if (pte & PTE_V)
+        return (pte >> 10) << 12;
+    uint64_t t = pt_alloc();
+    put64_both(m, pte_pa, ((t >> 12) << 10) | PTE_V);
+    return t;
+}
+
+/* Maps va to pa with `flags` (leaf), at level 0 (4 KiB) or 1 (2 MiB). */
+static void pt_map(struct machine_pair *m, uint64_t va, uint64_t pa, uint64_t flags, int level)
+{
+    uint64_t t = PT_AREA + 0; /* the root */
+    t = pt_down(m, t + 8 * ((va >> 30) & 0x1ff));
+    if (level == 1) {
+        put64_both(m, t + 8 * ((va >> 21) & 0x1ff), ((pa >> 12) << 10) | flags | PTE_V);
+        return;
+    }
+    t = pt_down(m, t + 8 * ((va >> 21) & 0x1ff));
+    put64_both(m, t + 8 * ((va >> 12) & 0x1ff), ((pa >> 12) << 10) | flags | PTE_V);
+}
+
+/* The page tables of a paged program: code (twice), data, the device. */
+static void build_tables(struct machine_pair *m, struct rng *r)
+{
+    paged.next_table = PT_AREA + 0x1000;
+    uint64_t u = paged.priv == 0 ? PTE_U : 0;
+    /* Code: readable (the M handler reads the faulting instruction through it), writable
+     * (streams store into their code), A and D set so that read never faults. */
+    uint64_t code_flags = PTE_R | PTE_W | PTE_X | PTE_A | PTE_D | u;
+    bool mega = below(r, 4) == 0;
+    if (mega) {
+        /* One 2 MiB page over code and data alike. */
+        pt_map(m, RAM_BASE, RAM_BASE, code_flags | (below(r, 2) ? PTE_G : 0), 1);
+    } else {
+        for (uint64_t a = CODE; a < CODE + 0x2000; a += 0x1000)
+            pt_map(m, a, a, code_flags | (below(r, 2) ? PTE_G : 0), 0);
+        static const uint64_t data_perm[] = {
+            PTE_R | PTE_W, PTE_R | PTE_W, PTE_R | PTE_W, PTE_R, PTE_R | PTE_X, PTE_X,
+            PTE_W | PTE_R | PTE_X, 0,
+        };
+        for (uint64_t a = DATA_AREA; a < DATA_AREA + 0x10000; a += 0x1000) {
+            uint64_t perm = data_perm[below(r, 8)];
+            if (!perm)
+                continue;       /* unmapped: every access faults */
+            /* A and D: mostly set; clear ones make the hart set them or fault. */
+            uint64_t ad = below(r, 4) ? PTE_A | PTE_D : below(r, 2) ? PTE_A : 0;
+            /* U pages in S-mode (no SUM) fault too; S pages in U-mode always. */
+            uint64_t uu = below(r, 8) ? u : u ^ PTE_U;
+            pt_map(m, a, a, perm | ad | uu | (below(r, 4) ? 0 : PTE_G), 0);
+        }
+    }
+    for (uint64_t a = CODE; a < CODE + 0x2000; a += 0x1000)
+        pt_map(m, ALIAS + (a - CODE), a, code_flags, 0);
+    pt_map(m, DEV_BASE, DEV_BASE, PTE_R | PTE_W | PTE_A | PTE_D | u, 0);
+}
 
 /* Writes the same random program into both harnesses and sets the same registers. */
 static void build(struct machine_pair *m, struct rng *r)
 {
+    if (paged.on)
+        build_tables(m, r);
+    uint64_t entry = code_start;
+    if (paged.on && below(r, 3) == 0)
+        entry = ALIAS + (code_start - CODE);        /* the same code, another address */
+    uint64_t asid = below(r, 4);
     for (int k = 0; k < 2; k++) {
         struct prog p = prog_begin(m->h[k]);
         li(&p, 31, MSTATUS_FS & (MSTATUS_FS >> 1)); /* FS = Initial */
         op(&p, CSRRS(0, C_MSTATUS, 31));
-        li(&p, 31, code_start);
-        op(&p, JALR(0, 31, 0));
+        if (!paged.on) {
+            li(&p, 31, code_start);
+            op(&p, JALR(0, 31, 0));
+            continue;
+        }
+        li(&p, 31, (8ULL << 60) | (asid << 44) | (PT_AREA >> 12));  /* Sv39 */
+        op(&p, CSRW(C_SATP, 31));
+        op(&p, SFENCE_VMA(0, 0));
+        li(&p, 31, MSTATUS_MPP);
+        op(&p, CSRRC(0, C_MSTATUS, 31));
+        li(&p, 31, (uint64_t)paged.priv << MSTATUS_MPP_SHIFT);
+        op(&p, CSRRS(0, C_MSTATUS, 31));
+        li(&p, 31, entry);
+        op(&p, CSRW(C_MEPC, 31));
+        op(&p, MRET);
     }
     /* Random data, identical on both. */
     for (uint64_t a = DATA_AREA; a < DATA_AREA + 0x10000; a += 8) {
@@ -196,18 +314,31 @@ static void build(struct machine_pair *m, struct rng *r)
             pc += 4;
         }
     }
-    put32(m->h[0], pc, WFI);
-    put32(m->h[1], pc, WFI);
+    /* The end: wfi in M-mode; a paged stream gets there by fetching from address 0,
+     * which no page maps (wfi in U-mode would only trap). */
+    uint64_t final_wfi = pc;
+    if (paged.on) {
+        put32(m->h[0], pc, JALR(0, 0, 0));
+        put32(m->h[1], pc, JALR(0, 0, 0));
+        final_wfi = pc + 4;
+    }
+    put32(m->h[0], final_wfi, WFI);
+    put32(m->h[1], final_wfi, WFI);
     /*
      * The M-mode handler resumes after the trapping instruction (its length from its first
-     * parcel), so one fault does not end the stream; after a fetch fault it goes to the
-     * final wfi. It uses x30 and x31 as scratch.
+     * parcel, read through the stream's own translation: MPRV), so one fault does not end
+     * the stream; after a fetch fault it goes to the final wfi, in M-mode. It uses x30 and
+     * x31 as scratch.
      */
     for (int k = 0; k < 2; k++) {
         struct prog hp = {m->h[k], M_HANDLER};
         op(&hp, CSRR(30, C_MCAUSE));
-        op(&hp, ADDI(30, 30, -RV_EXC_INSN_ACCESS));
-        op(&hp, BEQ(30, 0, 4 * 11));
+        op(&hp, ADDI(31, 30, -RV_EXC_INSN_ACCESS));
+        op(&hp, BEQ(31, 0, 4 * 16));
+        op(&hp, ADDI(31, 30, -RV_EXC_INSN_PAGE));
+        op(&hp, BEQ(31, 0, 4 * 14));
+        op(&hp, LUI(31, MSTATUS_MPRV >> 12));
+        op(&hp, CSRRS(0, C_MSTATUS, 31));
         op(&hp, CSRR(30, C_MEPC));
         op(&hp, LHU(31, 30, 0));
         op(&hp, ANDI(31, 31, 3));
@@ -216,10 +347,16 @@ static void build(struct machine_pair *m, struct rng *r)
         op(&hp, BNE(31, 0, 8));
         op(&hp, ADDI(30, 30, 2));
         op(&hp, CSRW(C_MEPC, 30));
+        op(&hp, LUI(31, MSTATUS_MPRV >> 12));
+        op(&hp, CSRRC(0, C_MSTATUS, 31));
         op(&hp, MRET);
-        li(&hp, 30, pc); /* fetch fault: to the final wfi */
+        /* A fetch fault: to the final wfi, in M-mode. */
+        li(&hp, 30, final_wfi);
         op(&hp, CSRW(C_MEPC, 30));
+        li(&hp, 31, MSTATUS_MPP);
+        op(&hp, CSRRS(0, C_MSTATUS, 31));
         op(&hp, MRET);
+        assert_true(hp.pc <= S_HANDLER);
     }
 
     /* Random, small, or the edge values of division and shifts. */
@@ -236,6 +373,8 @@ static void build(struct machine_pair *m, struct rng *r)
     regs[2] = DATA_AREA + 0x8000 + (uint64_t)(simm(r, 12) & ~7);
     regs[3] = DATA_AREA + 0x4000 + (uint64_t)simm(r, 12);
     regs[4] = code_start + (uint64_t)below(r, nslots) * 2; /* stores here rewrite code */
+    if (paged.on && below(r, 2))
+        regs[4] += ALIAS - CODE;                            /* through the alias */
     regs[5] = DEV_BASE + 0x200;
     for (int k = 0; k < 2; k++)
         for (int i = 1; i < 32; i++)
@@ -253,7 +392,7 @@ static bool compare(struct machine_pair *m, uint64_t seed, unsigned step)
     else if (a->instret != b->instret)
         snprintf(what, sizeof(what), "instret");
     else if (a->mstatus != b->mstatus || a->mepc != b->mepc || a->mcause != b->mcause ||
-             a->mtval != b->mtval || a->mscratch != b->mscratch)
+             a->mtval != b->mtval || a->mscratch != b->mscratch || a->satp != b->satp)
         snprintf(what, sizeof(what), "trap CSRs");
     else if (memcmp(&a->fp, &b->fp, sizeof(a->fp)))
         snprintf(what, sizeof(what), "FP state");
@@ -287,6 +426,10 @@ static bool run_one(uint64_t seed)
     m.h[1] = harness_new();
     assert_int_equal(rv_cpu_set_engine(m.h[1]->cpu, RV_ENGINE_JIT), 0);
     code_start = CODE + (below(&r, 2) ? 0x1000 - 2 * below(&r, 40) : 2 * below(&r, 64));
+    paged.on = below(&r, 2);
+    paged.priv = (int)below(&r, 2);
+    if (paged.on)
+        paged_programs++;
     build(&m, &r);
     bool ok = true;
     uint64_t total = 0;
@@ -325,8 +468,9 @@ static void test_random_streams(void **state)
         if (!run_one(seed0 + i))
             failed++;
     }
-    fprintf(stderr, "%u programs from seed %llu, %llu instructions on each engine\n",
-            programs, (unsigned long long)seed0, (unsigned long long)executed);
+    fprintf(stderr, "%u programs (%u paged) from seed %llu, %llu instructions on each "
+            "engine\n", programs, paged_programs, (unsigned long long)seed0,
+            (unsigned long long)executed);
     assert_int_equal(failed, 0);
 }
 
