@@ -223,7 +223,10 @@ int rv_mmu_phys_read(struct rv_cpu *cpu, uint64_t pa, unsigned size, uint64_t *v
     }
     log_once(LOG_WARN, "riscv", "access fault: read of %u bytes at unmapped 0x%llx (pc 0x%llx)",
              size, (unsigned long long)pa, (unsigned long long)cpu->pc);
-    return rv_raise(cpu, acc == RV_ACC_X ? RV_EXC_INSN_ACCESS : RV_EXC_LOAD_ACCESS, va);
+    /* An AMO reads for a write: its fault is a store/AMO access fault. */
+    return rv_raise(cpu, acc == RV_ACC_X   ? RV_EXC_INSN_ACCESS
+                         : acc == RV_ACC_W ? RV_EXC_STORE_ACCESS
+                                           : RV_EXC_LOAD_ACCESS, va);
 }
 
 int rv_mmu_phys_write(struct rv_cpu *cpu, uint64_t pa, unsigned size, uint64_t val,
