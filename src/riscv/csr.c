@@ -438,8 +438,13 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
         rv_cpu_kick(cpu);
         break;
     }
-    case CSR_MCYCLE: cpu->cycle_base = cpu->instret - val; break;
-    case CSR_MINSTRET: cpu->instret_base = cpu->instret - val; break;
+    /*
+     * cpu->instret does not count the writing instruction yet, and both engines add it
+     * once it completes. The written value must be what the next instruction sees (the
+     * write suppresses this instruction's own increment), hence the + 1.
+     */
+    case CSR_MCYCLE: cpu->cycle_base = cpu->instret + 1 - val; break;
+    case CSR_MINSTRET: cpu->instret_base = cpu->instret + 1 - val; break;
     default:
         if ((csr >= CSR_MHPMCOUNTER3 && csr <= CSR_MHPMCOUNTER31) ||
             (csr >= CSR_MHPMEVENT3 && csr <= CSR_MHPMEVENT31)) {
