@@ -327,6 +327,9 @@ int rv_csr_read(struct rv_cpu *cpu, unsigned csr, uint64_t *val)
             v = cpu->pmpcfg[(csr - CSR_PMPCFG0) / 2];
         } else if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR63) {
             v = cpu->pmpaddr[csr - CSR_PMPADDR0];
+        } else if (rv_trig_is_csr(csr)) {
+            if (rv_trig_csr_read(cpu, csr, &v) < 0)
+                return -1;
         } else if (aia_read(cpu, csr, &v) < 0) {
             return -1;
         }
@@ -456,6 +459,9 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
             cpu->pmpcfg[(csr - CSR_PMPCFG0) / 2] = val & 0x9f9f9f9f9f9f9f9fULL;
         } else if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR63) {
             cpu->pmpaddr[csr - CSR_PMPADDR0] = val & PMPADDR_MASK;
+        } else if (rv_trig_is_csr(csr)) {
+            if (rv_trig_csr_write(cpu, csr, val) < 0)
+                return -1;
         } else if (aia_write(cpu, csr, val) < 0) {
             return -1;
         }
