@@ -84,6 +84,7 @@ void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc, uint64_t a1)
     memset(cpu->pmpcfg, 0, sizeof(cpu->pmpcfg));
     memset(cpu->pmpaddr, 0, sizeof(cpu->pmpaddr));
     cpu->resv_valid = false;
+    rv_trig_reset(cpu);
     cpu->stop_req = false;
     cpu->wfi_exit = false;
     rv_mmu_flush_all(cpu);
@@ -270,6 +271,8 @@ static int exec_amo(struct rv_cpu *cpu, uint32_t insn, unsigned rd, unsigned rs1
     case 0x02: /* lr */
         if (rs2)
             return rv_raise(cpu, RV_EXC_ILLEGAL, insn);
+        if (rv_trig_mem(cpu, va, size, RV_TRIG_LOAD))
+            return -1;
         if (va & (size - 1))
             return rv_raise(cpu, RV_EXC_LOAD_MISALIGNED, va);
         if (rv_mmu_translate(cpu, va, RV_ACC_R, &pa) ||
@@ -280,6 +283,9 @@ static int exec_amo(struct rv_cpu *cpu, uint32_t insn, unsigned rd, unsigned rs1
         cpu->x[rd] = word ? (uint64_t)sext32(old) : old;
         return 0;
     case 0x03: /* sc */
+        /* Checked as a store whether it would succeed or not (the spec leaves it open). */
+        if (rv_trig_mem(cpu, va, size, RV_TRIG_STORE))
+            return -1;
         if (va & (size - 1))
             return rv_raise(cpu, RV_EXC_STORE_MISALIGNED, va);
         if (rv_mmu_translate(cpu, va, RV_ACC_W, &pa))
@@ -296,6 +302,10 @@ static int exec_amo(struct rv_cpu *cpu, uint32_t insn, unsigned rd, unsigned rs1
         return 0;
     case 0x01: case 0x00: case 0x04: case 0x0c: case 0x08:
     case 0x10: case 0x14: case 0x18: case 0x1c: {
+        /* An AMO is a load and a store to its address. */
+        if (rv_trig_mem(cpu, va, size, RV_TRIG_LOAD) ||
+            rv_trig_mem(cpu, va, size, RV_TRIG_STORE))
+            return -1;
         if (va & (size - 1))
             return rv_raise(cpu, RV_EXC_STORE_MISALIGNED, va);
         if (rv_mmu_translate(cpu, va, RV_ACC_W, &pa) ||
@@ -1009,6 +1019,32 @@ int rv_cpu_set_engine(struct rv_cpu *cpu, enum rv_engine engine)
     return 0;
 }
 
+/*
+ * While an execute trigger is armed: one instruction at a time, each after a look at the
+ * triggers, so a breakpoint is taken before the instruction at its address runs. Slow, but
+ * only while someone is debugging; translated code and the threaded interpreter's free run
+ * never pay for it.
+ */
+static void run_stepped(struct rv_cpu *cpu)
+{
+    const uint64_t end = cpu->limit;
+    while (cpu->instret < end && cpu->limit == end && (cpu->trig_armed & RV_TRIG_EXEC)) {
+        if (rv_trig_exec(cpu)) {
+            rv_cpu_take_trap(cpu, cpu->exc_cause, cpu->exc_tval);
+            cpu->instret++; /* the budget counts it, as it does every trapping instruction */
+            continue;
+        }
+        uint64_t want = cpu->instret + 1;
+        cpu->limit = want;
+        rv_cpu_interp(cpu);
+        if (cpu->limit != want) {
+            cpu->limit = 0; /* kicked: let the run loop look */
+            return;
+        }
+        cpu->limit = end;
+    }
+}
+
 enum rv_run_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
 {
     uint64_t end = cpu->instret + budget;
@@ -1026,7 +1062,9 @@ enum rv_run_exit rv_cpu_run(struct rv_cpu *cpu, uint64_t budget)
         if (cpu->instret >= end)
             return RV_RUN_BUDGET;
         cpu->limit = end;
-        if (cpu->jit)
+        if (rv_unlikely(cpu->trig_armed & RV_TRIG_EXEC))
+            run_stepped(cpu);
+        else if (cpu->jit)
             rv_jit_exec(cpu);
         else
             rv_cpu_interp(cpu);

@@ -153,6 +153,15 @@ struct rv_dcache {
     uint64_t stat_decoded_pages, stat_evictions, stat_invalidations, stat_flushes;
 };
 
+/* Sdtrig triggers (trigger.c). */
+#define RV_NTRIG 4
+struct rv_trigger {
+    uint64_t tdata1;       /* always a legal value: type 2 or 6, or 15 (disabled) */
+    uint64_t tdata2;
+};
+/* Kinds of access a trigger may fire on (the bits of mcontrol's load/store/execute). */
+enum { RV_TRIG_LOAD = 1, RV_TRIG_STORE = 2, RV_TRIG_EXEC = 4 };
+
 struct rv_cpu {
     /* Hot state first. x[0] is always zero; x[32] absorbs decoded writes to x0. */
     uint64_t x[33];
@@ -208,6 +217,11 @@ struct rv_cpu {
     /* AIA (Smaia/Ssaia): present only while an IMSIC is attached (irq_files.opaque). */
     struct hart_irq_files irq_files;
     uint64_t miselect, siselect;
+
+    /* Sdtrig. trig_armed (RV_TRIG_*): kinds some trigger may fire on; 0 when none can. */
+    struct rv_trigger trig[RV_NTRIG];
+    unsigned tselect;
+    uint8_t trig_armed;
 
     /* LR/SC reservation: a physical address, valid when resv_valid. */
     uint64_t resv_addr;
@@ -291,6 +305,26 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val);
 void rv_csr_mode_changed(struct rv_cpu *cpu);
 uint64_t rv_csr_mip(const struct rv_cpu *cpu);
 void rv_csr_update_stip(struct rv_cpu *cpu, uint64_t mtime);
+
+/* --- trigger.c --- */
+void rv_trig_reset(struct rv_cpu *cpu);
+bool rv_trig_is_csr(unsigned csr);
+/* tselect, tdata1-3, tinfo: 0, or -1 for a CSR that is not one of them. */
+int rv_trig_csr_read(struct rv_cpu *cpu, unsigned csr, uint64_t *val);
+int rv_trig_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val);
+/* The pc's execute triggers: true if one fired (the breakpoint exception is set). */
+bool rv_trig_exec(struct rv_cpu *cpu);
+int rv_trig_mem_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, unsigned kind);
+/*
+ * Load (RV_TRIG_LOAD) or store (RV_TRIG_STORE) triggers on an access of `size` bytes at
+ * `va`, before it is made: 0, or -1 with the breakpoint exception set.
+ */
+static inline int rv_trig_mem(struct rv_cpu *cpu, uint64_t va, unsigned size, unsigned kind)
+{
+    if (rv_likely(!(cpu->trig_armed & kind)))
+        return 0;
+    return rv_trig_mem_slow(cpu, va, size, kind);
+}
 
 /* --- trap.c --- */
 void rv_cpu_take_trap(struct rv_cpu *cpu, uint64_t cause, uint64_t tval);

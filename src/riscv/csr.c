@@ -327,6 +327,9 @@ int rv_csr_read(struct rv_cpu *cpu, unsigned csr, uint64_t *val)
             v = cpu->pmpcfg[(csr - CSR_PMPCFG0) / 2];
         } else if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR63) {
             v = cpu->pmpaddr[csr - CSR_PMPADDR0];
+        } else if (rv_trig_is_csr(csr)) {
+            if (rv_trig_csr_read(cpu, csr, &v) < 0)
+                return -1;
         } else if (aia_read(cpu, csr, &v) < 0) {
             return -1;
         }
@@ -438,8 +441,13 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
         rv_cpu_kick(cpu);
         break;
     }
-    case CSR_MCYCLE: cpu->cycle_base = cpu->instret - val; break;
-    case CSR_MINSTRET: cpu->instret_base = cpu->instret - val; break;
+    /*
+     * cpu->instret does not count the writing instruction yet, and both engines add it
+     * once it completes. The written value must be what the next instruction sees (the
+     * write suppresses this instruction's own increment), hence the + 1.
+     */
+    case CSR_MCYCLE: cpu->cycle_base = cpu->instret + 1 - val; break;
+    case CSR_MINSTRET: cpu->instret_base = cpu->instret + 1 - val; break;
     default:
         if ((csr >= CSR_MHPMCOUNTER3 && csr <= CSR_MHPMCOUNTER31) ||
             (csr >= CSR_MHPMEVENT3 && csr <= CSR_MHPMEVENT31)) {
@@ -451,6 +459,9 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
             cpu->pmpcfg[(csr - CSR_PMPCFG0) / 2] = val & 0x9f9f9f9f9f9f9f9fULL;
         } else if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR63) {
             cpu->pmpaddr[csr - CSR_PMPADDR0] = val & PMPADDR_MASK;
+        } else if (rv_trig_is_csr(csr)) {
+            if (rv_trig_csr_write(cpu, csr, val) < 0)
+                return -1;
         } else if (aia_write(cpu, csr, val) < 0) {
             return -1;
         }

@@ -188,10 +188,12 @@ static int translate_fill(struct rv_cpu *cpu, uint64_t va, enum rv_access acc, u
             e->tag_r = e->tag_w = e->tag_x = RV_TLB_NONE;
             e->addend = addend;
         }
-        if (r_ok)
+        /* While a load or store trigger is armed, every such access checks it (slow). */
+        if (r_ok && !(cpu->trig_armed & RV_TRIG_LOAD))
             e->tag_r = vpage;
         /* Stores to a page with decoded code stay on the slow path, which invalidates. */
-        if (w_ok && !rv_dcache_is_code(cpu, ppage - cpu->phys.ram_base))
+        if (w_ok && !rv_dcache_is_code(cpu, ppage - cpu->phys.ram_base) &&
+            !(cpu->trig_armed & RV_TRIG_STORE))
             e->tag_w = vpage;
         if (x_ok)
             e->tag_x = vpage;
@@ -223,7 +225,10 @@ int rv_mmu_phys_read(struct rv_cpu *cpu, uint64_t pa, unsigned size, uint64_t *v
     }
     log_once(LOG_WARN, "riscv", "access fault: read of %u bytes at unmapped 0x%llx (pc 0x%llx)",
              size, (unsigned long long)pa, (unsigned long long)cpu->pc);
-    return rv_raise(cpu, acc == RV_ACC_X ? RV_EXC_INSN_ACCESS : RV_EXC_LOAD_ACCESS, va);
+    /* An AMO reads for a write: its fault is a store/AMO access fault. */
+    return rv_raise(cpu, acc == RV_ACC_X   ? RV_EXC_INSN_ACCESS
+                         : acc == RV_ACC_W ? RV_EXC_STORE_ACCESS
+                                           : RV_EXC_LOAD_ACCESS, va);
 }
 
 int rv_mmu_phys_write(struct rv_cpu *cpu, uint64_t pa, unsigned size, uint64_t val,
@@ -242,28 +247,72 @@ int rv_mmu_phys_write(struct rv_cpu *cpu, uint64_t pa, unsigned size, uint64_t v
     return rv_raise(cpu, RV_EXC_STORE_ACCESS, va);
 }
 
-int rv_mmu_load_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
+/* A naturally aligned access (size 1, 2, 4 or 8) that missed the TLB. */
+static int load_aligned(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
 {
-    if (va & (size - 1)) {
-        /* Misaligned: byte by byte, each byte translated on its own (pages may differ). */
-        uint64_t v = 0;
-        for (unsigned i = 0; i < size; i++) {
-            uint64_t b;
-            if (rv_load(cpu, va + i, 1, &b))
-                return -1;
-            v |= b << (8 * i);
-        }
-        *val = v;
-        return 0;
-    }
     uint64_t pa;
     if (translate_fill(cpu, va, RV_ACC_R, &pa))
         return -1;
     return rv_mmu_phys_read(cpu, pa, size, val, va, RV_ACC_R);
 }
 
+static int store_aligned(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t val)
+{
+    uint64_t pa;
+    if (translate_fill(cpu, va, RV_ACC_W, &pa))
+        return -1;
+    return rv_mmu_phys_write(cpu, pa, size, val, va);
+}
+
+/*
+ * One byte of a misaligned access: the fast path when the TLB allows, else the aligned
+ * slow path. Not rv_load()/rv_store(), whose slow paths would check the triggers again,
+ * byte by byte, after the whole access has been checked.
+ */
+static int load_byte(struct rv_cpu *cpu, uint64_t va, uint64_t *val)
+{
+    const struct rv_tlb_entry *e = &cpu->dtlb[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+    if (e->tag_r == (va & RV_PAGE_MASK)) {
+        *val = *(const uint8_t *)(uintptr_t)(va + e->addend);
+        return 0;
+    }
+    return load_aligned(cpu, va, 1, val);
+}
+
+static int store_byte(struct rv_cpu *cpu, uint64_t va, uint8_t val)
+{
+    const struct rv_tlb_entry *e = &cpu->dtlb[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+    if (e->tag_w == (va & RV_PAGE_MASK)) {
+        *(uint8_t *)(uintptr_t)(va + e->addend) = val;
+        return 0;
+    }
+    return store_aligned(cpu, va, 1, val);
+}
+
+int rv_mmu_load_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
+{
+    /* A load address breakpoint comes before misalignment and translation faults. */
+    if (rv_trig_mem(cpu, va, size, RV_TRIG_LOAD))
+        return -1;
+    if (va & (size - 1)) {
+        /* Misaligned: byte by byte, each byte translated on its own (pages may differ). */
+        uint64_t v = 0;
+        for (unsigned i = 0; i < size; i++) {
+            uint64_t b;
+            if (load_byte(cpu, va + i, &b))
+                return -1;
+            v |= b << (8 * i);
+        }
+        *val = v;
+        return 0;
+    }
+    return load_aligned(cpu, va, size, val);
+}
+
 int rv_mmu_store_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t val)
 {
+    if (rv_trig_mem(cpu, va, size, RV_TRIG_STORE))
+        return -1;
     if (va & (size - 1)) {
         /* Fault before writing anything: check both ends (at most two pages). */
         uint64_t pa;
@@ -271,15 +320,12 @@ int rv_mmu_store_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t v
             translate_fill(cpu, va + size - 1, RV_ACC_W, &pa))
             return -1;
         for (unsigned i = 0; i < size; i++) {
-            if (rv_store(cpu, va + i, 1, (val >> (8 * i)) & 0xff))
+            if (store_byte(cpu, va + i, (uint8_t)(val >> (8 * i))))
                 return -1;
         }
         return 0;
     }
-    uint64_t pa;
-    if (translate_fill(cpu, va, RV_ACC_W, &pa))
-        return -1;
-    return rv_mmu_phys_write(cpu, pa, size, val, va);
+    return store_aligned(cpu, va, size, val);
 }
 
 /* Fetches 16 bits at pc (2-aligned), through the TLB when the page is RAM. */
