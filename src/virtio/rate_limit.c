@@ -38,6 +38,30 @@ uint64_t rate_limit_take(struct rate_limit *rl, uint64_t want, uint64_t now_ns)
     return got;
 }
 
+uint64_t rate_limit_take_whole(struct rate_limit *rl, uint64_t want, uint64_t now_ns)
+{
+    if (!rl->rate)
+        return want;
+    refill(rl, now_ns);
+    uint64_t target = want < rl->burst ? want : rl->burst;
+    if (rl->tokens < target)
+        return 0;
+    if (want <= rl->tokens) {
+        rl->tokens -= want;
+        return want;
+    }
+    /*
+     * Tokens are credited from last_ns on: a debt moves that point later by the time the
+     * owed tokens take to accrue, so none accrue before it is paid.
+     */
+    unsigned __int128 owed_ns =
+        ((unsigned __int128)(want - rl->tokens) * NS_PER_SEC + rl->rate - 1) / rl->rate;
+    unsigned __int128 from = (unsigned __int128)rl->last_ns + owed_ns;
+    rl->last_ns = from > UINT64_MAX ? UINT64_MAX : (uint64_t)from;
+    rl->tokens = 0;
+    return want;
+}
+
 uint64_t rate_limit_ready_at(struct rate_limit *rl, uint64_t want, uint64_t now_ns)
 {
     if (!rl->rate)

@@ -65,17 +65,18 @@ static void process(struct virtio_rng *r)
         uint32_t want = e->in_len < VIRTIO_RNG_MAX_REQUEST ? (uint32_t)e->in_len
                                                            : VIRTIO_RNG_MAX_REQUEST;
         if (r->limit.rate) {
-            /* The event loop's timers run on the same clock. */
             /*
-             * Serve a request whole (up to the burst), never a short part of it: Linux's
-             * virtio-rng driver can end up waiting forever, with no request posted, after
-             * a run of short completions (seen with Debian's 6.12 under host load). So
-             * wait until the bucket holds min(want, burst) tokens.
+             * Serve a request whole or not yet, never a short part of it: the bounds check
+             * in the copy_data() of Linux's driver (Debian's 6.12.117 has it) clamps what
+             * it copies out of its 64-byte buffer to data_avail - data_idx, the bytes left
+             * minus the bytes already taken. Once a completion is read in two pieces
+             * with less than half taken first, a read comes back short with data left over,
+             * so no new request is posted, and the reader then waits for a completion that
+             * can never come. A short fill followed by a whole one is exactly that; so is
+             * any bucket smaller than the buffer. The event loop's timers run on this clock.
              */
             uint64_t now = clock_host_ns();
-            uint64_t got = 0;
-            if (rate_limit_ready_at(&r->limit, want, now) <= now)
-                got = rate_limit_take(&r->limit, want, now);
+            uint64_t got = rate_limit_take_whole(&r->limit, want, now);
             if (!got) {
                 /* Wait for tokens: keep this request, stop taking more. */
                 r->held = e;

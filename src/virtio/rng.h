@@ -2,9 +2,10 @@
  * virtio-rng (device ID 4, VirtIO 1.2 5.4): one queue of device-writable buffers, each
  * filled from an entropy backend. A request is served up to VIRTIO_RNG_MAX_REQUEST bytes.
  *
- * Optional rate limit (token bucket, bytes per second with a burst): when the bucket is
- * empty the device stops taking requests and an event-loop timer resumes it once tokens
- * have accrued. Requests wait; none is dropped, and nothing spins.
+ * Optional rate limit (token bucket, bytes per second with a burst): a request waits until
+ * the bucket can pay for all of it (or is full, for one larger than the bucket: the excess is
+ * owed) and is then filled whole, never short; meanwhile the device takes no more requests
+ * and an event-loop timer resumes it. Requests wait; none is dropped, and nothing spins.
  */
 #ifndef KITE_VIRTIO_RNG_H
 #define KITE_VIRTIO_RNG_H
