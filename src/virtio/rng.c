@@ -19,6 +19,7 @@ struct virtio_rng {
     bool timer_added;
     struct virtq_elem *held;    /* the request waiting for tokens (at most one) */
     uint64_t served;
+    struct entropy_seeded seeded; /* --icount: the source, replayed identically */
 };
 
 /* Fills the writable part of `e` with up to `want` bytes; returns how many it wrote. */
@@ -213,6 +214,10 @@ static struct virtio_device *rng_create(void *const *cfgs, unsigned n,
                                         const struct device_env *env, void **state)
 {
     struct virtio_rng *r = virtio_rng_new(env->mem, entropy_getrandom(), cfgs[0], env->loop);
+    if (r && env->deterministic) {
+        entropy_seeded_init(&r->seeded, ENTROPY_SEED_RNG);
+        r->source = entropy_seeded_source(&r->seeded);
+    }
     *state = r;
     return r ? virtio_rng_device(r) : NULL;
 }
@@ -225,9 +230,9 @@ static void rng_destroy(void *state)
 static const struct device_type rng_type = {
     .name = "rng",
     .usage = "[rate=BYTES_PER_SEC[,burst=BYTES]]",
-    .help = "add a virtio-rng device fed by the host's getrandom(); with rate=, a token\n"
-            "bucket limits it (burst defaults to the rate; K, M, G suffixes),\n"
-            "e.g. --rng rate=1K,burst=4K",
+    .help = "add a virtio-rng device fed by the host's getrandom() (under --icount a\n"
+            "fixed, predictable stream); with rate=, a token bucket limits it (burst\n"
+            "defaults to the rate; K, M, G suffixes), e.g. --rng rate=1K,burst=4K",
     .optional_value = true,
     .max_instances = 1,
     .order = 40,
