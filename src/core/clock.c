@@ -57,17 +57,16 @@ void clock_icount_attach(uint64_t (*count)(void *opaque), void *opaque)
     ic.warp_ns = 0;
 }
 
-/* mtime `deadline` in guest ns, saturating. */
-static uint64_t mtime_to_ns(uint64_t deadline)
+uint64_t clock_mtime_to_ns(uint64_t deadline)
 {
     return deadline > UINT64_MAX / NS_PER_TICK ? UINT64_MAX : deadline * NS_PER_TICK;
 }
 
-uint64_t clock_icount_insns_until_mtime(uint64_t deadline)
+uint64_t clock_icount_insns_until(uint64_t target)
 {
-    if (deadline == UINT64_MAX)
+    if (target == UINT64_MAX)
         return UINT64_MAX;
-    uint64_t target = mtime_to_ns(deadline), now = clock_icount_ns();
+    uint64_t now = clock_icount_ns();
     if (now >= target)
         return 0;
     uint64_t d = target - now;
@@ -75,9 +74,9 @@ uint64_t clock_icount_insns_until_mtime(uint64_t deadline)
     return (d >> ic.shift) + ((d & mask) != 0);
 }
 
-void clock_icount_warp_to_mtime(uint64_t deadline)
+void clock_icount_warp_to(uint64_t target)
 {
-    uint64_t target = mtime_to_ns(deadline), now = clock_icount_ns();
+    uint64_t now = clock_icount_ns();
     if (target > now)
         ic.warp_ns += target - now;
 }

@@ -41,11 +41,13 @@ bool clock_icount_enabled(void);
 void clock_icount_attach(uint64_t (*count)(void *opaque), void *opaque);
 /* Guest nanoseconds since the last reset. */
 uint64_t clock_icount_ns(void);
-/* Instructions still to retire before mtime reaches `deadline` (0 if it has; at least 1
- * otherwise; UINT64_MAX for UINT64_MAX). */
-uint64_t clock_icount_insns_until_mtime(uint64_t deadline);
-/* An idle guest (wfi, nothing pending) skips ahead: mtime becomes at least `deadline`
- * without instructions retiring. Never moves time backwards. */
-void clock_icount_warp_to_mtime(uint64_t deadline);
+/* Guest nanoseconds at mtime `deadline` (saturating: UINT64_MAX stays out of reach). */
+uint64_t clock_mtime_to_ns(uint64_t deadline);
+/* Instructions still to retire before clock_icount_ns() reaches `deadline_ns` (0 if it
+ * has; at least 1 otherwise; UINT64_MAX for UINT64_MAX). */
+uint64_t clock_icount_insns_until(uint64_t deadline_ns);
+/* An idle guest (wfi, nothing pending) skips ahead: clock_icount_ns() becomes at least
+ * `deadline_ns` without instructions retiring. Never moves time backwards. */
+void clock_icount_warp_to(uint64_t deadline_ns);
 
 #endif

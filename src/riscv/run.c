@@ -91,30 +91,43 @@ static uint64_t hart_retired(void *opaque)
 }
 
 /*
- * Under --icount a slice also ends at the next timer deadline, so a timer interrupt is
- * taken at the instruction where guest time reaches it, not up to a slice later.
+ * Under --icount, the earliest guest-time deadline in guest ns: the hart's timers, and the
+ * devices' guest-time timers (a rate limiter's) on the loop. UINT64_MAX: none.
  */
-static uint64_t slice_budget(struct rv_cpu *hart)
+static uint64_t guest_deadline(struct rv_cpu *hart, const struct event_loop *loop)
+{
+    uint64_t hart_ns = clock_mtime_to_ns(rv_cpu_next_timer(hart));
+    uint64_t loop_ns = event_loop_guest_deadline(loop);
+    return hart_ns < loop_ns ? hart_ns : loop_ns;
+}
+
+/*
+ * Under --icount a slice also ends at the next guest-time deadline, so a timer interrupt
+ * is taken at the instruction where guest time reaches it, not up to a slice later.
+ */
+static uint64_t slice_budget(struct rv_cpu *hart, const struct event_loop *loop)
 {
     if (!clock_icount_enabled())
         return SLICE_INSNS;
-    uint64_t n = clock_icount_insns_until_mtime(rv_cpu_next_timer(hart));
+    uint64_t n = clock_icount_insns_until(guest_deadline(hart, loop));
     return n && n < SLICE_INSNS ? n : SLICE_INSNS;
 }
 
 /*
  * What to wait for after a wfi with nothing pending (0 = nothing). Under --icount nobody
- * measures the host's time, so guest time jumps to the next timer deadline instead of
- * sleeping until it; only with no deadline at all does the loop block, for host input.
+ * measures the host's time, so guest time jumps to the next deadline instead of sleeping
+ * until it; only with no deadline at all does the loop block, for host input.
  */
-static uint64_t idle_wait(struct rv_cpu *hart)
+static uint64_t idle_wait(struct rv_cpu *hart, const struct event_loop *loop)
 {
-    uint64_t deadline = rv_cpu_next_timer(hart);
+    if (!clock_icount_enabled()) {
+        uint64_t deadline = rv_cpu_next_timer(hart);
+        return deadline == UINT64_MAX ? UINT64_MAX : clock_ns_until_mtime(deadline);
+    }
+    uint64_t deadline = guest_deadline(hart, loop);
     if (deadline == UINT64_MAX)
         return UINT64_MAX;
-    if (!clock_icount_enabled())
-        return clock_ns_until_mtime(deadline);
-    clock_icount_warp_to_mtime(deadline);
+    clock_icount_warp_to(deadline);
     rv_cpu_update_timers(hart, clock_mtime());
     return 0;
 }
@@ -138,7 +151,7 @@ static void slice_loop(struct run *r, struct rv_board *b, struct event_loop *loo
             continue;
         }
         rv_cpu_update_timers(hart, clock_mtime());
-        enum rv_run_exit why = rv_cpu_run(hart, slice_budget(hart));
+        enum rv_run_exit why = rv_cpu_run(hart, slice_budget(hart, loop));
         if (rv_board_state(b, &status) != RV_BOARD_RUNNING)
             break;
         uint64_t wait_ns = 0;
@@ -151,7 +164,7 @@ static void slice_loop(struct run *r, struct rv_board *b, struct event_loop *loo
             event_loop_poll(loop, 0);
             rv_cpu_update_timers(hart, clock_mtime());
             if (!rv_cpu_interrupt_pending(hart))
-                wait_ns = idle_wait(hart);
+                wait_ns = idle_wait(hart, loop);
         }
         event_loop_poll(loop, wait_ns);
     }

@@ -20,7 +20,13 @@ struct virtio_rng {
     struct virtq_elem *held;    /* the request waiting for tokens (at most one) */
     uint64_t served;
     struct entropy_seeded seeded; /* --icount: the source, replayed identically */
+    bool guest_time;              /* the bucket and its timer run on guest time */
 };
+
+static uint64_t now_ns(const struct virtio_rng *r)
+{
+    return r->guest_time ? clock_icount_ns() : clock_host_ns();
+}
 
 /* Fills the writable part of `e` with up to `want` bytes; returns how many it wrote. */
 static uint32_t fill(struct virtio_rng *r, struct virtq_elem *e, uint32_t want)
@@ -66,14 +72,14 @@ static void process(struct virtio_rng *r)
         uint32_t want = e->in_len < VIRTIO_RNG_MAX_REQUEST ? (uint32_t)e->in_len
                                                            : VIRTIO_RNG_MAX_REQUEST;
         if (r->limit.rate) {
-            /* The event loop's timers run on the same clock. */
+            /* The timer runs on the same clock (the host's, or the guest's: --icount). */
             /*
              * Serve a request whole (up to the burst), never a short part of it: Linux's
              * virtio-rng driver can end up waiting forever, with no request posted, after
              * a run of short completions (seen with Debian's 6.12 under host load). So
              * wait until the bucket holds min(want, burst) tokens.
              */
-            uint64_t now = clock_host_ns();
+            uint64_t now = now_ns(r);
             uint64_t got = 0;
             if (rate_limit_ready_at(&r->limit, want, now) <= now)
                 got = rate_limit_take(&r->limit, want, now);
@@ -147,9 +153,10 @@ struct virtio_rng *virtio_rng_new(const struct guest_mem *mem, struct entropy_so
         free(r);
         return NULL;
     }
-    r->timer = (struct event_timer){.fire = on_timer, .opaque = r};
+    r->guest_time = cfg && cfg->guest_time;
+    r->timer = (struct event_timer){.fire = on_timer, .opaque = r, .guest_time = r->guest_time};
     if (cfg && cfg->rate) {
-        rate_limit_init(&r->limit, cfg->rate, cfg->burst, clock_host_ns());
+        rate_limit_init(&r->limit, cfg->rate, cfg->burst, now_ns(r));
         if (!loop || event_loop_add_timer(loop, &r->timer) < 0) {
             log_error("virtio-rng", "a rate limit needs an event-loop timer");
             virtio_rng_free(r);
@@ -213,7 +220,9 @@ static void *rng_parse(struct dev_opts *o, char *why, size_t len)
 static struct virtio_device *rng_create(void *const *cfgs, unsigned n,
                                         const struct device_env *env, void **state)
 {
-    struct virtio_rng *r = virtio_rng_new(env->mem, entropy_getrandom(), cfgs[0], env->loop);
+    struct virtio_rng_config cfg = *(const struct virtio_rng_config *)cfgs[0];
+    cfg.guest_time = env->deterministic;
+    struct virtio_rng *r = virtio_rng_new(env->mem, entropy_getrandom(), &cfg, env->loop);
     if (r && env->deterministic) {
         entropy_seeded_init(&r->seeded, ENTROPY_SEED_RNG);
         r->source = entropy_seeded_source(&r->seeded);

@@ -78,6 +78,16 @@ static uint64_t read_fake(void *opaque)
     return *(uint64_t *)opaque;
 }
 
+static uint64_t until_mtime(uint64_t deadline)
+{
+    return clock_icount_insns_until(clock_mtime_to_ns(deadline));
+}
+
+static void warp_mtime(uint64_t deadline)
+{
+    clock_icount_warp_to(clock_mtime_to_ns(deadline));
+}
+
 static void icount_boot(unsigned shift)
 {
     assert_int_equal(clock_icount_enable(shift), 0);
@@ -123,18 +133,21 @@ static void test_icount_time_is_instructions(void **state)
 static void test_icount_insns_until(void **state)
 {
     icount_boot(3);                               /* 8 ns per instruction */
-    assert_int_equal(clock_icount_insns_until_mtime(0), 0);
-    assert_int_equal(clock_icount_insns_until_mtime(UINT64_MAX), UINT64_MAX);
+    assert_int_equal(until_mtime(0), 0);
+    assert_int_equal(until_mtime(UINT64_MAX), UINT64_MAX);
     /* Tick 1 is 100 ns: 12.5 instructions, so 13 reach it and 12 do not. */
-    assert_int_equal(clock_icount_insns_until_mtime(1), 13);
+    assert_int_equal(until_mtime(1), 13);
     fake_count += 12;
     assert_int_equal(clock_mtime(), 0);
-    assert_int_equal(clock_icount_insns_until_mtime(1), 1);
+    assert_int_equal(until_mtime(1), 1);
     fake_count += 1;
     assert_int_equal(clock_mtime(), 1);
-    assert_int_equal(clock_icount_insns_until_mtime(1), 0);
+    assert_int_equal(until_mtime(1), 0);
     /* A deadline too far for nanoseconds saturates instead of wrapping. */
-    assert_true(clock_icount_insns_until_mtime(UINT64_MAX - 1) > (UINT64_MAX >> 4));
+    assert_int_equal(clock_mtime_to_ns(UINT64_MAX - 1), UINT64_MAX);
+    assert_int_equal(until_mtime(UINT64_MAX - 1), UINT64_MAX);
+    /* In nanoseconds: 8 ns per instruction. */
+    assert_int_equal(clock_icount_insns_until(clock_icount_ns() + 17), 3);
 }
 
 static void test_icount_warp(void **state)
@@ -142,12 +155,12 @@ static void test_icount_warp(void **state)
     icount_boot(0);
     fake_count += 250;
     /* An idle guest jumps to its deadline, with no instruction retired... */
-    clock_icount_warp_to_mtime(1000);
+    warp_mtime(1000);
     assert_int_equal(clock_mtime(), 1000);
     assert_int_equal(clock_icount_ns(), 100000);
-    assert_int_equal(clock_icount_insns_until_mtime(1000), 0);
+    assert_int_equal(until_mtime(1000), 0);
     /* ...and never back. */
-    clock_icount_warp_to_mtime(10);
+    warp_mtime(10);
     assert_int_equal(clock_mtime(), 1000);
     fake_count += 100;
     assert_int_equal(clock_mtime(), 1001);
@@ -166,7 +179,7 @@ static void test_icount_wall_clock(void **state)
     fake_count += 5000;
     assert_int_equal(clock_wall_ns(), w0 + 5000);
     /* A reboot: mtime restarts, the wall clock goes on from where the last boot ended. */
-    clock_icount_warp_to_mtime(100);              /* 10 us of this boot skipped idle */
+    warp_mtime(100);              /* 10 us of this boot skipped idle */
     uint64_t before = clock_wall_ns();
     clock_icount_attach(NULL, NULL);              /* the hart goes away */
     assert_int_equal(clock_wall_ns(), before);
