@@ -1,5 +1,6 @@
 /* kite: command line -> machine description -> run. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -11,6 +12,7 @@
 
 #include "control/config.h"
 #include "control/qmp_client.h"
+#include "core/clock.h"
 #include "core/device_registry.h"
 #include "core/log.h"
 #include "riscv/cpu.h"
@@ -23,6 +25,8 @@
 #define DEFAULT_APPEND "console=ttyS0"
 #define DEFAULT_APPEND_HVC "console=hvc0"
 #define DEFAULT_APPEND_SIF "console=ttySIF0"
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static void usage_main(FILE *out)
 {
@@ -85,6 +89,13 @@ static void usage_run(FILE *out)
             "                  default on x86-64 hosts) or by the interpreter (interp, the\n"
             "                  default elsewhere). With -v the JIT reports its translation\n"
             "                  counts at exit; KITE_JIT_DUMP=1 prints every block it makes\n"
+            "  --icount[=SHIFT]\n"
+            "                  deterministic mode: guest time follows retired instructions\n"
+            "                  (2^SHIFT ns each, SHIFT 0.." STR(CLOCK_ICOUNT_MAX_SHIFT) ", default "
+            STR(CLOCK_ICOUNT_DEFAULT_SHIFT) "), an idle guest\n"
+            "                  skips to its next timer, the RTC starts at 2024-01-01, disk I/O\n"
+            "                  completes at fixed points and entropy is a fixed stream: the\n"
+            "                  same command line and input replay exactly (not --net user)\n"
             "  --qmp PATH      listen on a unix socket for QMP (QEMU's machine protocol):\n"
             "                  stop, cont, system_reset, quit, input-send-event, queries\n"
             "  --config FILE   read options from a JSON file (keys are these long options;\n"
@@ -150,7 +161,7 @@ static int cmd_run(int argc, char **argv)
 {
     enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEM, OPT_NO_REBOOT,
            OPT_CONSOLE, OPT_TRANSPORT, OPT_IRQCHIP, OPT_ENGINE, OPT_UART, OPT_QMP,
-           OPT_PRINT_CONFIG, OPT_DEVICE = 1024 };
+           OPT_PRINT_CONFIG, OPT_ICOUNT, OPT_DEVICE = 1024 };
     static const struct option base_opts[] = {
         {"kernel", required_argument, NULL, OPT_KERNEL},
         {"initrd", required_argument, NULL, OPT_INITRD},
@@ -165,6 +176,7 @@ static int cmd_run(int argc, char **argv)
         {"uart", required_argument, NULL, OPT_UART},
         {"qmp", required_argument, NULL, OPT_QMP},
         {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
+        {"icount", optional_argument, NULL, OPT_ICOUNT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
     };
@@ -220,6 +232,21 @@ static int cmd_run(int argc, char **argv)
                                   optarg);
             break;
         case OPT_NO_REBOOT: cfg.no_reboot = true; break;
+        case OPT_ICOUNT: {
+            char *end = NULL;
+            unsigned long shift = CLOCK_ICOUNT_DEFAULT_SHIFT;
+            if (optarg) {
+                errno = 0;
+                shift = strtoul(optarg, &end, 10);
+                if (!*optarg || *end || errno || !isdigit((unsigned char)*optarg) ||
+                    shift > CLOCK_ICOUNT_MAX_SHIFT)
+                    return fail_usage("bad --icount value '%s': a shift from 0 to "
+                                      STR(CLOCK_ICOUNT_MAX_SHIFT), optarg);
+            }
+            cfg.icount = true;
+            cfg.icount_shift = (unsigned)shift;
+            break;
+        }
         case OPT_QMP: cfg.qmp_path = optarg; break;
         case OPT_PRINT_CONFIG: print_config = true; break;
         case OPT_CONSOLE:

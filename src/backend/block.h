@@ -60,6 +60,12 @@ struct block_config {
     bool read_only;
     bool snapshot;              /* the image is only read; writes go to a temporary overlay */
     enum block_cache cache;
+    /*
+     * Run each io inside submit, on the caller's thread (--icount): its completion is then
+     * ready, in submission order, at the loop's next look, however slow the host is. done()
+     * still runs on the loop, never inside submit.
+     */
+    bool sync;
 };
 
 /*

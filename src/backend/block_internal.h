@@ -22,6 +22,7 @@ struct block_file {
     uint64_t size;
     bool read_only;
     bool flush_noop;            /* cache=unsafe, snapshot */
+    bool sync;                  /* block_config.sync: ios run inside submit */
     struct event_loop *loop;
     int efd;                    /* completions of both engines are signalled here */
     bool efd_added;

@@ -6,6 +6,7 @@
 #define KITE_BACKEND_ENTROPY_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct entropy_source {
@@ -16,5 +17,19 @@ struct entropy_source {
 
 /* The host kernel's CSPRNG through getrandom(2). */
 struct entropy_source entropy_getrandom(void);
+
+/*
+ * A fixed stream for --icount, where a run must replay exactly: the same bytes from the
+ * same seed, every run. Predictable by design (SplitMix64), so never a secret's source.
+ */
+struct entropy_seeded {
+    uint64_t state;
+};
+#define ENTROPY_SEED_RNG 0x6b6974652d726e67ULL   /* the virtio-rng's stream */
+#define ENTROPY_SEED_FDT 0x6b6974652d666474ULL   /* the device tree's rng-seed */
+void entropy_seeded_init(struct entropy_seeded *s, uint64_t seed);
+void entropy_seeded_fill(struct entropy_seeded *s, void *buf, size_t len);
+/* A source reading `s` (which must outlive it). */
+struct entropy_source entropy_seeded_source(struct entropy_seeded *s);
 
 #endif

@@ -17,7 +17,8 @@
 #define CONFIG_MAX_ARGS 512
 
 /* The base options a file may set, and what their values are. */
-enum kind { K_STRING, K_SIZE, K_FLAG, K_COUNT };
+/* K_FLAG_OR_INT: true gives --KEY, a number N gives --KEY=N (--icount[=SHIFT]). */
+enum kind { K_STRING, K_SIZE, K_FLAG, K_COUNT, K_FLAG_OR_INT };
 static const struct {
     const char *key;
     enum kind kind;
@@ -25,7 +26,7 @@ static const struct {
     {"kernel", K_STRING}, {"initrd", K_STRING}, {"append", K_STRING}, {"bios", K_STRING},
     {"mem", K_SIZE}, {"no-reboot", K_FLAG}, {"console", K_STRING}, {"transport", K_STRING},
     {"qmp", K_STRING}, {"irqchip", K_STRING}, {"engine", K_STRING},
-    {"uart", K_STRING}, {"verbose", K_COUNT},
+    {"uart", K_STRING}, {"verbose", K_COUNT}, {"icount", K_FLAG_OR_INT},
 };
 
 struct builder {
@@ -211,6 +212,12 @@ static int add_base(struct builder *b, const char *key, enum kind kind, json_t *
     case K_FLAG:
         if (!json_is_boolean(v))
             return bad(b, key, "must be true or false");
+        return json_is_true(v) ? push(b, key, "--%s", key) : 0;
+    case K_FLAG_OR_INT:
+        if (json_is_integer(v))
+            return push(b, key, "--%s=%" JSON_INTEGER_FORMAT, key, json_integer_value(v));
+        if (!json_is_boolean(v))
+            return bad(b, key, "must be true, false or a number");
         return json_is_true(v) ? push(b, key, "--%s", key) : 0;
     case K_COUNT: {
         json_int_t n = json_is_true(v) ? 1 : json_is_integer(v) ? json_integer_value(v) : -1;
@@ -443,6 +450,8 @@ void config_print(FILE *out, const struct rv_machine_config *cfg, bool virtio_co
     if (cfg->engine != RV_ENGINE_DEFAULT)
         fprintf(out, "%s  \"engine\": \"%s\"", sep,
                 cfg->engine == RV_ENGINE_INTERP ? "interp" : "jit");
+    if (cfg->icount)
+        fprintf(out, "%s  \"icount\": %u", sep, cfg->icount_shift);
     const struct device_list *l = cfg->devices;
     for (unsigned t = 0; l && device_type_at(t); t++) {
         const struct device_type *type = device_type_at(t);

@@ -63,12 +63,16 @@ struct device_env {
     struct event_loop *loop;
     struct stdio_console *console;  /* kite's stdio, for devices that can use it */
     unsigned nharts;
+    /* --icount: results must not depend on the host (no host randomness or timing). */
+    bool deterministic;
 };
 
 /* What a device's host ends get when they are opened, once per run. */
 struct device_host_env {
     struct event_loop *loop;
     struct stdio_console *console;
+    /* --icount: host work completes at points fixed by the guest's instruction count. */
+    bool deterministic;
 };
 
 struct device_type {

@@ -82,12 +82,24 @@ short event_loop_hook_revents(const struct event_loop *loop, int idx)
     return loop->pfds[idx].revents;
 }
 
+uint64_t event_loop_guest_deadline(const struct event_loop *loop)
+{
+    uint64_t d = UINT64_MAX;
+    for (int i = 0; i < loop->timer_count; i++) {
+        const struct event_timer *t = loop->timers[i];
+        if (t->guest_time && t->deadline_ns && t->deadline_ns < d)
+            d = t->deadline_ns;
+    }
+    return d;
+}
+
 static void fire_timers(struct event_loop *loop)
 {
-    uint64_t now = clock_host_ns();
+    uint64_t host_now = clock_host_ns(), guest_now = clock_icount_ns();
     /* A callback may remove timers: walk by index and re-check the bound each time. */
     for (int i = 0; i < loop->timer_count; i++) {
         struct event_timer *t = loop->timers[i];
+        uint64_t now = t->guest_time ? guest_now : host_now;
         if (t->deadline_ns && t->deadline_ns <= now) {
             t->deadline_ns = 0;
             t->fire(t->opaque);
@@ -116,7 +128,7 @@ void event_loop_poll(struct event_loop *loop, uint64_t timeout_ns)
         uint64_t now = clock_host_ns();
         for (int i = 0; i < loop->timer_count; i++) {
             uint64_t d = loop->timers[i]->deadline_ns;
-            if (d) {
+            if (d && !loop->timers[i]->guest_time) {
                 uint64_t wait = d > now ? d - now : 0;
                 if (wait < timeout_ns)
                     timeout_ns = wait;

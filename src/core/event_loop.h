@@ -26,11 +26,16 @@ struct event_source {
  * A deadline callback (e.g. a rate limiter waiting for tokens). The owner keeps the struct
  * alive while it is added; deadline_ns is on clock_host_ns(), 0 = disarmed. A timer is
  * disarmed before fire() runs; fire() may re-arm it.
+ *
+ * A guest_time timer (--icount) is on clock_icount_ns() instead. Guest time moves only as
+ * the guest runs, so such a timer never makes the loop wait: the run loop ends its slices
+ * and its idle skips at event_loop_guest_deadline(), and the poll after fires it.
  */
 struct event_timer {
     uint64_t deadline_ns;
     void (*fire)(void *opaque);
     void *opaque;
+    bool guest_time;
 };
 
 #define EVENT_LOOP_MAX_TIMERS 16
@@ -82,6 +87,8 @@ static inline void event_timer_disarm(struct event_timer *t)
 {
     t->deadline_ns = 0;
 }
+/* The earliest armed guest_time timer's deadline (UINT64_MAX: none). */
+uint64_t event_loop_guest_deadline(const struct event_loop *loop);
 /* Waits up to timeout_ns (0 = just look, UINT64_MAX = until an fd is ready; shortened to
  * the earliest armed timer), dispatches ready fds, then fires the timers that are due. */
 void event_loop_poll(struct event_loop *loop, uint64_t timeout_ns);

@@ -196,6 +196,11 @@ int rv_cpu_get_priv(const struct rv_cpu *cpu)
     return cpu->priv;
 }
 
+uint64_t rv_cpu_retired(const struct rv_cpu *cpu)
+{
+    return cpu->instret;
+}
+
 uint64_t rv_cpu_instret(const struct rv_cpu *cpu)
 {
     return cpu->instret - cpu->instret_base;
@@ -754,6 +759,7 @@ void rv_cpu_interp(struct rv_cpu *cpu)
         }                                                                             \
         uint64_t w_;                                                                  \
         cpu->pc = pc;                                                                 \
+        cpu->instret = end - left; /* a device may read the clock (--icount) */       \
         if (rv_mmu_load_slow(cpu, a_, size, &w_))                                     \
             goto trap;                                                                \
         x[RD] = (uint64_t)(int64_t)(type)w_;                                          \
@@ -771,6 +777,7 @@ void rv_cpu_interp(struct rv_cpu *cpu)
             NEXT();                                                                   \
         }                                                                             \
         cpu->pc = pc;                                                                 \
+        cpu->instret = end - left;                                                    \
         if (rv_mmu_store_slow(cpu, a_, size, RS2))                                    \
             goto trap;                                                                \
         pc += L;                                                                      \

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "backend/entropy.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "riscv/virt_map.h"
@@ -342,8 +343,14 @@ static void add_chosen(struct builder *b, const struct rv_fdt_config *cfg)
     }
     /* Seeds the kernel's RNG before any entropy device exists; boots don't stall on it. */
     uint8_t seed[RNG_SEED_BYTES];
-    if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed))
+    if (cfg->fixed_rng_seed) {
+        struct entropy_seeded s;
+        entropy_seeded_init(&s, ENTROPY_SEED_FDT);
+        entropy_seeded_fill(&s, seed, sizeof(seed));
         chk(b, fdt_property(b->fdt, "rng-seed", seed, sizeof(seed)));
+    } else if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed)) {
+        chk(b, fdt_property(b->fdt, "rng-seed", seed, sizeof(seed)));
+    }
     end(b);
 }
 

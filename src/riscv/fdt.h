@@ -24,6 +24,8 @@ struct rv_fdt_config {
      * stdout-path names the 16550 when it is there. */
     bool sifive_uart;
     bool no_ns16550;
+    /* /chosen/rng-seed from a fixed generator rather than the host's (--icount replays). */
+    bool fixed_rng_seed;
 };
 
 #define RV_FDT_MAX_HARTS 64

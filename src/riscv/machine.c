@@ -355,7 +355,7 @@ static int create_one(void *ctx, const struct device_type *type, void *const *cf
     if (m->virtio_count >= DEVICE_MAX_INSTANCES)
         return -ENOSPC;
     struct device_env env = {.mem = &m->mem, .loop = m->loop, .console = m->console,
-                             .nharts = 1};
+                             .nharts = 1, .deterministic = m->cfg->icount};
     struct machine_virtio *mv = &m->virtio[m->virtio_count];
     *mv = (struct machine_virtio){.type = type};
     mv->dev = type->create(cfgs, n, &env, &mv->state);
@@ -586,6 +586,7 @@ static int load_images(struct rv_board *m, uint64_t *entry, uint64_t *fdt_addr,
         .aia = cfg->aia,
         .sifive_uart = cfg->uart != RV_UART_NS16550A,
         .no_ns16550 = cfg->uart == RV_UART_SIFIVE,
+        .fixed_rng_seed = cfg->icount,
     };
     struct pci_host_config pc = pci_layout(m);
     if (board_has_pci(cfg))

@@ -36,6 +36,10 @@ struct rv_machine_config {
     int engine;             /* enum rv_engine: 0 = the JIT where the host has one */
     enum rv_uart uart;
     const char *qmp_path;   /* --qmp: the QMP socket, NULL = none */
+    /* --icount[=SHIFT]: guest time from retired instructions (2^shift ns each), host I/O
+     * completed at deterministic points, seeded entropy: the same inputs replay exactly. */
+    bool icount;
+    unsigned icount_shift;
 };
 
 /*

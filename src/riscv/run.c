@@ -85,10 +85,64 @@ static void on_console_dump(void *opaque)
         rv_board_dump(r->board);
 }
 
+static uint64_t hart_retired(void *opaque)
+{
+    return rv_cpu_retired(opaque);
+}
+
+/*
+ * Under --icount, the earliest guest-time deadline in guest ns: the hart's timers, and the
+ * devices' guest-time timers (a rate limiter's) on the loop. UINT64_MAX: none.
+ */
+static uint64_t guest_deadline(struct rv_cpu *hart, const struct event_loop *loop)
+{
+    uint64_t hart_ns = clock_mtime_to_ns(rv_cpu_next_timer(hart));
+    uint64_t loop_ns = event_loop_guest_deadline(loop);
+    return hart_ns < loop_ns ? hart_ns : loop_ns;
+}
+
+/*
+ * Under --icount a slice also ends at the next guest-time deadline, so a timer interrupt
+ * is taken at the instruction where guest time reaches it, not up to a slice later.
+ */
+static uint64_t slice_budget(struct rv_cpu *hart, const struct event_loop *loop)
+{
+    if (!clock_icount_enabled())
+        return SLICE_INSNS;
+    uint64_t n = clock_icount_insns_until(guest_deadline(hart, loop));
+    return n && n < SLICE_INSNS ? n : SLICE_INSNS;
+}
+
+/*
+ * What to wait for after a wfi with nothing pending (0 = nothing). Under --icount nobody
+ * measures the host's time, so guest time jumps to the next deadline instead of sleeping
+ * until it; only with no deadline at all does the loop block, for host input.
+ */
+static uint64_t idle_wait(struct rv_cpu *hart, const struct event_loop *loop)
+{
+    if (!clock_icount_enabled()) {
+        uint64_t deadline = rv_cpu_next_timer(hart);
+        return deadline == UINT64_MAX ? UINT64_MAX : clock_ns_until_mtime(deadline);
+    }
+    uint64_t deadline = guest_deadline(hart, loop);
+    if (deadline == UINT64_MAX)
+        return UINT64_MAX;
+    clock_icount_warp_to(deadline);
+    rv_cpu_update_timers(hart, clock_mtime());
+    return 0;
+}
+
+/*
+ * Host events reach the guest only between slices, and a slice's length depends only on
+ * instruction counts and guest timers: under --icount, with backends that complete at
+ * submission (see device_env.deterministic), a run replays at the same instructions.
+ */
 static void slice_loop(struct run *r, struct rv_board *b, struct event_loop *loop)
 {
     struct rv_cpu *hart = rv_board_hart(b);
     int status;
+    if (clock_icount_enabled())
+        clock_icount_attach(hart_retired, hart);
     clock_mtime_reset();
     while (rv_board_state(b, &status) == RV_BOARD_RUNNING) {
         if (r->paused) {
@@ -97,7 +151,7 @@ static void slice_loop(struct run *r, struct rv_board *b, struct event_loop *loo
             continue;
         }
         rv_cpu_update_timers(hart, clock_mtime());
-        enum rv_run_exit why = rv_cpu_run(hart, SLICE_INSNS);
+        enum rv_run_exit why = rv_cpu_run(hart, slice_budget(hart, loop));
         if (rv_board_state(b, &status) != RV_BOARD_RUNNING)
             break;
         uint64_t wait_ns = 0;
@@ -109,13 +163,17 @@ static void slice_loop(struct run *r, struct rv_board *b, struct event_loop *loo
              */
             event_loop_poll(loop, 0);
             rv_cpu_update_timers(hart, clock_mtime());
-            if (!rv_cpu_interrupt_pending(hart)) {
-                uint64_t deadline = rv_cpu_next_timer(hart);
-                wait_ns = deadline == UINT64_MAX ? UINT64_MAX : clock_ns_until_mtime(deadline);
-            }
+            if (!rv_cpu_interrupt_pending(hart))
+                wait_ns = idle_wait(hart, loop);
         }
         event_loop_poll(loop, wait_ns);
     }
+    log_info("machine", "%llu instructions retired, guest time %llu ns%s",
+             (unsigned long long)rv_cpu_instret(hart),
+             (unsigned long long)(clock_mtime() * (1000000000ULL / CLOCK_TIMEBASE_HZ)),
+             clock_icount_enabled() ? " (--icount)" : "");
+    if (clock_icount_enabled())
+        clock_icount_attach(NULL, NULL); /* the hart goes away with the board */
 }
 
 /* Host ends of every device type in use, in registry order; on failure undoes them. */
@@ -157,6 +215,14 @@ static unsigned type_count(void)
 
 int rv_machine_run(const struct rv_machine_config *cfg)
 {
+    if (cfg->icount && clock_icount_enable(cfg->icount_shift) < 0) {
+        log_error("machine", "--icount shift %u is beyond %u", cfg->icount_shift,
+                  CLOCK_ICOUNT_MAX_SHIFT);
+        return KITE_EXIT_USAGE;
+    }
+    if (cfg->icount)
+        log_info("machine", "--icount: %u ns per instruction, guest time from instructions "
+                 "only", 1u << cfg->icount_shift);
     struct event_loop loop;
     event_loop_init(&loop);
     struct run r = {0};
@@ -164,7 +230,8 @@ int rv_machine_run(const struct rv_machine_config *cfg)
     if (!console)
         return KITE_EXIT_GUEST_FAIL;
     stdio_console_set_dump(console, on_console_dump);
-    struct device_host_env henv = {.loop = &loop, .console = console};
+    struct device_host_env henv = {.loop = &loop, .console = console,
+                                   .deterministic = cfg->icount};
     if (open_hosts(cfg->devices, &henv) < 0) {
         stdio_console_close(console);
         return KITE_EXIT_USAGE;

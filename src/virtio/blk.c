@@ -548,7 +548,8 @@ static int disk_open_host(void *const *cfgs, unsigned n, const struct device_hos
     for (unsigned i = 0; i < n; i++) {
         struct disk_config *d = cfgs[i];
         struct block_config bc = {.path = d->path, .read_only = d->read_only,
-                                  .snapshot = d->snapshot, .cache = d->cache};
+                                  .snapshot = d->snapshot, .cache = d->cache,
+                                  .sync = env->deterministic};
         int ret = block_open(&bc, env->loop, &d->bd);
         if (ret < 0) {
             disk_close_host(cfgs, i);

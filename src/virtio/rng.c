@@ -19,7 +19,14 @@ struct virtio_rng {
     bool timer_added;
     struct virtq_elem *held;    /* the request waiting for tokens (at most one) */
     uint64_t served;
+    struct entropy_seeded seeded; /* --icount: the source, replayed identically */
+    bool guest_time;              /* the bucket and its timer run on guest time */
 };
+
+static uint64_t now_ns(const struct virtio_rng *r)
+{
+    return r->guest_time ? clock_icount_ns() : clock_host_ns();
+}
 
 /* Fills the writable part of `e` with up to `want` bytes; returns how many it wrote. */
 static uint32_t fill(struct virtio_rng *r, struct virtq_elem *e, uint32_t want)
@@ -73,9 +80,10 @@ static void process(struct virtio_rng *r)
              * with less than half taken first, a read comes back short with data left over,
              * so no new request is posted, and the reader then waits for a completion that
              * can never come. A short fill followed by a whole one is exactly that; so is
-             * any bucket smaller than the buffer. The event loop's timers run on this clock.
+             * any bucket smaller than the buffer. The refill timer runs on the same clock
+             * (the host's, or the guest's under --icount).
              */
-            uint64_t now = clock_host_ns();
+            uint64_t now = now_ns(r);
             uint64_t got = rate_limit_take_whole(&r->limit, want, now);
             if (!got) {
                 /* Wait for tokens: keep this request, stop taking more. */
@@ -147,9 +155,10 @@ struct virtio_rng *virtio_rng_new(const struct guest_mem *mem, struct entropy_so
         free(r);
         return NULL;
     }
-    r->timer = (struct event_timer){.fire = on_timer, .opaque = r};
+    r->guest_time = cfg && cfg->guest_time;
+    r->timer = (struct event_timer){.fire = on_timer, .opaque = r, .guest_time = r->guest_time};
     if (cfg && cfg->rate) {
-        rate_limit_init(&r->limit, cfg->rate, cfg->burst, clock_host_ns());
+        rate_limit_init(&r->limit, cfg->rate, cfg->burst, now_ns(r));
         if (!loop || event_loop_add_timer(loop, &r->timer) < 0) {
             log_error("virtio-rng", "a rate limit needs an event-loop timer");
             virtio_rng_free(r);
@@ -213,7 +222,13 @@ static void *rng_parse(struct dev_opts *o, char *why, size_t len)
 static struct virtio_device *rng_create(void *const *cfgs, unsigned n,
                                         const struct device_env *env, void **state)
 {
-    struct virtio_rng *r = virtio_rng_new(env->mem, entropy_getrandom(), cfgs[0], env->loop);
+    struct virtio_rng_config cfg = *(const struct virtio_rng_config *)cfgs[0];
+    cfg.guest_time = env->deterministic;
+    struct virtio_rng *r = virtio_rng_new(env->mem, entropy_getrandom(), &cfg, env->loop);
+    if (r && env->deterministic) {
+        entropy_seeded_init(&r->seeded, ENTROPY_SEED_RNG);
+        r->source = entropy_seeded_source(&r->seeded);
+    }
     *state = r;
     return r ? virtio_rng_device(r) : NULL;
 }
@@ -226,9 +241,9 @@ static void rng_destroy(void *state)
 static const struct device_type rng_type = {
     .name = "rng",
     .usage = "[rate=BYTES_PER_SEC[,burst=BYTES]]",
-    .help = "add a virtio-rng device fed by the host's getrandom(); with rate=, a token\n"
-            "bucket limits it (burst defaults to the rate; K, M, G suffixes),\n"
-            "e.g. --rng rate=1K,burst=4K",
+    .help = "add a virtio-rng device fed by the host's getrandom() (under --icount a\n"
+            "fixed, predictable stream); with rate=, a token bucket limits it (burst\n"
+            "defaults to the rate; K, M, G suffixes), e.g. --rng rate=1K,burst=4K",
     .optional_value = true,
     .max_instances = 1,
     .order = 40,

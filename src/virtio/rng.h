@@ -10,6 +10,7 @@
 #ifndef KITE_VIRTIO_RNG_H
 #define KITE_VIRTIO_RNG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "backend/entropy.h"
@@ -22,6 +23,8 @@
 struct virtio_rng_config {
     uint64_t rate;      /* bytes per second; 0 = unlimited */
     uint64_t burst;     /* bucket size in bytes; 0 = rate */
+    /* --icount: the bucket fills on guest time (clock_icount_ns), not the host's. */
+    bool guest_time;
 };
 
 struct virtio_rng;

@@ -367,6 +367,7 @@ cat > "$tmp/vm.json" <<JSON
   "engine": "interp",
   "uart": "both",
   "no-reboot": true,
+  "icount": 2,
   "verbose": false,
   "qmp": "$tmp/vm.sock"
 }
@@ -378,7 +379,8 @@ if "$KITE" run --config "$tmp/vm.json" --mem 128M --input mouse --print-config \
         grep -q '"input": \["keyboard", "kind=tablet,id=tab", "mouse"\]' "$tmp/p1.json" &&
         grep -q '"rng": \["rate=1K"\]' "$tmp/p1.json" && grep -q '"console": "virtio"' "$tmp/p1.json" &&
         grep -q '"transport": "pci"' "$tmp/p1.json" && grep -q '"irqchip": "aia"' "$tmp/p1.json" &&
-        grep -q '"engine": "interp"' "$tmp/p1.json" && grep -q '"uart": "both"' "$tmp/p1.json"; then
+        grep -q '"engine": "interp"' "$tmp/p1.json" && grep -q '"uart": "both"' "$tmp/p1.json" &&
+        grep -q '"icount": 2' "$tmp/p1.json"; then
     echo "PASS cli.config-round-trip"
 else
     echo "FAIL cli.config-round-trip ($(cat "$tmp/err" "$tmp/p1.json" | head -c 400))"
@@ -431,8 +433,24 @@ else
     echo "PASS cli.engine-interp-translates-nothing"
 fi
 
+# --icount: a shift beyond 10 or not a number is refused; with -v the run says how many
+# instructions it retired, and its disks run synchronously.
+expect_usage_msg icount-big-shift "bad --icount value '11': a shift from 0 to 10" run --bios "$tmp/poweroff.bin" --icount=11
+expect_usage_msg icount-not-number "bad --icount value '2x'" run --bios "$tmp/poweroff.bin" --icount=2x
+expect_usage_msg config-icount-type "key 'icount': must be true, false or a number" \
+    run --config <(echo '{"icount": "fast"}')
+out=$(timeout 20 "$KITE" run -v --icount=4 --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img" \
+    < /dev/null 2>&1)
+if grep -q "disk.img: .* synchronous engine" <<< "$out" &&
+        grep -qE "machine: info: [1-9][0-9]* instructions retired, guest time [0-9]+ ns \(--icount\)" <<< "$out" &&
+        grep -q "16 ns per instruction" <<< "$out"; then
+    echo "PASS cli.icount-logged"
+else
+    echo "FAIL cli.icount-logged (no synchronous disk or instruction count with -v: $(head -c 300 <<< "$out"))"
+fi
+
 for opt in --kernel --initrd --append --bios --mem --no-reboot --rng --console --port \
-    --disk --net --share --transport --irqchip --engine --uart --input --qmp --config \
+    --disk --net --share --transport --irqchip --engine --uart --input --qmp --config --icount \
     --print-config --verbose --help; do
     if "$KITE" run --help | grep -q -- "$opt"; then
         echo "PASS cli.help-mentions$opt"

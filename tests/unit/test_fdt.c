@@ -327,6 +327,35 @@ static void test_optional_parts(void **state)
     free(fdt);
 }
 
+/* The kernel's early RNG seed: the host's each boot, fixed under --icount (replays). */
+static void test_rng_seed(void **state)
+{
+    (void)state;
+    struct rv_fdt_config cfg = base_config();
+    size_t size;
+    int len_a, len_b;
+    void *a = build_ok(&cfg, &size), *b = build_ok(&cfg, &size);
+    const uint8_t *sa = prop(a, "/chosen", "rng-seed", &len_a);
+    const uint8_t *sb = prop(b, "/chosen", "rng-seed", &len_b);
+    assert_int_equal(len_a, len_b);
+    assert_true(len_a >= 32);
+    assert_memory_not_equal(sa, sb, (size_t)len_a);
+    free(a);
+    free(b);
+
+    cfg.fixed_rng_seed = true;
+    a = build_ok(&cfg, &size);
+    b = build_ok(&cfg, &size);
+    sa = prop(a, "/chosen", "rng-seed", &len_a);
+    sb = prop(b, "/chosen", "rng-seed", &len_b);
+    assert_int_equal(len_a, len_b);
+    assert_memory_equal(sa, sb, (size_t)len_a);
+    /* Fixed, but not a constant fill: the kernel credits it as entropy. */
+    assert_memory_not_equal(sa, sa + 8, 8);
+    free(a);
+    free(b);
+}
+
 static void test_bad_configs(void **state)
 {
     (void)state;
@@ -527,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_power_nodes),
         cmocka_unit_test(test_virtio_slots),
         cmocka_unit_test(test_optional_parts),
+        cmocka_unit_test(test_rng_seed),
         cmocka_unit_test(test_bad_configs),
         cmocka_unit_test(test_max_harts),
         cmocka_unit_test(test_sifive_uart),

@@ -50,10 +50,17 @@ struct fix {
     struct sim_drv d, od;
 };
 
+static void make_cfg(struct fix *f, const struct virtio_rng_config *cfg);
+
 static void make(struct fix *f, uint64_t rate, uint64_t burst)
 {
     struct virtio_rng_config cfg = {.rate = rate, .burst = burst};
-    f->rng = virtio_rng_new(&f->ram.mem, (struct entropy_source){counter_read, &f->src}, &cfg,
+    make_cfg(f, &cfg);
+}
+
+static void make_cfg(struct fix *f, const struct virtio_rng_config *cfg)
+{
+    f->rng = virtio_rng_new(&f->ram.mem, (struct entropy_source){counter_read, &f->src}, cfg,
                             &f->loop);
     assert_non_null(f->rng);
     f->other = virtio_rng_new(&f->ram.mem, (struct entropy_source){counter_read, &f->src2},
@@ -459,6 +466,47 @@ static void test_reset_while_waiting(void **state)
     assert_true(len >= 1);
 }
 
+/*
+ * --icount: the bucket fills on guest time. The timer never makes the loop wait; it is
+ * the run loop's guest deadline, and a look at the loop once guest time reached it serves.
+ * (Last: it switches the process's clock to instruction counting.)
+ */
+static uint64_t fake_insns;
+
+static uint64_t read_insns(void *opaque)
+{
+    return *(uint64_t *)opaque;
+}
+
+static void test_rate_limit_on_guest_time(void **state)
+{
+    struct fix *f = *state;
+    assert_int_equal(clock_icount_enable(0), 0);     /* 1 ns per instruction */
+    clock_icount_attach(read_insns, &fake_insns);
+    clock_mtime_reset();
+    struct virtio_rng_config cfg = {.rate = 1000, .burst = 10, .guest_time = true};
+    make_cfg(f, &cfg);
+    assert_int_equal(event_loop_guest_deadline(&f->loop), UINT64_MAX);
+    request(&f->d, 0, BUF, 10);
+    request(&f->d, 1, BUF + 64, 10);   /* the bucket is empty: waits 10 ms of guest time */
+    uint32_t id, len;
+    assert_true(sim_reap(&f->d, 0, &id, &len));
+    assert_int_equal(id, 0);
+    uint64_t due = event_loop_guest_deadline(&f->loop);
+    assert_int_equal(due, 10000000ULL);
+    /* Host time passing changes nothing; neither does guest time short of the deadline. */
+    event_loop_poll(&f->loop, 20000000ULL);
+    fake_insns += due - 1;
+    event_loop_poll(&f->loop, 0);
+    assert_false(sim_reap(&f->d, 0, &id, &len));
+    fake_insns += 1;
+    event_loop_poll(&f->loop, 0);
+    assert_true(sim_reap(&f->d, 0, &id, &len));
+    assert_int_equal(id, 1);
+    assert_int_equal(len, 10);
+    assert_int_equal(event_loop_guest_deadline(&f->loop), UINT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,6 +525,7 @@ int main(void)
         R(test_reset_while_waiting),
         R(test_linux_driver_bucket_below_buffer),
         R(test_linux_driver_bucket_above_buffer),
+        R(test_rate_limit_on_guest_time),
 #undef T
 #undef R
     };
