@@ -46,6 +46,12 @@ static void fail(struct reply *r, const char *cls, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(r->desc, sizeof(r->desc), fmt, ap);
     va_end(ap);
+    /* The text may quote the client (a parse error shows the bytes it stopped at): keep it
+     * printable ASCII, or jansson refuses the string and the client gets no reply at all
+     * (invalid UTF-8, or a character cut in two by the length limit). */
+    for (char *c = r->desc; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+            *c = '?';
     r->cls = cls;
 }
 

@@ -170,6 +170,14 @@ static void test_malformed(void **state)
     negotiate(f);
     expect_error(f, "{\"execute\": ", "GenericError", "JSON parse error");
     expect_error(f, "\x01\xff\xfe garbage", "GenericError", "JSON parse error");
+    /* The parse error quotes bytes that are not UTF-8: still an answer (found by fuzz_qmp). */
+    expect_error(f, "{\"execut\\\xde\xbe\"cont\"}", "GenericError", "JSON parse error");
+    /* A command name of non-ASCII characters, its description cut to the length limit. */
+    char name[600] = "{\"execute\": \"";
+    for (int i = 0; i < 150; i++)
+        strcat(name, "\xc3\xa9");
+    strcat(name, "\"}");
+    expect_error(f, name, "CommandNotFound", NULL);
     expect_error(f, "[1, 2]", "GenericError", "must be a JSON object");
     expect_error(f, "\"stop\"", "GenericError", NULL);
     expect_error(f, "{}", "GenericError", "lacks member 'execute'");
