@@ -1679,10 +1679,16 @@ static void *worker(void *opaque)
         pthread_mutex_lock(&pool->lock);
         pool->busy--;
         job->next = NULL;
+        bool first = !pool->done;
         *pool->done_tail = job;
         pool->done_tail = &job->next;
-        signal_loop(pool);
         pthread_cond_broadcast(&pool->idle);
+        /* Once per batch, and not under the lock the loop takes to reap it. */
+        if (first) {
+            pthread_mutex_unlock(&pool->lock);
+            signal_loop(pool);
+            pthread_mutex_lock(&pool->lock);
+        }
     }
     pthread_mutex_unlock(&pool->lock);
     return NULL;
@@ -1813,8 +1819,9 @@ static void process(struct virtio_9p *p)
             pthread_mutex_lock(&pool->lock);
             *pool->todo_tail = job;
             pool->todo_tail = &job->next;
-            pthread_cond_signal(&pool->wake);
             pthread_mutex_unlock(&pool->lock);
+            /* After unlocking, so the worker it wakes does not block on the lock. */
+            pthread_cond_signal(&pool->wake);
         }
         if (any)
             virtio_queue_kick_guest(dev, 0);
