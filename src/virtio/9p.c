@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend/fs.h"
@@ -60,6 +61,8 @@ enum {
 #define P9_TARGET_MAX 4095u
 /* Every message but Twrite is small: its strings are bounded above. */
 #define P9_SMALL_MAX 8192u
+/* How long a notify waits for the workers before leaving replies to the event loop. */
+#define P9_AWAIT_NS 200000L
 #define P9_TWRITE_HDR 23u       /* header, fid[4] offset[8] count[4] */
 #define P9_RREAD_HDR 11u        /* header, count[4] */
 #define P9_AT_REMOVEDIR 0x200u
@@ -114,6 +117,7 @@ struct p9_job {
     uint16_t tag;
     uint8_t type;
     bool running;               /* a worker took it (under pool.lock) */
+    bool awaited;               /* the notify that queued it still waits for it (pool.lock) */
     bool is_flush;              /* a valid Tflush, answered... */
     uint16_t oldtag;            /* ...once the request with this tag is back */
     uint32_t len;               /* the used length, once done */
@@ -129,6 +133,7 @@ struct p9_pool {
     struct p9_job *todo, **todo_tail;
     struct p9_job *done, **done_tail;
     unsigned busy;              /* jobs a worker holds */
+    unsigned awaited;           /* jobs the current notify waits for */
     bool stop;
     unsigned nthreads;
     pthread_t threads[P9_WORKERS];
@@ -1678,6 +1683,10 @@ static void *worker(void *opaque)
 
         pthread_mutex_lock(&pool->lock);
         pool->busy--;
+        if (job->awaited) {
+            job->awaited = false;
+            pool->awaited--;
+        }
         job->next = NULL;
         bool first = !pool->done;
         *pool->done_tail = job;
@@ -1779,6 +1788,39 @@ static unsigned reap(struct virtio_9p *p)
     return n;
 }
 
+/*
+ * Gives the workers a moment to answer what this notify queued: most 9P requests take a
+ * few microseconds of host work, and a reply ready before the guest resumes spares it a
+ * sleep, an interrupt and a wake-up, which cost far more in emulation than the wait. The
+ * host work still runs on a worker: a slow or stuck syscall costs the hart at most
+ * P9_AWAIT_NS, then completes through the event loop. Returns whether anything was pushed.
+ */
+static bool await_batch(struct virtio_9p *p)
+{
+    struct p9_pool *pool = &p->pool;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += P9_AWAIT_NS;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&pool->lock);
+    while (pool->awaited &&
+           pthread_cond_timedwait(&pool->idle, &pool->lock, &until) != ETIMEDOUT) {
+    }
+    if (pool->awaited) {
+        /* Too slow: the rest completes through the event loop. */
+        for (struct p9_job *j = pool->todo; j; j = j->next)
+            j->awaited = false;
+        for (struct p9_job *j = p->in_flight; j; j = j->in_flight_next)
+            j->awaited = false;
+        pool->awaited = 0;
+    }
+    pthread_mutex_unlock(&pool->lock);
+    return reap(p) > 0;
+}
+
 static void process(struct virtio_9p *p)
 {
     struct virtio_device *dev = &p->vdev;
@@ -1786,7 +1828,7 @@ static void process(struct virtio_9p *p)
     for (;;) {
         virtq_set_notification(vq, false);
         struct virtq_elem *e;
-        bool any = false;
+        bool any = false, queued = false;
         while (virtio_pop(dev, 0, &e)) {
             struct p9_job *job = calloc(1, sizeof(*job));
             if (!job) {
@@ -1819,10 +1861,15 @@ static void process(struct virtio_9p *p)
             pthread_mutex_lock(&pool->lock);
             *pool->todo_tail = job;
             pool->todo_tail = &job->next;
+            job->awaited = true;
+            pool->awaited++;
             pthread_mutex_unlock(&pool->lock);
             /* After unlocking, so the worker it wakes does not block on the lock. */
             pthread_cond_signal(&pool->wake);
+            queued = true;
         }
+        if (queued && await_batch(p))
+            any = true;
         if (any)
             virtio_queue_kick_guest(dev, 0);
         if (!virtq_set_notification(vq, true) || !virtio_driver_ok(dev))
@@ -1962,7 +2009,11 @@ static int pool_start(struct virtio_9p *p, struct event_loop *loop)
     struct p9_pool *pool = &p->pool;
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->wake, NULL);
-    pthread_cond_init(&pool->idle, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&pool->idle, &ca);
+    pthread_condattr_destroy(&ca);
     pool->todo_tail = &pool->todo;
     pool->done_tail = &pool->done;
     pool->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
