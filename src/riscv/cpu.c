@@ -86,7 +86,7 @@ void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc, uint64_t a1)
     cpu->resv_valid = false;
     cpu->stop_req = false;
     cpu->wfi_exit = false;
-    rv_mmu_flush_all(cpu);
+    rv_tlb_reset(cpu);
     rv_dcache_flush(cpu); /* whatever was loaded since, a reset starts from fresh bytes */
     rv_csr_mode_changed(cpu);
     cpu->irq_check = true;
@@ -380,11 +380,8 @@ static int exec_priv(struct rv_cpu *cpu, uint32_t insn, uint32_t raw, uint64_t n
         if (cpu->priv == RV_PRIV_U ||
             (cpu->priv == RV_PRIV_S && (cpu->mstatus & MSTATUS_TVM)))
             return rv_raise(cpu, RV_EXC_ILLEGAL, raw);
-        unsigned rs1 = (insn >> 15) & 31;
-        if (rs1)
-            rv_mmu_flush_page(cpu, cpu->x[rs1]);
-        else
-            rv_mmu_flush_all(cpu);
+        unsigned rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31;
+        rv_tlb_sfence(cpu, rs1 != 0, cpu->x[rs1], rs2 != 0, cpu->x[rs2]);
         return 0;
     }
     return rv_raise(cpu, RV_EXC_ILLEGAL, raw);
