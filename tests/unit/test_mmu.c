@@ -1,4 +1,4 @@
-/* Sv39/Sv48 translation: walks, A/D updates, superpages, faults, SUM/MXR/MPRV, sfence.vma, ASIDs. */
+/* Sv39/Sv48 translation: walks, A/D, superpages, faults, SUM/MXR/MPRV, sfence.vma, ASIDs. */
 #include "test_cpu_harness.h"
 
 #include "riscv/cpu_internal.h"
