@@ -47,6 +47,7 @@ void rv_cpu_free(struct rv_cpu *cpu)
              (unsigned long long)cpu->dc.stat_evictions,
              (unsigned long long)cpu->dc.stat_invalidations,
              (unsigned long long)cpu->dc.stat_flushes);
+    rv_tlb_log_stats(cpu);
     if (cpu->jit) {
         rv_jit_log_stats(cpu->jit);
         rv_jit_free(cpu->jit);

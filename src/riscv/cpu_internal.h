@@ -53,13 +53,15 @@ struct rv_tlb_entry {
 
 /* meta[] of an entry: what flushes need to know, off the fast path. */
 #define RV_TLB_META_GLOBAL 0x01u      /* every fill of it came from a PTE with G set */
-#define RV_TLB_META_LEVEL_SHIFT 1     /* leaf level of its largest fill: 0 = 4 KiB page */
+#define RV_TLB_META_USER 0x02u        /* S set: a U page, reachable only while SUM = 1 */
+#define RV_TLB_META_LEVEL_SHIFT 2     /* leaf level of its largest fill: 0 = 4 KiB page */
 
 struct rv_tlb_ctx {
     struct rv_tlb_entry set[RV_TLB_CTX_SETS][RV_TLB_SIZE];
     uint8_t meta[RV_TLB_CTX_SETS][RV_TLB_SIZE];
     uint16_t asid;
     bool in_use;
+    bool s_user;        /* its S set may hold RV_TLB_META_USER entries */
     uint64_t root;      /* satp.PPN its entries were walked from */
     uint64_t epoch;     /* its entries are valid only while this equals cpu->tlb_epoch */
     uint64_t code_seen; /* cpu->tlb_code_gen when its write tags were last revoked */
@@ -245,6 +247,8 @@ struct rv_cpu {
     uint64_t tlb_epoch;          /* bumped by every flush of all address spaces */
     uint64_t tlb_clock;          /* context switches, for last_use */
     uint64_t tlb_code_gen;       /* bumped each time a RAM page becomes code */
+    uint64_t stat_tlb_flushes, stat_tlb_switches, stat_tlb_ctx_fills, stat_tlb_sfence_va,
+             stat_tlb_sfence_asid, stat_tlb_super_scans;
     struct rv_tlb_ctx tlb_ctx[RV_TLB_CTXS];
 
     /* Instructions that are not cached: slot 0 runs, slots 1-2 send the next pc to lookup. */
@@ -279,6 +283,8 @@ void rv_tlb_flush_all(struct rv_cpu *cpu);
 void rv_tlb_sfence(struct rv_cpu *cpu, bool has_va, uint64_t va, bool has_asid, uint64_t asid);
 /* A satp write (already legal and masked); switches address space without a full flush. */
 void rv_tlb_set_satp(struct rv_cpu *cpu, uint64_t satp);
+/* mstatus.SUM or MXR changed from `old` to the current value. */
+void rv_tlb_sum_mxr_changed(struct rv_cpu *cpu, uint64_t old);
 /* The set a fill for privilege `priv` goes to (the current context's, or M's). */
 static inline struct rv_tlb_entry *rv_tlb_set(struct rv_cpu *cpu, int priv)
 {
@@ -286,11 +292,12 @@ static inline struct rv_tlb_entry *rv_tlb_set(struct rv_cpu *cpu, int priv)
 }
 /*
  * Records the facts about a fill of entry `idx` of privilege `priv`'s set: `level` of the
- * leaf (0 for a 4 KiB page or a bare translation), `global` for PTE.G. `fresh` says the
- * entry held nothing for this page before this fill.
+ * leaf (0 for a 4 KiB page or a bare translation), `global` for PTE.G, `user` for PTE.U.
+ * `fresh` says the entry held nothing for this page before this fill.
  */
 void rv_tlb_note_fill(struct rv_cpu *cpu, int priv, unsigned idx, uint64_t va, int level,
-                      bool global, bool fresh);
+                      bool global, bool user, bool fresh);
+void rv_tlb_log_stats(const struct rv_cpu *cpu);
 /* RAM page `ram_page` now holds decoded code: no entry may write it on the fast path. */
 void rv_tlb_revoke_write(struct rv_cpu *cpu, uint64_t ram_page);
 

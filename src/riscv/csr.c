@@ -202,7 +202,7 @@ static void write_mstatus(struct rv_cpu *cpu, uint64_t val, uint64_t writable)
     s = sd_fixup(s);
     cpu->mstatus = s;
     if ((old ^ s) & (MSTATUS_SUM | MSTATUS_MXR))
-        rv_tlb_flush_all(cpu);
+        rv_tlb_sum_mxr_changed(cpu, old);
     if ((old ^ s) & (MSTATUS_MPRV | MSTATUS_MPP))
         rv_csr_mode_changed(cpu);
     if ((old ^ s) & (MSTATUS_MIE | MSTATUS_SIE))

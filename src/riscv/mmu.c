@@ -124,7 +124,7 @@ static int translate_fill(struct rv_cpu *cpu, uint64_t va, enum rv_access acc, u
 {
     int priv = acc == RV_ACC_X ? cpu->priv : rv_data_priv(cpu);
     uint64_t pa = 0;
-    bool r_ok, w_ok, x_ok, global = false;
+    bool r_ok, w_ok, x_ok, global = false, user = false;
     int leaf_level = 0;
     if (priv == RV_PRIV_M || (cpu->satp >> SATP_MODE_SHIFT) == 0) {
         pa = va;
@@ -145,6 +145,7 @@ static int translate_fill(struct rv_cpu *cpu, uint64_t va, enum rv_access acc, u
         x_ok = (pte & PTE_X) && !(priv == RV_PRIV_S && (pte & PTE_U));
         leaf_level = level;
         global = pte & PTE_G;
+        user = pte & PTE_U;
     }
     *pa_out = pa;
     uint64_t ppage = pa & RV_PAGE_MASK;
@@ -160,7 +161,7 @@ static int translate_fill(struct rv_cpu *cpu, uint64_t va, enum rv_access acc, u
             e->tag_r = e->tag_w = e->tag_x = RV_TLB_NONE;
             e->addend = addend;
         }
-        rv_tlb_note_fill(cpu, priv, idx, va, leaf_level, global, fresh);
+        rv_tlb_note_fill(cpu, priv, idx, va, leaf_level, global, user, fresh);
         if (r_ok)
             e->tag_r = vpage;
         /* Stores to a page with decoded code stay on the slow path, which invalidates. */

@@ -10,6 +10,8 @@
  */
 #include "riscv/cpu_internal.h"
 
+#include "core/log.h"
+
 static void entry_drop(struct rv_tlb_entry *e)
 {
     e->tag_r = e->tag_w = e->tag_x = RV_TLB_NONE;
@@ -52,6 +54,7 @@ static void ctx_clear(struct rv_tlb_ctx *c)
     memset(c->meta, 0, sizeof(c->meta));
     c->super_lo = UINT64_MAX;
     c->super_hi = 0;
+    c->s_user = false;
 }
 
 static bool ctx_live(const struct rv_cpu *cpu, const struct rv_tlb_ctx *c)
@@ -80,6 +83,7 @@ void rv_tlb_reset(struct rv_cpu *cpu)
 
 void rv_tlb_flush_all(struct rv_cpu *cpu)
 {
+    cpu->stat_tlb_flushes++;
     memset(cpu->tlb_m, 0xff, sizeof(cpu->tlb_m));
     ctx_clear(cpu->tlb_cur);
     /* The other contexts are cleared when switched to, not now: this runs often. */
@@ -89,8 +93,9 @@ void rv_tlb_flush_all(struct rv_cpu *cpu)
 }
 
 /* Drops c's entries that may map va, from a 4 KiB page or from a superpage covering it. */
-static void flush_va(struct rv_tlb_ctx *c, uint64_t va, bool keep_global)
+static void flush_va(struct rv_tlb_ctx *c, uint64_t va, bool keep_global, uint64_t *scans)
 {
+
     unsigned idx = (va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1);
     for (int s = 0; s < RV_TLB_CTX_SETS; s++) {
         struct rv_tlb_entry *e = &c->set[s][idx];
@@ -100,6 +105,7 @@ static void flush_va(struct rv_tlb_ctx *c, uint64_t va, bool keep_global)
     }
     if (va < c->super_lo || va > c->super_hi)
         return;
+    (*scans)++;
     /* A superpage was installed 4 KiB at a time: its pieces sit at any index. */
     for (int s = 0; s < RV_TLB_CTX_SETS; s++) {
         for (unsigned i = 0; i < RV_TLB_SIZE; i++) {
@@ -137,10 +143,14 @@ void rv_tlb_sfence(struct rv_cpu *cpu, bool has_va, uint64_t va, bool has_asid, 
         if (!ctx_live(cpu, c) || (has_asid && c->asid != asid))
             continue;
         if (has_va)
-            flush_va(c, va, has_asid);
+            flush_va(c, va, has_asid, &cpu->stat_tlb_super_scans);
         else
             flush_nonglobal(c);
     }
+    if (has_va)
+        cpu->stat_tlb_sfence_va++;
+    else
+        cpu->stat_tlb_sfence_asid++;
     cpu->fetch_vpage = RV_TLB_NONE;
 }
 
@@ -155,6 +165,8 @@ static void copy_globals(struct rv_tlb_ctx *to, const struct rv_tlb_ctx *from)
                 continue;
             to->set[s][i] = from->set[s][i];
             to->meta[s][i] = m;
+            if (m & RV_TLB_META_USER)
+                to->s_user = true;
             if (meta_level(m))
                 super_extend(to, page, meta_level(m));
         }
@@ -207,7 +219,9 @@ void rv_tlb_set_satp(struct rv_cpu *cpu, uint64_t satp)
      * root table: software owes an sfence.vma for the last, but stale entries of another
      * table could alias anything, so start over.
      */
+    cpu->stat_tlb_switches++;
     if (fresh || c->epoch != cpu->tlb_epoch || c->root != root) {
+        cpu->stat_tlb_ctx_fills++;
         ctx_clear(c);
         c->epoch = cpu->tlb_epoch;
         c->root = root;
@@ -222,8 +236,47 @@ void rv_tlb_set_satp(struct rv_cpu *cpu, uint64_t satp)
     rv_csr_mode_changed(cpu);
 }
 
+/*
+ * Linux sets and clears SUM around every copy to or from user memory, so this must not
+ * flush: entries cached while the bits allowed less stay right when they allow more; only
+ * what SUM or MXR allowed needs dropping when they are cleared.
+ */
+void rv_tlb_sum_mxr_changed(struct rv_cpu *cpu, uint64_t old)
+{
+    uint64_t cleared = old & ~cpu->mstatus;
+    if (cleared & MSTATUS_MXR) {
+        /* Rare: which entries MXR made readable is not recorded. */
+        rv_tlb_flush_all(cpu);
+        return;
+    }
+    if (!(cleared & MSTATUS_SUM))
+        return;
+    for (unsigned i = 0; i < RV_TLB_CTXS; i++) {
+        struct rv_tlb_ctx *c = &cpu->tlb_ctx[i];
+        if (!ctx_live(cpu, c) || !c->s_user)
+            continue;
+        for (unsigned j = 0; j < RV_TLB_SIZE; j++) {
+            if (c->meta[RV_PRIV_S][j] & RV_TLB_META_USER)
+                entry_drop(&c->set[RV_PRIV_S][j]);
+        }
+        c->s_user = false;
+    }
+}
+
+void rv_tlb_log_stats(const struct rv_cpu *cpu)
+{
+    log_info("riscv", "tlb: %llu full flushes, %llu address-space switches (%llu into a "
+             "fresh context), %llu sfence.vma by address (%llu superpage scans), %llu by ASID",
+             (unsigned long long)cpu->stat_tlb_flushes,
+             (unsigned long long)cpu->stat_tlb_switches,
+             (unsigned long long)cpu->stat_tlb_ctx_fills,
+             (unsigned long long)cpu->stat_tlb_sfence_va,
+             (unsigned long long)cpu->stat_tlb_super_scans,
+             (unsigned long long)cpu->stat_tlb_sfence_asid);
+}
+
 void rv_tlb_note_fill(struct rv_cpu *cpu, int priv, unsigned idx, uint64_t va, int level,
-                      bool global, bool fresh)
+                      bool global, bool user, bool fresh)
 {
     if (priv == RV_PRIV_M)
         return;
@@ -231,13 +284,21 @@ void rv_tlb_note_fill(struct rv_cpu *cpu, int priv, unsigned idx, uint64_t va, i
     uint8_t *m = &c->meta[priv][idx];
     unsigned lv = (unsigned)level;
     bool g = global;
+    bool u = user && priv == RV_PRIV_S;
     if (!fresh) {
-        /* Earlier fills of the same page count too: the largest leaf, global only if all. */
+        /*
+         * Earlier fills of the same page count too: the largest leaf, global only if all
+         * were, user if any was.
+         */
         if (meta_level(*m) > lv)
             lv = meta_level(*m);
         g = g && (*m & RV_TLB_META_GLOBAL);
+        u = u || (*m & RV_TLB_META_USER);
     }
-    *m = (uint8_t)((g ? RV_TLB_META_GLOBAL : 0) | lv << RV_TLB_META_LEVEL_SHIFT);
+    *m = (uint8_t)((g ? RV_TLB_META_GLOBAL : 0) | (u ? RV_TLB_META_USER : 0) |
+                   lv << RV_TLB_META_LEVEL_SHIFT);
+    if (u)
+        c->s_user = true;
     if (lv)
         super_extend(c, va, lv);
 }

@@ -746,6 +746,60 @@ static void test_code_page_revoked_in_other_asid(void **state)
     assert_int_equal(X(h, 5), 42);
 }
 
+/*
+ * Clearing SUM drops what it allowed, in every ASID's entries, and nothing else: Linux
+ * toggles it around each user copy, so it must not cost a flush.
+ */
+static void test_sum_cleared_precisely(void **state)
+{
+    struct harness *h = *state;
+    struct pt a, b;
+    struct prog p = begin_two(h, &a, &b);
+    pt_map(&a, 0x10000, DATA_PG, RW_AD, 0);
+    pt_map(&a, 0x50000, DATA_PG2, RW_AD | PTE_U, 0);
+    put64(h, DATA_PG, 1);
+    put64(h, DATA_PG2, 2);
+    put64(h, DATA_PG3, 3);
+    li(&p, 1, 0x10000);
+    li(&p, 2, 0x50000);
+    li(&p, 9, MSTATUS_SUM);
+    op(&p, CSRRS(0, C_SSTATUS, 9));
+    op(&p, LD(3, 1, 0));
+    op(&p, LD(4, 2, 0));
+    op(&p, CSRW(C_SATP, 21));
+    op(&p, CSRRC(0, C_SSTATUS, 9)); /* while ASID 2 is current */
+    op(&p, CSRW(C_SATP, 20));
+    op(&p, WFI);
+    op(&p, LD(5, 1, 0));            /* kept: SUM does not matter to an S page */
+    op(&p, LD(6, 2, 0));            /* dropped: faults now */
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 3), 1);
+    assert_int_equal(X(h, 4), 2);
+    pt_map(&a, 0x10000, DATA_PG3, RW_AD, 0);
+    expect_fault(h, RV_EXC_LOAD_PAGE, 0x50000);
+    assert_int_equal(X(h, 5), 1);
+    assert_int_equal(X(h, 6), 0);
+}
+
+/* Clearing MXR takes back the reads it allowed of an execute-only page. */
+static void test_mxr_cleared(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x60000, DATA_PG2, PTE_X | PTE_A, 0);
+    put64(h, DATA_PG2, 0x60);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, MSTATUS_MXR);
+    op(&p, CSRRS(0, C_SSTATUS, 1));
+    li(&p, 3, 0x60000);
+    op(&p, LD(6, 3, 0));
+    op(&p, CSRRC(0, C_SSTATUS, 1));
+    op(&p, LD(7, 3, 0));
+    expect_fault(h, RV_EXC_LOAD_PAGE, 0x60000);
+    assert_int_equal(X(h, 6), 0x60);
+    assert_int_equal(X(h, 7), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -780,6 +834,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sfence_superpage_precise, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_page_revoked_in_other_asid, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_sum_cleared_precisely, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mxr_cleared, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
