@@ -7,6 +7,11 @@
  * next process finds its own entries where it left them, and the fast path needs no ASID
  * compare. Only the current context is kept up to date eagerly; the others catch up when
  * they are switched to (see struct rv_tlb_ctx).
+ *
+ * What else caches by virtual address, and why it stays right: the decode cache is keyed
+ * by physical page; the JIT's blocks by virtual pc and physical page, and its jump cache
+ * is checked against the current fetch set (tag and host page) on every use; the
+ * interpreter's current code page (fetch_vpage) is forgotten on every switch and fence.
  */
 #include "riscv/cpu_internal.h"
 
