@@ -47,6 +47,7 @@ void rv_cpu_free(struct rv_cpu *cpu)
              (unsigned long long)cpu->dc.stat_evictions,
              (unsigned long long)cpu->dc.stat_invalidations,
              (unsigned long long)cpu->dc.stat_flushes);
+    rv_tlb_log_stats(cpu);
     if (cpu->jit) {
         rv_jit_log_stats(cpu->jit);
         rv_jit_free(cpu->jit);
@@ -87,7 +88,7 @@ void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc, uint64_t a1)
     rv_trig_reset(cpu);
     cpu->stop_req = false;
     cpu->wfi_exit = false;
-    rv_mmu_flush_all(cpu);
+    rv_tlb_reset(cpu);
     rv_dcache_flush(cpu); /* whatever was loaded since, a reset starts from fresh bytes */
     rv_csr_mode_changed(cpu);
     cpu->irq_check = true;
@@ -260,6 +261,44 @@ static uint64_t amo_compute(unsigned f5, uint64_t old, uint64_t src, bool word)
     }
 }
 
+/*
+ * The TLB fast path for LR, SC and AMOs: the host address of an aligned va when its entry
+ * allows what the instruction needs (reading and/or writing without a walk, A and D
+ * already set), else NULL. *pa gets the physical address for the reservation.
+ */
+static inline uint8_t *amo_host(struct rv_cpu *cpu, uint64_t va, bool r, bool w, uint64_t *pa)
+{
+    const struct rv_tlb_entry *e = &cpu->dtlb[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+    uint64_t page = va & RV_PAGE_MASK;
+    if ((r && e->tag_r != page) || (w && e->tag_w != page))
+        return NULL;
+    uint8_t *h = (uint8_t *)(uintptr_t)(va + e->addend);
+    *pa = cpu->phys.ram_base + (uint64_t)(h - cpu->phys.ram);
+    return h;
+}
+
+static inline uint64_t host_read(const uint8_t *h, unsigned size)
+{
+    if (size == 4) {
+        uint32_t v;
+        memcpy(&v, h, 4);
+        return v;
+    }
+    uint64_t v;
+    memcpy(&v, h, 8);
+    return v;
+}
+
+static inline void host_write(uint8_t *h, unsigned size, uint64_t val)
+{
+    if (size == 4) {
+        uint32_t v = (uint32_t)val;
+        memcpy(h, &v, 4);
+    } else {
+        memcpy(h, &val, 8);
+    }
+}
+
 /* A, returns 0 or -1 with the exception set (illegal encodings included). */
 static int exec_amo(struct rv_cpu *cpu, uint32_t insn, unsigned rd, unsigned rs1, unsigned rs2)
 {
@@ -271,6 +310,7 @@ static int exec_amo(struct rv_cpu *cpu, uint32_t insn, unsigned rd, unsigned rs1
     unsigned size = word ? 4 : 8;
     uint64_t va = cpu->x[rs1];
     uint64_t pa, old;
+    uint8_t *h;
 
     switch (f5) {
     case 0x02: /* lr */
@@ -280,8 +320,10 @@ static int exec_amo(struct rv_cpu *cpu, uint32_t insn, unsigned rd, unsigned rs1
             return -1;
         if (va & (size - 1))
             return rv_raise(cpu, RV_EXC_LOAD_MISALIGNED, va);
-        if (rv_mmu_translate(cpu, va, RV_ACC_R, &pa) ||
-            rv_mmu_phys_read(cpu, pa, size, &old, va, RV_ACC_R))
+        if ((h = amo_host(cpu, va, true, false, &pa)) != NULL)
+            old = host_read(h, size);
+        else if (rv_mmu_translate(cpu, va, RV_ACC_R, &pa) ||
+                 rv_mmu_phys_read(cpu, pa, size, &old, va, RV_ACC_R))
             return -1;
         cpu->resv_addr = pa;
         cpu->resv_valid = true;
@@ -293,10 +335,14 @@ static int exec_amo(struct rv_cpu *cpu, uint32_t insn, unsigned rd, unsigned rs1
             return -1;
         if (va & (size - 1))
             return rv_raise(cpu, RV_EXC_STORE_MISALIGNED, va);
-        if (rv_mmu_translate(cpu, va, RV_ACC_W, &pa))
+        /* Permission is checked whether or not the reservation holds. */
+        h = amo_host(cpu, va, false, true, &pa);
+        if (!h && rv_mmu_translate(cpu, va, RV_ACC_W, &pa))
             return -1;
         if (cpu->resv_valid && cpu->resv_addr == pa) {
-            if (rv_mmu_phys_write(cpu, pa, size, cpu->x[rs2], va))
+            if (h)
+                host_write(h, size, cpu->x[rs2]);
+            else if (rv_mmu_phys_write(cpu, pa, size, cpu->x[rs2], va))
                 return -1;
             cpu->resv_valid = false;
             cpu->x[rd] = 0;
@@ -313,6 +359,12 @@ static int exec_amo(struct rv_cpu *cpu, uint32_t insn, unsigned rd, unsigned rs1
             return -1;
         if (va & (size - 1))
             return rv_raise(cpu, RV_EXC_STORE_MISALIGNED, va);
+        if ((h = amo_host(cpu, va, true, true, &pa)) != NULL) {
+            old = host_read(h, size);
+            host_write(h, size, amo_compute(f5, old, cpu->x[rs2], word));
+            cpu->x[rd] = word ? (uint64_t)sext32(old) : old;
+            return 0;
+        }
         if (rv_mmu_translate(cpu, va, RV_ACC_W, &pa) ||
             rv_mmu_phys_read(cpu, pa, size, &old, va, RV_ACC_W))
             return -1;
@@ -395,11 +447,8 @@ static int exec_priv(struct rv_cpu *cpu, uint32_t insn, uint32_t raw, uint64_t n
         if (cpu->priv == RV_PRIV_U ||
             (cpu->priv == RV_PRIV_S && (cpu->mstatus & MSTATUS_TVM)))
             return rv_raise(cpu, RV_EXC_ILLEGAL, raw);
-        unsigned rs1 = (insn >> 15) & 31;
-        if (rs1)
-            rv_mmu_flush_page(cpu, cpu->x[rs1]);
-        else
-            rv_mmu_flush_all(cpu);
+        unsigned rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31;
+        rv_tlb_sfence(cpu, rs1 != 0, cpu->x[rs1], rs2 != 0, cpu->x[rs2]);
         return 0;
     }
     return rv_raise(cpu, RV_EXC_ILLEGAL, raw);

@@ -41,8 +41,33 @@ struct rv_tlb_entry {
     uint64_t addend;
 };
 
-/* Sets of TLB entries: U, S and M (bare, or MPRV with MPP=M). */
-#define RV_TLB_SETS 3
+/*
+ * The TLB is kept per address space: a context holds the U and S sets for one ASID, so a
+ * satp write that switches ASID switches contexts instead of flushing, and the fast paths
+ * (cpu->dtlb, cpu->itlb) stay one compare. M (bare, or MPRV with MPP=M) has one set of its
+ * own. Contexts other than the current one are brought up to date when they are switched
+ * to: full flushes (cpu->tlb_epoch) and write-tag revocations (cpu->tlb_code_gen).
+ */
+#define RV_TLB_CTXS 8
+#define RV_TLB_CTX_SETS 2 /* [RV_PRIV_U], [RV_PRIV_S] */
+
+/* meta[] of an entry: what flushes need to know, off the fast path. */
+#define RV_TLB_META_GLOBAL 0x01u      /* every fill of it came from a PTE with G set */
+#define RV_TLB_META_USER 0x02u        /* S set: a U page, reachable only while SUM = 1 */
+#define RV_TLB_META_LEVEL_SHIFT 2     /* leaf level of its largest fill: 0 = 4 KiB page */
+
+struct rv_tlb_ctx {
+    struct rv_tlb_entry set[RV_TLB_CTX_SETS][RV_TLB_SIZE];
+    uint8_t meta[RV_TLB_CTX_SETS][RV_TLB_SIZE];
+    uint16_t asid;
+    bool in_use;
+    bool s_user;        /* its S set may hold RV_TLB_META_USER entries */
+    uint64_t root;      /* satp.PPN its entries were walked from */
+    uint64_t epoch;     /* its entries are valid only while this equals cpu->tlb_epoch */
+    uint64_t code_seen; /* cpu->tlb_code_gen when its write tags were last revoked */
+    uint64_t last_use;  /* for picking the context to recycle */
+    uint64_t super_lo, super_hi; /* virtual range of entries that came from superpages */
+};
 
 /* Exception causes */
 enum {
@@ -92,6 +117,8 @@ enum {
 
 #define SATP_MODE_SHIFT 60
 #define SATP_PPN_MASK ((1ULL << 44) - 1)
+#define SATP_ASID_SHIFT 44
+#define SATP_ASID_MASK 0xffffULL /* ASIDLEN = 16, the most Sv39/Sv48 allow */
 
 /* Memory access kinds for translation and faults. */
 enum rv_access { RV_ACC_R = 0, RV_ACC_W = 1, RV_ACC_X = 2 };
@@ -227,12 +254,16 @@ struct rv_cpu {
     uint64_t resv_addr;
     bool resv_valid;
 
-    /* Virtual range covered by TLB entries that came from superpages (for sfence.vma va). */
-    uint64_t super_lo, super_hi;
-
     struct rv_fp_state fp;
 
-    struct rv_tlb_entry tlb[RV_TLB_SETS][RV_TLB_SIZE];
+    struct rv_tlb_entry tlb_m[RV_TLB_SIZE];
+    struct rv_tlb_ctx *tlb_cur;  /* the context of satp's ASID */
+    uint64_t tlb_epoch;          /* bumped by every flush of all address spaces */
+    uint64_t tlb_clock;          /* context switches, for last_use */
+    uint64_t tlb_code_gen;       /* bumped each time a RAM page becomes code */
+    uint64_t stat_tlb_flushes, stat_tlb_switches, stat_tlb_ctx_fills, stat_tlb_sfence_va,
+             stat_tlb_sfence_asid, stat_tlb_super_scans;
+    struct rv_tlb_ctx tlb_ctx[RV_TLB_CTXS];
 
     /* Instructions that are not cached: slot 0 runs, slots 1-2 send the next pc to lookup. */
     struct rv_drec uncached[3];
@@ -257,9 +288,34 @@ static inline void rv_code_changed(struct rv_cpu *cpu)
     cpu->code_epoch++;
 }
 
+/* --- tlb.c --- */
+/* Forgets every translation of every address space (reset). */
+void rv_tlb_reset(struct rv_cpu *cpu);
+/* sfence.vma x0, x0, and anything that changes what every cached translation allows. */
+void rv_tlb_flush_all(struct rv_cpu *cpu);
+/* sfence.vma: `va` and `asid` name what it orders, or are absent (has_va, has_asid false). */
+void rv_tlb_sfence(struct rv_cpu *cpu, bool has_va, uint64_t va, bool has_asid, uint64_t asid);
+/* A satp write (already legal and masked); switches address space without a full flush. */
+void rv_tlb_set_satp(struct rv_cpu *cpu, uint64_t satp);
+/* mstatus.SUM or MXR changed from `old` to the current value. */
+void rv_tlb_sum_mxr_changed(struct rv_cpu *cpu, uint64_t old);
+/* The set a fill for privilege `priv` goes to (the current context's, or M's). */
+static inline struct rv_tlb_entry *rv_tlb_set(struct rv_cpu *cpu, int priv)
+{
+    return priv == RV_PRIV_M ? cpu->tlb_m : cpu->tlb_cur->set[priv];
+}
+/*
+ * Records the facts about a fill of entry `idx` of privilege `priv`'s set: `level` of the
+ * leaf (0 for a 4 KiB page or a bare translation), `global` for PTE.G, `user` for PTE.U.
+ * `fresh` says the entry held nothing for this page before this fill.
+ */
+void rv_tlb_note_fill(struct rv_cpu *cpu, int priv, unsigned idx, uint64_t va, int level,
+                      bool global, bool user, bool fresh);
+void rv_tlb_log_stats(const struct rv_cpu *cpu);
+/* RAM page `ram_page` now holds decoded code: no entry may write it on the fast path. */
+void rv_tlb_revoke_write(struct rv_cpu *cpu, uint64_t ram_page);
+
 /* --- mmu.c --- */
-void rv_mmu_flush_all(struct rv_cpu *cpu);
-void rv_mmu_flush_page(struct rv_cpu *cpu, uint64_t va);
 /* These return 0, or -1 with cpu->exc_cause/exc_tval set. */
 int rv_mmu_load_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val);
 int rv_mmu_store_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t val);
@@ -357,11 +413,6 @@ void rv_decode_insn(struct rv_drec *r, uint32_t lo, uint32_t hi);
 /* 32-bit equivalent of each 16-bit instruction, 0 for reserved/illegal encodings. */
 extern uint32_t rv_rvc_table[65536];
 void rv_rvc_init(void);
-
-static inline int rv_tlb_set_index(int priv)
-{
-    return priv == RV_PRIV_M ? 2 : priv;
-}
 
 static inline int rv_data_priv(const struct rv_cpu *cpu)
 {

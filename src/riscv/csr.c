@@ -166,8 +166,8 @@ uint64_t rv_csr_mip(const struct rv_cpu *cpu)
 
 void rv_csr_mode_changed(struct rv_cpu *cpu)
 {
-    cpu->dtlb = cpu->tlb[rv_tlb_set_index(rv_data_priv(cpu))];
-    cpu->itlb = cpu->tlb[rv_tlb_set_index(cpu->priv)];
+    cpu->dtlb = rv_tlb_set(cpu, rv_data_priv(cpu));
+    cpu->itlb = rv_tlb_set(cpu, cpu->priv);
     cpu->fetch_vpage = RV_TLB_NONE;
 }
 
@@ -202,7 +202,7 @@ static void write_mstatus(struct rv_cpu *cpu, uint64_t val, uint64_t writable)
     s = sd_fixup(s);
     cpu->mstatus = s;
     if ((old ^ s) & (MSTATUS_SUM | MSTATUS_MXR))
-        rv_mmu_flush_all(cpu);
+        rv_tlb_sum_mxr_changed(cpu, old);
     if ((old ^ s) & (MSTATUS_MPRV | MSTATUS_MPP))
         rv_csr_mode_changed(cpu);
     if ((old ^ s) & (MSTATUS_MIE | MSTATUS_SIE))
@@ -399,9 +399,9 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
         uint64_t mode = val >> SATP_MODE_SHIFT;
         if (mode != 0 && mode != 8 && mode != 9)
             break; /* unsupported mode: the write has no effect */
-        /* No ASID bits: Linux then flushes on every address-space switch. */
-        cpu->satp = (mode << SATP_MODE_SHIFT) | (val & SATP_PPN_MASK);
-        rv_mmu_flush_all(cpu);
+        rv_tlb_set_satp(cpu, (mode << SATP_MODE_SHIFT) |
+                                 (val & (SATP_ASID_MASK << SATP_ASID_SHIFT)) |
+                                 (val & SATP_PPN_MASK));
         break;
     }
     case CSR_MSTATUS:

@@ -68,23 +68,6 @@ void rv_dcache_drop(struct rv_cpu *cpu, uint64_t ram_page)
     rv_code_changed(cpu);
 }
 
-/*
- * A page that now holds decoded code must not be written through the TLB fast path any
- * more: drop the write permission of every entry that maps it (in all three sets, as
- * M-mode, S-mode and U-mode may each have it mapped at different virtual addresses).
- */
-static void revoke_write(struct rv_cpu *cpu, uint64_t ram_page)
-{
-    uint64_t host = (uint64_t)(uintptr_t)(cpu->phys.ram + (ram_page << RV_PAGE_SHIFT));
-    for (int s = 0; s < RV_TLB_SETS; s++) {
-        for (unsigned i = 0; i < RV_TLB_SIZE; i++) {
-            struct rv_tlb_entry *e = &cpu->tlb[s][i];
-            if (e->tag_w != RV_TLB_NONE && e->tag_w + e->addend == host)
-                e->tag_w = RV_TLB_NONE;
-        }
-    }
-}
-
 struct rv_drec *rv_dcache_page(struct rv_cpu *cpu, uint64_t ram_page)
 {
     struct rv_dcache *dc = &cpu->dc;
@@ -121,7 +104,8 @@ struct rv_drec *rv_dcache_page(struct rv_cpu *cpu, uint64_t ram_page)
     p->ram_page = (uint32_t)ram_page;
     dc->map[ram_page] = idx + 1;
     dc->stat_decoded_pages++;
-    revoke_write(cpu, ram_page);
+    /* Stores to it must take the slow path, which drops it. */
+    rv_tlb_revoke_write(cpu, ram_page);
     /* An evicted page may have been the current one. */
     cpu->fetch_vpage = RV_TLB_NONE;
     return p->rec;

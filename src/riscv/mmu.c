@@ -22,30 +22,6 @@ static const uint64_t page_fault_cause[3] = {RV_EXC_LOAD_PAGE, RV_EXC_STORE_PAGE
 static const uint64_t access_fault_cause[3] = {RV_EXC_LOAD_ACCESS, RV_EXC_STORE_ACCESS,
                                                RV_EXC_INSN_ACCESS};
 
-void rv_mmu_flush_all(struct rv_cpu *cpu)
-{
-    memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
-    cpu->fetch_vpage = RV_TLB_NONE;
-    cpu->super_lo = UINT64_MAX;
-    cpu->super_hi = 0;
-}
-
-void rv_mmu_flush_page(struct rv_cpu *cpu, uint64_t va)
-{
-    /*
-     * Entries that came from a superpage are installed per 4 KiB page, so a flush of one
-     * address inside a superpage must drop them all: fall back to a full flush then.
-     */
-    if (va >= cpu->super_lo && va <= cpu->super_hi) {
-        rv_mmu_flush_all(cpu);
-        return;
-    }
-    unsigned idx = (va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1);
-    for (int s = 0; s < RV_TLB_SETS; s++)
-        memset(&cpu->tlb[s][idx], 0xff, sizeof(cpu->tlb[s][idx]));
-    cpu->fetch_vpage = RV_TLB_NONE;
-}
-
 /* Host pointer for [pa, pa+size) if it is plain RAM (not the slow page), else NULL. */
 static inline uint8_t *ram_ptr(const struct rv_cpu *cpu, uint64_t pa, unsigned size)
 {
@@ -148,7 +124,8 @@ static int translate_fill(struct rv_cpu *cpu, uint64_t va, enum rv_access acc, u
 {
     int priv = acc == RV_ACC_X ? cpu->priv : rv_data_priv(cpu);
     uint64_t pa = 0;
-    bool r_ok, w_ok, x_ok;
+    bool r_ok, w_ok, x_ok, global = false, user = false;
+    int leaf_level = 0;
     if (priv == RV_PRIV_M || (cpu->satp >> SATP_MODE_SHIFT) == 0) {
         pa = va;
         r_ok = w_ok = x_ok = true;
@@ -166,28 +143,25 @@ static int translate_fill(struct rv_cpu *cpu, uint64_t va, enum rv_access acc, u
         r_ok = (pte & PTE_R) || (mxr && (pte & PTE_X));
         w_ok = (pte & PTE_W) && (pte & PTE_D);
         x_ok = (pte & PTE_X) && !(priv == RV_PRIV_S && (pte & PTE_U));
-        if (level > 0) {
-            uint64_t span = 1ULL << (RV_PAGE_SHIFT + 9 * level);
-            uint64_t lo = va & ~(span - 1);
-            if (lo < cpu->super_lo)
-                cpu->super_lo = lo;
-            if (lo + span - 1 > cpu->super_hi)
-                cpu->super_hi = lo + span - 1;
-        }
+        leaf_level = level;
+        global = pte & PTE_G;
+        user = pte & PTE_U;
     }
     *pa_out = pa;
     uint64_t ppage = pa & RV_PAGE_MASK;
     uint8_t *host = ram_ptr(cpu, ppage, (unsigned)RV_PAGE_SIZE);
     if (host) {
         uint64_t vpage = va & RV_PAGE_MASK;
-        struct rv_tlb_entry *e =
-            &cpu->tlb[rv_tlb_set_index(priv)][(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+        unsigned idx = (va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1);
+        struct rv_tlb_entry *e = &rv_tlb_set(cpu, priv)[idx];
         uint64_t addend = (uint64_t)(uintptr_t)host - vpage;
-        if (e->addend != addend ||
-            (e->tag_r != vpage && e->tag_w != vpage && e->tag_x != vpage)) {
+        bool fresh = e->addend != addend ||
+                     (e->tag_r != vpage && e->tag_w != vpage && e->tag_x != vpage);
+        if (fresh) {
             e->tag_r = e->tag_w = e->tag_x = RV_TLB_NONE;
             e->addend = addend;
         }
+        rv_tlb_note_fill(cpu, priv, idx, va, leaf_level, global, user, fresh);
         /* While a load or store trigger is armed, every such access checks it (slow). */
         if (r_ok && !(cpu->trig_armed & RV_TRIG_LOAD))
             e->tag_r = vpage;
@@ -331,8 +305,7 @@ int rv_mmu_store_slow(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t v
 /* Fetches 16 bits at pc (2-aligned), through the TLB when the page is RAM. */
 static int fetch16(struct rv_cpu *cpu, uint64_t pc, uint32_t *half)
 {
-    struct rv_tlb_entry *e =
-        &cpu->tlb[rv_tlb_set_index(cpu->priv)][(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+    struct rv_tlb_entry *e = &rv_tlb_set(cpu, cpu->priv)[(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
     uint64_t vpage = pc & RV_PAGE_MASK;
     if (e->tag_x != vpage) {
         uint64_t pa;
@@ -372,8 +345,7 @@ int rv_mmu_fetch_slow(struct rv_cpu *cpu, uint64_t pc, uint32_t *insn)
 
 struct rv_drec *rv_mmu_code_lookup(struct rv_cpu *cpu, uint64_t pc)
 {
-    struct rv_tlb_entry *e =
-        &cpu->tlb[rv_tlb_set_index(cpu->priv)][(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+    struct rv_tlb_entry *e = &rv_tlb_set(cpu, cpu->priv)[(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
     uint64_t vpage = pc & RV_PAGE_MASK;
     if (e->tag_x != vpage) {
         uint64_t pa;

@@ -113,7 +113,7 @@ static void rearm(struct rv_cpu *cpu)
     cpu->trig_armed = armed;
     /* TLB entries may hold tags that now let an access skip the check. */
     if (armed & (RV_TRIG_LOAD | RV_TRIG_STORE))
-        rv_mmu_flush_all(cpu);
+        rv_tlb_flush_all(cpu);
     /* The run loop picks the way it runs code (stepping or not) at each slice. */
     rv_cpu_kick(cpu);
 }

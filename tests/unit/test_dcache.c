@@ -262,8 +262,8 @@ static void test_write_tag_revoked(void **state)
     assert_int_equal(run(h), RV_RUN_WFI);
     struct rv_cpu *c = h->cpu;
     unsigned idx = (FUNC >> 12) & (RV_TLB_SIZE - 1);
-    assert_int_equal(c->tlb[2][idx].tag_w, RV_TLB_NONE);
-    assert_int_equal(c->tlb[2][idx + 1].tag_w, FUNC + 0x1000);
+    assert_int_equal(c->tlb_m[idx].tag_w, RV_TLB_NONE);
+    assert_int_equal(c->tlb_m[idx + 1].tag_w, FUNC + 0x1000);
 }
 
 int main(void)

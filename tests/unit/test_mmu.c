@@ -1,4 +1,4 @@
-/* Sv39/Sv48 translation: walks, A/D updates, superpages, faults, SUM/MXR/MPRV, sfence.vma. */
+/* Sv39/Sv48 translation: walks, A/D, superpages, faults, SUM/MXR/MPRV, sfence.vma, ASIDs. */
 #include "test_cpu_harness.h"
 
 #include "riscv/cpu_internal.h"
@@ -527,6 +527,279 @@ static void test_tvm(void **state)
     expect_fault(h, RV_EXC_ILLEGAL, SFENCE_VMA(0, 0));
 }
 
+/* ---- ASIDs: kite's own choices about what stays cached (the spec allows either) ---- */
+
+#define DATA_PG3 (RAM_BASE + 0x202000)
+#define DATA_PG4 (RAM_BASE + 0x203000)
+
+/* A second table from the same pool, after the first one's pages. */
+static struct pt pt_next(struct pt *first)
+{
+    struct pt t = {first->h, first->next, 0, first->levels};
+    t.root = pt_alloc(&t);
+    first->next = t.next + 16 * 4096; /* room for t's own tables */
+    t.next = t.root + 4096;
+    return t;
+}
+
+static uint64_t satp_of(const struct pt *t, uint64_t asid)
+{
+    return (8ULL << 60) | (asid << 44) | (t->root >> 12);
+}
+
+/* Tables A and B with RAM identity-mapped (global) for code; S-mode under A, ASID 1. */
+static struct prog begin_two(struct harness *h, struct pt *a, struct pt *b)
+{
+    *a = pt_new(h, 3);
+    *b = pt_next(a);
+    pt_map(b, RAM_BASE, RAM_BASE, PTE_R | PTE_W | PTE_X | PTE_A | PTE_D | PTE_G, 2);
+    struct prog p = prog_begin(h);
+    pt_map(a, RAM_BASE, RAM_BASE, PTE_R | PTE_W | PTE_X | PTE_A | PTE_D | PTE_G, 2);
+    li(&p, 20, satp_of(a, 1));
+    li(&p, 21, satp_of(b, 2));
+    op(&p, CSRW(C_SATP, 20));
+    enter_mode(&p, RV_PRIV_S);
+    return p;
+}
+
+#define RW_AD (PTE_R | PTE_W | PTE_A | PTE_D)
+
+/*
+ * Each ASID keeps its entries across switches, and sfence.vma rs2=ASID drops only that
+ * ASID's (non-global) entries, wherever the hart is.
+ */
+static void test_asid_entries_kept(void **state)
+{
+    struct harness *h = *state;
+    struct pt a, b;
+    struct prog p = begin_two(h, &a, &b);
+    pt_map(&a, 0x10000, DATA_PG, RW_AD, 0);
+    pt_map(&b, 0x10000, DATA_PG2, RW_AD, 0);
+    put64(h, DATA_PG, 1);
+    put64(h, DATA_PG2, 2);
+    put64(h, DATA_PG3, 3);
+    put64(h, DATA_PG4, 4);
+    li(&p, 1, 0x10000);
+    op(&p, LD(2, 1, 0));
+    op(&p, CSRW(C_SATP, 21));
+    op(&p, LD(3, 1, 0));
+    op(&p, WFI);
+    op(&p, CSRW(C_SATP, 20));
+    op(&p, LD(4, 1, 0));          /* A's entry is still there */
+    op(&p, CSRW(C_SATP, 21));
+    op(&p, LD(5, 1, 0));          /* and B's */
+    op(&p, LI(9, 1));
+    op(&p, SFENCE_VMA(0, 9));     /* from B: drop ASID 1's */
+    op(&p, LD(6, 1, 0));          /* B's stays */
+    op(&p, CSRW(C_SATP, 20));
+    op(&p, LD(7, 1, 0));          /* A walks again */
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 2), 1);
+    assert_int_equal(X(h, 3), 2);
+    /* Remapped behind the hart's back, no fence. */
+    pt_map(&a, 0x10000, DATA_PG3, RW_AD, 0);
+    pt_map(&b, 0x10000, DATA_PG4, RW_AD, 0);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 27), 0);
+    assert_int_equal(X(h, 4), 1);
+    assert_int_equal(X(h, 5), 2);
+    assert_int_equal(X(h, 6), 2);
+    assert_int_equal(X(h, 7), 3);
+}
+
+/*
+ * A global entry goes with the hart into an ASID it had not used, and survives
+ * sfence.vma rs2=ASID there; sfence.vma with its address drops it.
+ */
+static void test_global_survives_switch(void **state)
+{
+    struct harness *h = *state;
+    struct pt a, b;
+    struct prog p = begin_two(h, &a, &b);
+    pt_map(&a, 0x20000, DATA_PG, RW_AD | PTE_G, 0);
+    pt_map(&b, 0x20000, DATA_PG, RW_AD | PTE_G, 0);
+    put64(h, DATA_PG, 1);
+    put64(h, DATA_PG2, 2);
+    li(&p, 1, 0x20000);
+    op(&p, LD(2, 1, 0));
+    op(&p, WFI);
+    op(&p, CSRW(C_SATP, 21));
+    op(&p, LD(3, 1, 0));
+    op(&p, LI(9, 2));
+    op(&p, SFENCE_VMA(0, 9));
+    op(&p, LD(4, 1, 0));
+    op(&p, SFENCE_VMA(1, 0));
+    op(&p, LD(5, 1, 0));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 2), 1);
+    pt_map(&a, 0x20000, DATA_PG2, RW_AD | PTE_G, 0);
+    pt_map(&b, 0x20000, DATA_PG2, RW_AD | PTE_G, 0);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 27), 0);
+    assert_int_equal(X(h, 3), 1);
+    assert_int_equal(X(h, 4), 1);
+    assert_int_equal(X(h, 5), 2);
+}
+
+/*
+ * What must start over without a fence: the same ASID over another root table, and a
+ * MODE change (here Sv39 -> Bare -> Sv39 with the same ASID and root).
+ */
+static void test_asid_reuse_and_mode_change(void **state)
+{
+    struct harness *h = *state;
+    struct pt a, b;
+    struct prog p = begin_two(h, &a, &b);
+    pt_map(&a, 0x10000, DATA_PG, RW_AD, 0);
+    pt_map(&b, 0x10000, DATA_PG2, RW_AD, 0);
+    put64(h, DATA_PG, 1);
+    put64(h, DATA_PG2, 2);
+    put64(h, DATA_PG3, 3);
+    li(&p, 1, 0x10000);
+    op(&p, LD(2, 1, 0));
+    li(&p, 22, satp_of(&b, 1));
+    op(&p, CSRW(C_SATP, 22));     /* ASID 1 over B */
+    op(&p, LD(3, 1, 0));
+    op(&p, CSRW(C_SATP, 20));
+    op(&p, LD(4, 1, 0));
+    op(&p, CSRW(C_SATP, 0));
+    op(&p, WFI);
+    op(&p, CSRW(C_SATP, 20));
+    op(&p, LD(5, 1, 0));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 2), 1);
+    assert_int_equal(X(h, 3), 2);
+    assert_int_equal(X(h, 4), 1);
+    pt_map(&a, 0x10000, DATA_PG3, RW_AD, 0);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 27), 0);
+    assert_int_equal(X(h, 5), 3);
+}
+
+/* sfence.vma inside a megapage drops its pieces and nothing else. */
+static void test_sfence_superpage_precise(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x10000, DATA_PG, RW_AD, 0);
+    pt_map(&t, 0x40000000, RAM_BASE + 0x200000, PTE_R | PTE_A, 1);
+    put64(h, DATA_PG, 1);
+    put64(h, DATA_PG3, 9);
+    put64(h, RAM_BASE + 0x207000, 5);
+    put64(h, RAM_BASE + 0x7000, 6);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, 0x10000);
+    li(&p, 4, 0x40007000);
+    li(&p, 6, 0x40170000);        /* another piece of the megapage, another TLB index */
+    op(&p, LD(2, 1, 0));
+    op(&p, LD(5, 4, 0));
+    op(&p, WFI);
+    op(&p, SFENCE_VMA(6, 0));
+    op(&p, LD(3, 1, 0));
+    op(&p, LD(7, 4, 0));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 2), 1);
+    assert_int_equal(X(h, 5), 5);
+    pt_map(&t, 0x10000, DATA_PG3, RW_AD, 0);
+    pt_map(&t, 0x40000000, RAM_BASE, PTE_R | PTE_A, 1);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 27), 0);
+    assert_int_equal(X(h, 3), 1); /* a 4 KiB page elsewhere: kept */
+    assert_int_equal(X(h, 7), 6); /* the megapage: walked again */
+}
+
+/*
+ * A page that becomes code while another address space could store to it on the fast
+ * path: when that address space comes back, its stores must still find the decoded copy
+ * and drop it.
+ */
+static void test_code_page_revoked_in_other_asid(void **state)
+{
+    struct harness *h = *state;
+    struct pt a, b;
+    struct prog p = begin_two(h, &a, &b);
+    uint64_t code = DATA_PG;
+    pt_map(&a, 0x31000, code, PTE_R | PTE_X | PTE_A, 0);
+    pt_map(&b, 0x30000, code, RW_AD, 0);
+    struct prog c = {h, code};
+    op(&c, ADDI(5, 5, 1));
+    op(&c, JALR(0, 1, 0));
+    li(&p, 10, 0x31000);
+    li(&p, 11, 0x30000);
+    op(&p, CSRW(C_SATP, 21));
+    op(&p, LW(12, 11, 0));
+    op(&p, SW(12, 11, 0));        /* B may now store to the page on the fast path */
+    op(&p, CSRW(C_SATP, 20));
+    op(&p, JALR(1, 10, 0));       /* A runs it: it is code now */
+    op(&p, CSRW(C_SATP, 21));
+    li(&p, 13, ADDI(5, 0, 42));
+    op(&p, SW(13, 11, 0));        /* B rewrites "addi x5, x5, 1" as "addi x5, x0, 42" */
+    op(&p, CSRW(C_SATP, 20));
+    op(&p, JALR(1, 10, 0));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 27), 0);
+    assert_int_equal(X(h, 5), 42);
+}
+
+/*
+ * Clearing SUM drops what it allowed, in every ASID's entries, and nothing else: Linux
+ * toggles it around each user copy, so it must not cost a flush.
+ */
+static void test_sum_cleared_precisely(void **state)
+{
+    struct harness *h = *state;
+    struct pt a, b;
+    struct prog p = begin_two(h, &a, &b);
+    pt_map(&a, 0x10000, DATA_PG, RW_AD, 0);
+    pt_map(&a, 0x50000, DATA_PG2, RW_AD | PTE_U, 0);
+    put64(h, DATA_PG, 1);
+    put64(h, DATA_PG2, 2);
+    put64(h, DATA_PG3, 3);
+    li(&p, 1, 0x10000);
+    li(&p, 2, 0x50000);
+    li(&p, 9, MSTATUS_SUM);
+    op(&p, CSRRS(0, C_SSTATUS, 9));
+    op(&p, LD(3, 1, 0));
+    op(&p, LD(4, 2, 0));
+    op(&p, CSRW(C_SATP, 21));
+    op(&p, CSRRC(0, C_SSTATUS, 9)); /* while ASID 2 is current */
+    op(&p, CSRW(C_SATP, 20));
+    op(&p, WFI);
+    op(&p, LD(5, 1, 0));            /* kept: SUM does not matter to an S page */
+    op(&p, LD(6, 2, 0));            /* dropped: faults now */
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 3), 1);
+    assert_int_equal(X(h, 4), 2);
+    pt_map(&a, 0x10000, DATA_PG3, RW_AD, 0);
+    expect_fault(h, RV_EXC_LOAD_PAGE, 0x50000);
+    assert_int_equal(X(h, 5), 1);
+    assert_int_equal(X(h, 6), 0);
+}
+
+/* Clearing MXR takes back the reads it allowed of an execute-only page. */
+static void test_mxr_cleared(void **state)
+{
+    struct harness *h = *state;
+    struct pt t = pt_new(h, 3);
+    pt_map(&t, 0x60000, DATA_PG2, PTE_X | PTE_A, 0);
+    put64(h, DATA_PG2, 0x60);
+    struct prog p = begin_paged(h, &t, 8);
+    li(&p, 1, MSTATUS_MXR);
+    op(&p, CSRRS(0, C_SSTATUS, 1));
+    li(&p, 3, 0x60000);
+    op(&p, LD(6, 3, 0));
+    op(&p, CSRRC(0, C_SSTATUS, 1));
+    op(&p, LD(7, 3, 0));
+    expect_fault(h, RV_EXC_LOAD_PAGE, 0x60000);
+    assert_int_equal(X(h, 6), 0x60);
+    assert_int_equal(X(h, 7), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -555,6 +828,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_misaligned_store_second_page_fault, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsupported_satp_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tvm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_asid_entries_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_global_survives_switch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_asid_reuse_and_mode_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sfence_superpage_precise, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_code_page_revoked_in_other_asid, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sum_cleared_precisely, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mxr_cleared, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
