@@ -136,8 +136,8 @@ struct p9_pool {
     unsigned awaited;           /* jobs the current notify waits for */
     bool stop;
     unsigned nthreads;
-    pthread_t threads[P9_WORKERS];
-    struct p9_scratch scratch[P9_WORKERS];
+    pthread_t threads[P9_WORKERS_MAX];
+    struct p9_scratch scratch[P9_WORKERS_MAX];
     int efd;                    /* tells the event loop that `done` has jobs */
     struct event_loop *loop;
 };
@@ -1997,14 +1997,14 @@ static void pool_stop(struct virtio_9p *p)
         event_loop_remove(pool->loop, pool->efd);
     if (pool->efd >= 0)
         close(pool->efd);
-    for (unsigned i = 0; i < P9_WORKERS; i++)
+    for (unsigned i = 0; i < P9_WORKERS_MAX; i++)
         scratch_free(&pool->scratch[i]);
     pthread_cond_destroy(&pool->wake);
     pthread_cond_destroy(&pool->idle);
     pthread_mutex_destroy(&pool->lock);
 }
 
-static int pool_start(struct virtio_9p *p, struct event_loop *loop)
+static int pool_start(struct virtio_9p *p, unsigned workers, struct event_loop *loop)
 {
     struct p9_pool *pool = &p->pool;
     pthread_mutex_init(&pool->lock, NULL);
@@ -2018,7 +2018,7 @@ static int pool_start(struct virtio_9p *p, struct event_loop *loop)
     pool->done_tail = &pool->done;
     pool->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     int err = pool->efd < 0 ? -errno : 0;
-    for (unsigned i = 0; !err && i < P9_WORKERS; i++)
+    for (unsigned i = 0; !err && i < workers; i++)
         err = scratch_init(&pool->scratch[i]);
     if (!err && loop) {
         struct event_source src = {.fd = pool->efd, .opaque = p, .events = pool_events,
@@ -2027,7 +2027,7 @@ static int pool_start(struct virtio_9p *p, struct event_loop *loop)
         if (!err)
             pool->loop = loop;
     }
-    for (unsigned i = 0; !err && i < P9_WORKERS; i++) {
+    for (unsigned i = 0; !err && i < workers; i++) {
         struct worker_arg *a = malloc(sizeof(*a));
         if (!a) {
             err = -ENOMEM;
@@ -2047,8 +2047,7 @@ static int pool_start(struct virtio_9p *p, struct event_loop *loop)
 }
 
 struct virtio_9p *virtio_9p_new(const struct guest_mem *mem, struct fs_device *fs,
-                                const char *tag, enum virtio_9p_mode mode,
-                                struct event_loop *loop)
+                                const char *tag, unsigned workers, struct event_loop *loop)
 {
     size_t tl = tag ? strlen(tag) : 0;
     if (!fs || !tl || tl > P9_TAG_MAX)
@@ -2071,8 +2070,10 @@ struct virtio_9p *virtio_9p_new(const struct guest_mem *mem, struct fs_device *f
     p->pool.efd = -1;
     bool ok = scratch_init(&p->inline_scratch) == 0 &&
               virtio_device_init(&p->vdev, mem, 1, sizes) == 0;
-    if (ok && mode == VIRTIO_9P_WORKERS) {
-        ok = pool_start(p, loop) == 0;
+    if (workers > P9_WORKERS_MAX)
+        workers = P9_WORKERS_MAX;
+    if (ok && workers) {
+        ok = pool_start(p, workers, loop) == 0;
         p->threaded = ok;
         if (!ok)
             virtio_device_cleanup(&p->vdev);
@@ -2120,6 +2121,7 @@ struct share_config {
     char auto_tag[16];
     bool read_only;
     enum fs_security security;
+    unsigned workers;
     struct fs_device *fs;       /* the host end: opened once per run */
 };
 
@@ -2153,10 +2155,21 @@ static void *share_parse(struct dev_opts *o, char *why, size_t len)
     const struct dev_opt *tag = dev_opts_take(o, "tag", &dup);
     const struct dev_opt *ro = dev_opts_take(o, "ro", &dup);
     const struct dev_opt *sec = dev_opts_take(o, "security", &dup);
+    const struct dev_opt *wk = dev_opts_take(o, "workers", &dup);
     if (dup) {
-        snprintf(why, len, "options are tag=TAG, ro, security=mapped|passthrough|none "
-                 "(each once)");
+        snprintf(why, len, "options are tag=TAG, ro, security=mapped|passthrough|none, "
+                 "workers=N (each once)");
         return NULL;
+    }
+    unsigned workers = P9_WORKERS;
+    if (wk) {
+        char *end = NULL;
+        unsigned long v = wk->value ? strtoul(wk->value, &end, 10) : 0;
+        if (!wk->value || !*wk->value || *end || v > P9_WORKERS_MAX) {
+            snprintf(why, len, "workers= is 0 to %d", P9_WORKERS_MAX);
+            return NULL;
+        }
+        workers = (unsigned)v;
     }
     if (!path || !path->value || !*path->value) {
         snprintf(why, len, "no host directory");
@@ -2202,6 +2215,7 @@ static void *share_parse(struct dev_opts *o, char *why, size_t len)
     s->tag = tag ? strdup(tag->value) : NULL;
     s->read_only = ro != NULL;
     s->security = security;
+    s->workers = workers;
     if (!s->path || (tag && !s->tag)) {
         share_free_config(s);
         return NULL;
@@ -2283,8 +2297,7 @@ static struct virtio_device *share_create(void *const *cfgs, unsigned n,
                                           const struct device_env *env, void **state)
 {
     struct share_config *s = cfgs[0];
-    struct virtio_9p *p = virtio_9p_new(env->mem, s->fs, share_tag(s), VIRTIO_9P_WORKERS,
-                                        env->loop);
+    struct virtio_9p *p = virtio_9p_new(env->mem, s->fs, share_tag(s), s->workers, env->loop);
     *state = p;
     return p ? virtio_9p_device(p) : NULL;
 }
@@ -2297,13 +2310,16 @@ static void share_destroy(void *state)
 static const struct device_type share_type = {
     .name = "share",
     .first_key = "path",
-    .usage = "HOSTDIR[,tag=TAG][,ro][,security=mapped|passthrough|none]",
+    .usage = "HOSTDIR[,tag=TAG][,ro][,security=mapped|passthrough|none][,workers=N]",
     .help = "share a host directory with the guest over virtio-9p (9P2000.L); the default\n"
             "guest mounts it at /mnt/TAG (tag: host, then host1, ...). ro: every change\n"
             "fails with EROFS. security=passthrough (default as root): the guest's owners\n"
             "and modes for real; mapped (default otherwise): kept in user.kite.* xattrs;\n"
             "none: as passthrough, ownership changes ignored. Nothing outside HOSTDIR is\n"
-            "reachable and host symlinks are never followed.",
+            "reachable and host symlinks are never followed. workers=N: host threads for\n"
+            "the share (default 4, up to 16); 0 answers every request on kite's main\n"
+            "thread (fastest on a host with no core to spare, but a slow host filesystem\n"
+            "then stalls the guest).",
     .max_instances = 8,
     .order = 30,
     .parse = share_parse,

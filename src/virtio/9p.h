@@ -7,7 +7,8 @@
  * the reply's size field. Every size field is checked against the descriptor lengths and
  * the negotiated msize; a bad message gets an Rlerror, never a read past its buffer.
  *
- * Host work runs on a small pool of worker threads (P9_WORKERS): requests run concurrently
+ * Host work runs on a small pool of worker threads (P9_WORKERS by default; --share's
+ * workers=0 runs it on the notifying thread instead): requests run concurrently
  * and their replies go back in the order they finish. The event-loop thread pops chains,
  * hands them to the pool and returns finished ones to the used ring (woken by an eventfd).
  * Tflush is answered there: a request no worker took yet is cancelled (Rlerror EINTR, then
@@ -32,7 +33,8 @@
 #define P9_MAX_WALK 16u
 #define P9_XATTR_MAX (64u * 1024)
 #define P9_QUEUE_SIZE 1024
-#define P9_WORKERS 4            /* host threads per share */
+#define P9_WORKERS 4            /* host threads per share, by default */
+#define P9_WORKERS_MAX 16
 
 struct virtio_9p;
 
@@ -43,16 +45,12 @@ struct virtio_9p_stats {
 
 struct event_loop;
 
-enum virtio_9p_mode {
-    VIRTIO_9P_INLINE,           /* every request answered when the queue is notified (fuzzing) */
-    VIRTIO_9P_WORKERS,          /* the worker pool */
-};
-
-/* `fs` stays the caller's (a host end: it outlives the device). With workers, finished
- * requests reach the guest from `loop` (NULL: only through virtio_9p_poll/_wait). */
+/* `fs` stays the caller's (a host end: it outlives the device). `workers` host threads do
+ * the host work (0: every request is answered on the thread that notifies, e.g. for
+ * fuzzing); finished requests reach the guest from `loop` (NULL: only through
+ * virtio_9p_poll/_wait). */
 struct virtio_9p *virtio_9p_new(const struct guest_mem *mem, struct fs_device *fs,
-                                const char *tag, enum virtio_9p_mode mode,
-                                struct event_loop *loop);
+                                const char *tag, unsigned workers, struct event_loop *loop);
 /* Returns finished requests to the guest now; how many. */
 unsigned virtio_9p_poll(struct virtio_9p *p);
 /* Waits until the workers have nothing queued or running, then polls. */

@@ -245,6 +245,8 @@ expect_usage_msg share-missing-dir "bad --share value '$tmp/nonexistent': $tmp/n
 expect_usage_msg share-not-a-dir "bad --share value '$tmp/text': $tmp/text is not a directory" run --bios "$tmp/poweroff.bin" --share "$tmp/text"
 expect_usage_msg share-no-path "bad --share value ',ro': no host directory" run --bios "$tmp/poweroff.bin" --share ",ro"
 expect_usage_msg share-bad-security "bad --share value '$tmp/dir,security=magic': security= is mapped, passthrough or none" run --bios "$tmp/poweroff.bin" --share "$tmp/dir,security=magic"
+expect_usage_msg share-bad-workers "bad --share value '$tmp/dir,workers=17': workers= is 0 to 16" run --bios "$tmp/poweroff.bin" --share "$tmp/dir,workers=17"
+expect_usage_msg share-workers-junk "bad --share value '$tmp/dir,workers=2x': workers= is 0 to 16" run --bios "$tmp/poweroff.bin" --share "$tmp/dir,workers=2x"
 expect_usage_msg share-tag-slash "bad --share value '$tmp/dir,tag=a/b': tag= is 1 to 64 letters, digits, '_', '-' or '.' (not first)" run --bios "$tmp/poweroff.bin" --share "$tmp/dir,tag=a/b"
 expect_usage_msg share-tag-empty "bad --share value '$tmp/dir,tag=': tag= is 1 to 64 letters, digits, '_', '-' or '.' (not first)" run --bios "$tmp/poweroff.bin" --share "$tmp/dir,tag="
 expect_usage_msg share-tag-too-long "tag= is 1 to 64 letters" run --bios "$tmp/poweroff.bin" \

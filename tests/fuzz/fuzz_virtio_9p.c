@@ -185,7 +185,7 @@ static size_t frame(uint8_t *b, uint8_t type, uint16_t tag, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct virtio_9p *p = virtio_9p_new(&mem, fs, "fuzz", VIRTIO_9P_INLINE, NULL);
+    struct virtio_9p *p = virtio_9p_new(&mem, fs, "fuzz", 0, NULL);
     if (!p)
         abort();
     struct drv d = {0};

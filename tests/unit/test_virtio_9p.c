@@ -309,7 +309,7 @@ static void make(struct fix *f, bool ro, enum fs_security sec)
 {
     struct fs_config c = {.path = f->share, .read_only = ro, .security = sec};
     assert_int_equal(fs_local_open(&c, &f->fs), 0);
-    f->p9 = virtio_9p_new(&f->ram.mem, f->fs, "host", VIRTIO_9P_WORKERS, NULL);
+    f->p9 = virtio_9p_new(&f->ram.mem, f->fs, "host", P9_WORKERS, NULL);
     assert_non_null(f->p9);
     sim_attach(&f->d, &f->ram, virtio_9p_device(f->p9));
     assert_true(sim_negotiate(&f->d, (1ULL << VIRTIO_F_VERSION_1) |
