@@ -154,6 +154,7 @@ static void test_hart_wx(void **state)
         skip();
     struct harness *h = harness_new();
     assert_int_equal(rv_cpu_set_engine(h->cpu, RV_ENGINE_JIT), 0);
+    rv_jit_set_hot_runs(h->cpu->jit, 1);
     struct prog p = prog_begin(h);
     op(&p, LI(5, 3));
     op(&p, WFI);
@@ -169,6 +170,33 @@ static void test_hart_wx(void **state)
 }
 
 /*
+ * A chain of `n` jumps, one block each, at RAM_BASE + 0x10000, run `laps` times (x5 counts
+ * the blocks run); returns the JIT's statistics.
+ */
+static struct rv_jit_stats run_jump_chain(struct harness *h, unsigned n, unsigned laps)
+{
+    struct prog p = prog_begin(h);
+    p.pc = RAM_BASE + 0x10000;
+    struct prog q = prog_begin(h);
+    op(&q, JAL(0, (int32_t)(p.pc - q.pc)));
+    uint64_t start = p.pc;
+    for (unsigned i = 0; i < n; i++) {
+        op(&p, ADDI(5, 5, 1));
+        op(&p, JAL(0, 4));
+    }
+    op(&p, ADDI(6, 6, -1));
+    op(&p, BEQ(6, 0, 8));
+    op(&p, JAL(0, (int32_t)(start - p.pc))); /* beyond a branch's reach */
+    op(&p, WFI);
+    rv_cpu_set_xreg(h->cpu, 6, laps);
+    assert_int_equal(rv_cpu_run(h->cpu, 10ULL * n * laps), RV_RUN_WFI);
+    assert_int_equal(X(h, 5), (uint64_t)n * laps);
+    struct rv_jit_stats st;
+    rv_jit_get_stats(h->cpu->jit, &st);
+    return st;
+}
+
+/*
  * More blocks than the cache holds: a chain of jumps, one block each, must still run
  * correctly across the flushes it forces.
  */
@@ -179,20 +207,55 @@ static void test_cache_full_flushes(void **state)
         skip();
     struct harness *h = harness_new();
     assert_int_equal(rv_cpu_set_engine(h->cpu, RV_ENGINE_JIT), 0);
-    struct prog p = prog_begin(h);
-    p.pc = RAM_BASE + 0x10000;
-    struct prog q = prog_begin(h);
-    op(&q, JAL(0, (int32_t)(p.pc - q.pc)));
+    rv_jit_set_hot_runs(h->cpu->jit, 1);
     const unsigned n = 70000;
-    for (unsigned i = 0; i < n; i++) {
-        op(&p, ADDI(5, 5, 1));
-        op(&p, JAL(0, 4));
-    }
-    op(&p, WFI);
-    assert_int_equal(rv_cpu_run(h->cpu, 10 * n), RV_RUN_WFI);
+    struct rv_jit_stats st = run_jump_chain(h, n, 1);
+    assert_true(st.blocks > n);
+    assert_true(st.flushes >= 1);
+    harness_free(h);
+}
+
+/*
+ * Code runs in the interpreter until its third run, then is translated: the same chain,
+ * lap by lap, gets (nearly) no blocks twice, then (nearly) all of them. Nearly: run counts
+ * live in a lossy hash, where two blocks sharing a counter get hot sooner or later.
+ */
+static void test_translated_when_hot(void **state)
+{
+    (void)state;
+    if (!rv_cpu_jit_available())
+        skip();
+    struct harness *h = harness_new();
+    assert_int_equal(rv_cpu_set_engine(h->cpu, RV_ENGINE_JIT), 0);
+    rv_jit_set_hot_runs(h->cpu->jit, 3);
+    const unsigned n = 1000;
+    struct rv_jit_stats st = run_jump_chain(h, n, 2);
+    assert_true(st.blocks <= n / 50);
+    assert_true(st.interp_steps >= 2 * n - n / 50);
+    rv_cpu_set_xreg(h->cpu, 5, 0);
+    rv_cpu_set_xreg(h->cpu, 6, 1);
+    h->cpu->pc = RAM_BASE + 0x10000;
+    assert_int_equal(rv_cpu_run(h->cpu, 10ULL * n), RV_RUN_WFI);
     assert_int_equal(X(h, 5), n);
-    struct rv_jit_stats st;
     rv_jit_get_stats(h->cpu->jit, &st);
+    assert_true(st.blocks >= n - n / 50);
+    harness_free(h);
+}
+
+/*
+ * With the default threshold and a buffer too small for the program: laps over more blocks
+ * than the buffer holds translate, flush and translate again, and count right throughout.
+ */
+static void test_hot_code_across_flushes(void **state)
+{
+    (void)state;
+    if (!rv_cpu_jit_available())
+        skip();
+    struct harness *h = harness_new();
+    assert_int_equal(rv_cpu_set_engine(h->cpu, RV_ENGINE_JIT), 0);
+    rv_jit_set_hot_runs(h->cpu->jit, 3);
+    const unsigned n = 40000;
+    struct rv_jit_stats st = run_jump_chain(h, n, 5);
     assert_true(st.blocks > n);
     assert_true(st.flushes >= 1);
     harness_free(h);
@@ -221,6 +284,8 @@ int main(void)
         cmocka_unit_test(test_codebuf_wx),
         cmocka_unit_test(test_hart_wx),
         cmocka_unit_test(test_cache_full_flushes),
+        cmocka_unit_test(test_translated_when_hot),
+        cmocka_unit_test(test_hot_code_across_flushes),
         cmocka_unit_test(test_engine_select),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,9 +19,17 @@
 #include "riscv/jit/codebuf.h"
 #include "riscv/jit/jit_backend.h"
 
-#define JIT_CODE_SIZE (32u << 20)  /* bytes of host code before everything is flushed */
-#define JIT_MAX_BLOCKS 65536u      /* block records before everything is flushed */
-#define JIT_HASH_BITS 16
+/*
+ * Sized for a Debian boot: its hot code fits 8 MiB at this backend's density, with about
+ * ten flushes a boot (translating everything that ran took 54 MiB). Blocks average about
+ * 480 bytes of host code, so the pool runs out after the buffer does.
+ */
+#define JIT_CODE_SIZE (8u << 20)   /* bytes of host code before everything is flushed */
+#define JIT_MAX_BLOCKS 20480u      /* block records before everything is flushed */
+#define JIT_HOT_RUNS 3             /* a block gets code the n-th time it runs */
+#define JIT_HEAT_BITS 18
+#define JIT_HEAT_SIZE (1u << JIT_HEAT_BITS)
+#define JIT_HASH_BITS 14
 #define JIT_HASH_SIZE (1u << JIT_HASH_BITS)
 
 struct jit_block {
@@ -43,6 +51,14 @@ struct rv_jit {
     struct jit_block *hash[JIT_HASH_SIZE]; /* buckets on (vpc, ram page), newest first */
     struct jit_block_src src;      /* scratch for the translator */
     struct rv_jit_stats st;
+    uint64_t dc_flushes;           /* the decode cache's flush count when last looked at */
+    /*
+     * Times code at a (pc, page) hash ran before it had a block: lossy (a collision only
+     * makes code hot sooner), so it needs no records and nothing to keep coherent.
+     */
+    uint8_t heat[JIT_HEAT_SIZE];
+    uint8_t hot_runs;              /* JIT_HOT_RUNS unless a test asks otherwise */
+    struct jit_block cold;         /* what find_block returns for code still running cold */
     bool dump;
 };
 
@@ -72,6 +88,7 @@ struct rv_jit *rv_jit_new(int *err)
     }
     for (unsigned i = 0; i < JIT_JC_SIZE; i++)
         jit->jc[i].vpc = UINT64_MAX; /* odd: never a pc */
+    jit->hot_runs = JIT_HOT_RUNS;
     const char *d = getenv("KITE_JIT_DUMP");
     jit->dump = d && *d && *d != '0';
     return jit;
@@ -84,6 +101,11 @@ void rv_jit_free(struct rv_jit *jit)
     jit_codebuf_destroy(&jit->cb);
     free(jit->pool);
     free(jit);
+}
+
+void rv_jit_set_hot_runs(struct rv_jit *jit, unsigned runs)
+{
+    jit->hot_runs = (uint8_t)(runs < 1 ? 1 : runs > 255 ? 255 : runs);
 }
 
 void rv_jit_get_stats(const struct rv_jit *jit, struct rv_jit_stats *st)
@@ -105,7 +127,7 @@ void rv_jit_log_stats(const struct rv_jit *jit)
 
 static bool block_valid(const struct rv_cpu *cpu, const struct jit_block *b)
 {
-    return cpu->dc.map[b->ram_page] == b->dslot + 1 && cpu->dc.pages[b->dslot]->gen == b->gen;
+    return cpu->dc.map[b->ram_page] == b->dslot + 1 && cpu->dc.pages[b->dslot].gen == b->gen;
 }
 
 static unsigned hash_of(uint64_t vpc, uint64_t ram_page)
@@ -358,38 +380,67 @@ static bool emit(struct rv_jit *jit, struct jit_block *b)
     return true;
 }
 
-static struct jit_block *translate(struct rv_cpu *cpu, struct rv_jit *jit, uint64_t pc,
-                                   uint64_t ram_page, const uint8_t *host)
+/* A record for the block just decoded into jit->src, in the pool and its hash bucket. */
+static struct jit_block *add_block(struct rv_cpu *cpu, struct rv_jit *jit, uint64_t pc,
+                                   uint64_t ram_page, uint32_t dslot)
 {
-    /* Being decoded keeps the page off the store fast path, so stores into it are seen. */
-    rv_dcache_page(cpu, ram_page);
-    uint32_t dslot = cpu->dc.map[ram_page] - 1;
-    decode_block(&jit->src, pc, host);
     if (jit->used == JIT_MAX_BLOCKS)
         flush_all(cpu, jit);
     struct jit_block *b = &jit->pool[jit->used++];
     *b = (struct jit_block){.vpc = pc, .ram_page = (uint32_t)ram_page, .dslot = dslot,
-                            .gen = cpu->dc.pages[dslot]->gen, .n = jit->src.n};
-    if (jit->src.n) {
-        if (!emit(jit, b)) {
-            flush_all(cpu, jit);
-            b = &jit->pool[jit->used++];
-            *b = (struct jit_block){.vpc = pc, .ram_page = (uint32_t)ram_page,
-                                    .dslot = dslot, .gen = cpu->dc.pages[dslot]->gen,
-                                    .n = jit->src.n};
-            if (!emit(jit, b))
-                b->code = NULL; /* cannot happen: a block is far smaller than the buffer */
-        }
-        jit->st.blocks++;
-        jit->st.guest_insns += jit->src.n;
-    }
+                            .gen = cpu->dc.pages[dslot].gen, .n = jit->src.n};
     struct jit_block **bucket = &jit->hash[hash_of(pc, ram_page)];
     b->next = *bucket;
     *bucket = b;
     return b;
 }
 
-/* The block at cpu->pc, translating it if needed; NULL when the interpreter must fetch. */
+/*
+ * Translates the block at (pc, page) and files it, or, while it has run fewer than
+ * hot_runs times, only counts the run and returns jit->cold for the interpreter: most
+ * of a boot runs once or twice, the interpreter runs that for less than translating it
+ * costs, and the code buffer keeps the code that is used.
+ */
+static struct jit_block *translate(struct rv_cpu *cpu, struct rv_jit *jit, uint64_t pc,
+                                   uint64_t ram_page, const uint8_t *host)
+{
+    /*
+     * The decode cache forgot every page since we last looked (fence.i, reset): every
+     * block is stale, so the whole buffer is free to reuse without losing anything.
+     */
+    if (cpu->dc.stat_flushes != jit->dc_flushes) {
+        jit->dc_flushes = cpu->dc.stat_flushes;
+        if (jit->used)
+            flush_all(cpu, jit);
+    }
+    decode_block(&jit->src, pc, host);
+    uint64_t k = ((pc >> 1) ^ (ram_page << 40)) * 0x9e3779b97f4a7c15ULL;
+    uint8_t *heat = &jit->heat[k >> (64 - JIT_HEAT_BITS)];
+    if (jit->src.n && ++*heat < jit->hot_runs) {
+        jit->cold = (struct jit_block){.vpc = pc, .n = jit->src.n};
+        return &jit->cold;
+    }
+    *heat = 0;
+    /* Being a code page keeps it off the store fast path, so stores into it are seen. */
+    uint32_t dslot = rv_dcache_track(cpu, ram_page);
+    struct jit_block *b = add_block(cpu, jit, pc, ram_page, dslot);
+    if (jit->src.n) {
+        if (!emit(jit, b)) {
+            flush_all(cpu, jit);
+            b = add_block(cpu, jit, pc, ram_page, dslot);
+            if (!emit(jit, b))
+                b->code = NULL; /* cannot happen: a block is far smaller than the buffer */
+        }
+        jit->st.blocks++;
+        jit->st.guest_insns += jit->src.n;
+    }
+    return b;
+}
+
+/*
+ * The block at cpu->pc, translating it if it is due; NULL when the interpreter must fetch.
+ * A block without code runs in the interpreter.
+ */
 static struct jit_block *find_block(struct rv_cpu *cpu, struct rv_jit *jit)
 {
     uint64_t pc = cpu->pc;
@@ -397,7 +448,7 @@ static struct jit_block *find_block(struct rv_cpu *cpu, struct rv_jit *jit)
     const struct rv_tlb_entry *e = &cpu->itlb[(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
     if (rv_unlikely(e->tag_x != vpage)) {
         /* Fills the TLB; a fault or a non-RAM page is left to the interpreter. */
-        if (!rv_mmu_code_lookup(cpu, pc) || e->tag_x != vpage)
+        if (rv_mmu_fetch_fill(cpu, pc) < 0 || e->tag_x != vpage)
             return NULL;
     }
     const uint8_t *host = (const uint8_t *)(uintptr_t)(vpage + e->addend);
@@ -466,11 +517,13 @@ void rv_jit_exec(struct rv_cpu *cpu)
             continue;
         }
         /*
-         * The interpreter: one instruction where there is no block, or the rest of the
-         * slice when the block would overrun it (so budgets end exactly where the
-         * interpreter's would).
+         * The interpreter: one instruction where there is no block, a block not yet
+         * translated, or the rest of the slice when the block would overrun it (so
+         * budgets end exactly where the interpreter's would).
          */
-        uint64_t want = b && b->code ? end : cpu->instret + 1;
+        uint64_t want = b && b->code ? end : cpu->instret + (b && b->n ? b->n : 1);
+        if (want > end)
+            want = end;
         jit->st.interp_steps++;
         cpu->limit = want;
         rv_cpu_interp(cpu);

@@ -22,6 +22,11 @@ struct rv_jit *rv_jit_new(int *err);
 void rv_jit_free(struct rv_jit *jit);
 /* Runs the hart until instret reaches cpu->limit or something zeroes cpu->limit. */
 void rv_jit_exec(struct rv_cpu *cpu);
+/*
+ * Code is translated the `runs`-th time it runs (1: at once; the default suits a boot).
+ * Tests that want every instruction translated set 1.
+ */
+void rv_jit_set_hot_runs(struct rv_jit *jit, unsigned runs);
 /* Logs translation statistics (kite run -v). */
 void rv_jit_log_stats(const struct rv_jit *jit);
 
