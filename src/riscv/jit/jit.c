@@ -27,7 +27,7 @@
 #define JIT_CODE_SIZE (8u << 20)   /* bytes of host code before everything is flushed */
 #define JIT_MAX_BLOCKS 20480u      /* block records before everything is flushed */
 #define JIT_HOT_RUNS 3             /* a block gets code the n-th time it runs */
-#define JIT_HEAT_BITS 18
+#define JIT_HEAT_BITS 16
 #define JIT_HEAT_SIZE (1u << JIT_HEAT_BITS)
 #define JIT_HASH_BITS 14
 #define JIT_HASH_SIZE (1u << JIT_HASH_BITS)
@@ -53,10 +53,17 @@ struct rv_jit {
     struct rv_jit_stats st;
     uint64_t dc_flushes;           /* the decode cache's flush count when last looked at */
     /*
-     * Times code at a (pc, page) hash ran before it had a block: lossy (a collision only
-     * makes code hot sooner), so it needs no records and nothing to keep coherent.
+     * Code that ran before it had a block, by (pc, page) hash: how often, and the length
+     * in instructions of the newest block there (tag), so a cold run needs no decoding.
+     * Lossy: keys that share an entry share its count, which only makes them hot sooner,
+     * and nothing needs to be kept coherent (a stale length only moves where the
+     * interpreter stops).
      */
-    uint8_t heat[JIT_HEAT_SIZE];
+    struct jit_heat {
+        uint16_t tag;
+        uint8_t runs;
+        uint8_t n;
+    } heat[JIT_HEAT_SIZE];
     uint8_t hot_runs;              /* JIT_HOT_RUNS unless a test asks otherwise */
     struct jit_block cold;         /* what find_block returns for code still running cold */
     bool dump;
@@ -413,14 +420,23 @@ static struct jit_block *translate(struct rv_cpu *cpu, struct rv_jit *jit, uint6
         if (jit->used)
             flush_all(cpu, jit);
     }
-    decode_block(&jit->src, pc, host);
     uint64_t k = ((pc >> 1) ^ (ram_page << 40)) * 0x9e3779b97f4a7c15ULL;
-    uint8_t *heat = &jit->heat[k >> (64 - JIT_HEAT_BITS)];
-    if (jit->src.n && ++*heat < jit->hot_runs) {
-        jit->cold = (struct jit_block){.vpc = pc, .n = jit->src.n};
-        return &jit->cold;
+    struct jit_heat *heat = &jit->heat[k >> (64 - JIT_HEAT_BITS)];
+    uint16_t tag = (uint16_t)(k >> (48 - JIT_HEAT_BITS));
+    if (heat->runs + 1 < jit->hot_runs) {
+        heat->runs++;
+        if (heat->tag != tag || !heat->n) {
+            decode_block(&jit->src, pc, host);
+            *heat = (struct jit_heat){.tag = tag, .runs = heat->runs,
+                                      .n = (uint8_t)jit->src.n};
+        }
+        if (heat->n) {
+            jit->cold = (struct jit_block){.vpc = pc, .n = heat->n};
+            return &jit->cold;
+        }
     }
-    *heat = 0;
+    heat->runs = 0;
+    decode_block(&jit->src, pc, host);
     /* Being a code page keeps it off the store fast path, so stores into it are seen. */
     uint32_t dslot = rv_dcache_track(cpu, ram_page);
     struct jit_block *b = add_block(cpu, jit, pc, ram_page, dslot);
