@@ -198,7 +198,8 @@ static struct rv_jit_stats run_jump_chain(struct harness *h, unsigned n, unsigne
 
 /*
  * More blocks than the cache holds: a chain of jumps, one block each, must still run
- * correctly across the flushes it forces.
+ * correctly while the cache empties its oldest regions for new code (chains between
+ * blocks of different regions included).
  */
 static void test_cache_full_flushes(void **state)
 {
@@ -211,7 +212,7 @@ static void test_cache_full_flushes(void **state)
     const unsigned n = 70000;
     struct rv_jit_stats st = run_jump_chain(h, n, 1);
     assert_true(st.blocks > n);
-    assert_true(st.flushes >= 1);
+    assert_true(st.evictions >= 1);
     harness_free(h);
 }
 
@@ -244,9 +245,10 @@ static void test_translated_when_hot(void **state)
 
 /*
  * With the default threshold and a buffer too small for the program: laps over more blocks
- * than the buffer holds translate, flush and translate again, and count right throughout.
+ * than the buffer holds translate, empty regions and translate again, and count right
+ * throughout.
  */
-static void test_hot_code_across_flushes(void **state)
+static void test_hot_code_across_evictions(void **state)
 {
     (void)state;
     if (!rv_cpu_jit_available())
@@ -257,7 +259,58 @@ static void test_hot_code_across_flushes(void **state)
     const unsigned n = 40000;
     struct rv_jit_stats st = run_jump_chain(h, n, 5);
     assert_true(st.blocks > n);
-    assert_true(st.flushes >= 1);
+    assert_true(st.evictions >= 1);
+    harness_free(h);
+}
+
+/* n blocks of "count in x5, jump to the next" at pc, then a return. */
+static void put_counting_chain(struct harness *h, uint64_t pc, unsigned n)
+{
+    struct prog p = prog_begin(h);
+    p.pc = pc;
+    for (unsigned i = 0; i < n; i++) {
+        op(&p, ADDI(5, 5, 1));
+        op(&p, JAL(0, 4));
+    }
+    op(&p, JALR(0, 1, 0));
+}
+
+/*
+ * A block must never jump straight into a region of the cache that was emptied and
+ * filled with other code. B jumps back to A on the same page, but B is translated a region
+ * later than A; then enough other code is translated to empty A's region (not B's) and
+ * overwrite it. B must still reach A, not whatever now lies where A's code was.
+ */
+static void test_no_chain_into_reused_region(void **state)
+{
+    (void)state;
+    if (!rv_cpu_jit_available())
+        skip();
+    struct harness *h = harness_new();
+    assert_int_equal(rv_cpu_set_engine(h->cpu, RV_ENGINE_JIT), 0);
+    rv_jit_set_hot_runs(h->cpu->jit, 1);
+    const uint64_t a = RAM_BASE + 0x8000, b = a + 8;
+    const uint64_t f1 = RAM_BASE + 0x10000, f2 = RAM_BASE + 0x40000;
+    /* 4 regions of 5120 blocks: f1 moves on to the second, f2 wraps round to the first. */
+    const unsigned n1 = 6000, n2 = 17000;
+    put32(h, a, ADDI(7, 7, 1));
+    put32(h, a + 4, JALR(0, 1, 0));
+    put32(h, b, JAL(0, -8));
+    put_counting_chain(h, f1, n1);
+    put_counting_chain(h, f2, n2);
+    struct prog p = prog_begin(h);
+    op(&p, JAL(1, (int32_t)(a - p.pc)));
+    op(&p, JAL(1, (int32_t)(f1 - p.pc)));
+    op(&p, JAL(1, (int32_t)(b - p.pc)));
+    op(&p, JAL(1, (int32_t)(f2 - p.pc)));
+    op(&p, JAL(1, (int32_t)(b - p.pc)));
+    op(&p, WFI);
+    assert_int_equal(rv_cpu_run(h->cpu, 10ULL * (n1 + n2)), RV_RUN_WFI);
+    assert_int_equal(X(h, 7), 3);
+    assert_int_equal(X(h, 5), n1 + n2);
+    struct rv_jit_stats st;
+    rv_jit_get_stats(h->cpu->jit, &st);
+    assert_true(st.evictions >= 4);
     harness_free(h);
 }
 
@@ -285,7 +338,8 @@ int main(void)
         cmocka_unit_test(test_hart_wx),
         cmocka_unit_test(test_cache_full_flushes),
         cmocka_unit_test(test_translated_when_hot),
-        cmocka_unit_test(test_hot_code_across_flushes),
+        cmocka_unit_test(test_hot_code_across_evictions),
+        cmocka_unit_test(test_no_chain_into_reused_region),
         cmocka_unit_test(test_engine_select),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

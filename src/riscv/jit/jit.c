@@ -20,12 +20,16 @@
 #include "riscv/jit/jit_backend.h"
 
 /*
- * Sized for a Debian boot: its hot code fits 8 MiB at this backend's density, with about
- * ten flushes a boot (translating everything that ran took 54 MiB). Blocks average about
- * 480 bytes of host code, so the pool runs out after the buffer does.
+ * The code buffer and the block pool are split into JIT_REGIONS regions used in turn: when
+ * the current one is full, the oldest is emptied and reused, so the code translated most
+ * recently (the hot code, mostly) survives. A Debian boot translates about 35 MiB of
+ * code; 8 MiB holds what it keeps using. Blocks average about 480 bytes of host code.
  */
-#define JIT_CODE_SIZE (8u << 20)   /* bytes of host code before everything is flushed */
-#define JIT_MAX_BLOCKS 20480u      /* block records before everything is flushed */
+#define JIT_CODE_SIZE (8u << 20)   /* bytes of host code */
+#define JIT_MAX_BLOCKS 20480u      /* block records */
+#define JIT_REGIONS 4
+#define JIT_REGION_CODE (JIT_CODE_SIZE / JIT_REGIONS)
+#define JIT_REGION_BLOCKS (JIT_MAX_BLOCKS / JIT_REGIONS)
 #define JIT_HOT_RUNS 3             /* a block gets code the n-th time it runs */
 #define JIT_HEAT_BITS 16
 #define JIT_HEAT_SIZE (1u << JIT_HEAT_BITS)
@@ -46,7 +50,11 @@ struct jit_block {
 struct rv_jit {
     struct jit_codebuf cb;
     struct jit_block *pool;
-    uint32_t used;
+    uint32_t used;                 /* block records in use, in all regions */
+    unsigned region;               /* the region being filled */
+    uint32_t region_used[JIT_REGIONS]; /* block records of each region */
+    size_t region_end;             /* end of the current region's code */
+    uint64_t resets;               /* regions emptied and whole flushes, so far */
     struct jit_jc_entry jc[JIT_JC_SIZE]; /* the jump cache (see jit_backend.h) */
     struct jit_block *hash[JIT_HASH_SIZE]; /* buckets on (vpc, ram page), newest first */
     struct jit_block_src src;      /* scratch for the translator */
@@ -96,6 +104,7 @@ struct rv_jit *rv_jit_new(int *err)
     for (unsigned i = 0; i < JIT_JC_SIZE; i++)
         jit->jc[i].vpc = UINT64_MAX; /* odd: never a pc */
     jit->hot_runs = JIT_HOT_RUNS;
+    jit->region_end = JIT_REGION_CODE;
     const char *d = getenv("KITE_JIT_DUMP");
     jit->dump = d && *d && *d != '0';
     return jit;
@@ -123,12 +132,13 @@ void rv_jit_get_stats(const struct rv_jit *jit, struct rv_jit_stats *st)
 void rv_jit_log_stats(const struct rv_jit *jit)
 {
     log_info("jit", "%llu blocks translated (%llu guest instructions, %llu KiB host code), "
-             "%llu chained, %llu cache flushes, %llu interpreter steps, "
+             "%llu chained, %llu cache flushes, %llu regions reused, %llu interpreter steps, "
              "%llu dispatches (%llu from the jump cache)",
              (unsigned long long)jit->st.blocks, (unsigned long long)jit->st.guest_insns,
              (unsigned long long)(jit->st.code_bytes >> 10),
              (unsigned long long)jit->st.chains,
-             (unsigned long long)jit->st.flushes, (unsigned long long)jit->st.interp_steps,
+             (unsigned long long)jit->st.flushes, (unsigned long long)jit->st.evictions,
+             (unsigned long long)jit->st.interp_steps,
              (unsigned long long)jit->st.dispatches, (unsigned long long)jit->st.jc_hits);
 }
 
@@ -339,9 +349,52 @@ static void flush_all(struct rv_cpu *cpu, struct rv_jit *jit)
 {
     memset(jit->hash, 0, sizeof(jit->hash));
     jit->used = 0;
+    memset(jit->region_used, 0, sizeof(jit->region_used));
+    jit->region = 0;
+    jit->region_end = JIT_REGION_CODE;
     jit_codebuf_reset(&jit->cb);
     jit->st.flushes++;
+    jit->resets++;
     rv_code_changed(cpu); /* the jump cache points into the old code */
+    cpu->jit_block = 0;
+}
+
+static unsigned region_of(const struct rv_jit *jit, const struct jit_block *b)
+{
+    return (unsigned)((size_t)(b - jit->pool) / JIT_REGION_BLOCKS);
+}
+
+/* How many regions were started after b's: 0 for the current one. */
+static unsigned age_of(const struct rv_jit *jit, const struct jit_block *b)
+{
+    return (jit->region + JIT_REGIONS - region_of(jit, b)) % JIT_REGIONS;
+}
+
+/*
+ * Moves on to the next region, emptying it: its blocks leave their hash buckets and no
+ * longer run. Nothing else can reach them: the jump cache is dropped (the epoch), chains
+ * only ever lead to blocks of the same age or newer (see chain()), and the oldest region
+ * is the one emptied, so no surviving block jumps into it.
+ */
+static void next_region(struct rv_cpu *cpu, struct rv_jit *jit)
+{
+    jit->region = (jit->region + 1) % JIT_REGIONS;
+    struct jit_block *first = &jit->pool[jit->region * JIT_REGION_BLOCKS];
+    for (uint32_t i = 0; i < jit->region_used[jit->region]; i++) {
+        struct jit_block *b = &first[i];
+        struct jit_block **p = &jit->hash[hash_of(b->vpc, b->ram_page)];
+        while (*p && *p != b)
+            p = &(*p)->next;
+        if (*p)
+            *p = b->next;
+    }
+    jit->used -= jit->region_used[jit->region];
+    jit->region_used[jit->region] = 0;
+    jit->cb.used = (size_t)jit->region * JIT_REGION_CODE;
+    jit->region_end = jit->cb.used + JIT_REGION_CODE;
+    jit->st.evictions++;
+    jit->resets++;
+    rv_code_changed(cpu);
     cpu->jit_block = 0;
 }
 
@@ -364,18 +417,18 @@ static void dump_block(const struct jit_block_src *src, const uint8_t *code, lon
     }
 }
 
-/* Emits the block's code; false if the buffer is full. */
+/* Emits the block's code; false if the current region is full. */
 static bool emit(struct rv_jit *jit, struct jit_block *b)
 {
     jit->src.tag = (uintptr_t)b;
     jit->src.jump_cache = (uintptr_t)jit->jc;
     size_t start = (jit->cb.used + 15) & ~(size_t)15;
-    if (start >= jit->cb.size)
+    if (start >= jit->region_end)
         return false;
     uint8_t *rw = jit->cb.rw + start;
     uintptr_t exec = (uintptr_t)jit_codebuf_exec_addr(&jit->cb, rw);
     size_t chain = 0;
-    long size = jit_backend_emit(&jit->src, rw, jit->cb.size - start, exec, &chain);
+    long size = jit_backend_emit(&jit->src, rw, jit->region_end - start, exec, &chain);
     if (size < 0)
         return false;
     jit->cb.used = start + (size_t)size;
@@ -391,9 +444,11 @@ static bool emit(struct rv_jit *jit, struct jit_block *b)
 static struct jit_block *add_block(struct rv_cpu *cpu, struct rv_jit *jit, uint64_t pc,
                                    uint64_t ram_page, uint32_t dslot)
 {
-    if (jit->used == JIT_MAX_BLOCKS)
-        flush_all(cpu, jit);
-    struct jit_block *b = &jit->pool[jit->used++];
+    if (jit->region_used[jit->region] == JIT_REGION_BLOCKS)
+        next_region(cpu, jit);
+    struct jit_block *b = &jit->pool[jit->region * JIT_REGION_BLOCKS +
+                                     jit->region_used[jit->region]++];
+    jit->used++;
     *b = (struct jit_block){.vpc = pc, .ram_page = (uint32_t)ram_page, .dslot = dslot,
                             .gen = cpu->dc.pages[dslot].gen, .n = jit->src.n};
     struct jit_block **bucket = &jit->hash[hash_of(pc, ram_page)];
@@ -442,7 +497,8 @@ static struct jit_block *translate(struct rv_cpu *cpu, struct rv_jit *jit, uint6
     struct jit_block *b = add_block(cpu, jit, pc, ram_page, dslot);
     if (jit->src.n) {
         if (!emit(jit, b)) {
-            flush_all(cpu, jit);
+            /* b stays behind, filed without code: the newer record comes first. */
+            next_region(cpu, jit);
             b = add_block(cpu, jit, pc, ram_page, dslot);
             if (!emit(jit, b))
                 b->code = NULL; /* cannot happen: a block is far smaller than the buffer */
@@ -486,12 +542,15 @@ static struct jit_block *find_block(struct rv_cpu *cpu, struct rv_jit *jit)
 /*
  * Links the exit the last block left by (`site`, an execute-view address) straight to `b`.
  * Only within one page and generation: then both blocks are retired together, so a jump
- * between them never outlives either.
+ * between them never outlives either. And only to a block of the same region or a newer
+ * one, which is emptied no sooner than the block jumping there.
  */
 static void chain(struct rv_jit *jit, uintptr_t site, const struct jit_block *from,
                   const struct jit_block *b)
 {
     if (b->ram_page != from->ram_page || b->dslot != from->dslot || b->gen != from->gen)
+        return;
+    if (age_of(jit, b) > age_of(jit, from))
         return;
     uint8_t *rw = jit->cb.rw + (site - (uintptr_t)jit->cb.rx);
     jit_backend_chain(rw, site, b->chain);
@@ -506,7 +565,7 @@ void rv_jit_exec(struct rv_cpu *cpu)
     while (cpu->instret < end && cpu->limit == end) {
         uintptr_t site = cpu->jit_exit;
         const struct jit_block *from = (const struct jit_block *)cpu->jit_block;
-        uint64_t flushes = jit->st.flushes;
+        uint64_t resets = jit->resets;
         cpu->jit_exit = 0;
         /* The jump cache first: a hit is a block still valid for this pc. */
         uint64_t pc = cpu->pc;
@@ -527,7 +586,7 @@ void rv_jit_exec(struct rv_cpu *cpu)
                                            .block = (uintptr_t)b};
         }
         if (rv_likely(b && b->code && b->n <= end - cpu->instret)) {
-            if (site && from && jit->st.flushes == flushes)
+            if (site && from && jit->resets == resets)
                 chain(jit, site, from, b);
             b->code(cpu);
             continue;
