@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """kite vs QEMU, side by side: the same kernel, initramfs and memory, runs alternated.
 
-usage: bench/run.py [--runs N] [--suites boot,cpu,idle,blk,blk-pci,9p,virtqueue]
-                    [--kite build/kite]
-Prints a table of medians and ratios (kite / QEMU: below 1 means kite is faster), then the
-in-process suites (virtqueue), which have no QEMU peer and print their own figures.
+usage: bench/run.py [--runs N] [--suites boot,cpu,fp,mem,idle,blk,blk-pci,9p,virtqueue]
+                    [--kite build/kite] [--engine jit|interp]
+Prints a table of medians and ratios (kite / QEMU: below 1 means kite is faster or
+smaller), then the in-process suites (virtqueue), which have no QEMU peer and print their
+own figures. The fp and mem suites run kite on both engines (one row each) unless
+--engine picks one; the others run kite's default engine.
 """
 import argparse
 import json
@@ -20,6 +22,10 @@ ROOT = os.path.dirname(HERE)
 MEM = "512M"
 # Suites that run a host program of their own instead of booting a guest.
 IN_PROCESS = {"virtqueue": "bench/virtqueue.sh", "netpath": "bench/netpath.sh"}
+# Suites whose rows are given for each of kite's engines.
+BOTH_ENGINES = {"fp", "mem"}
+# Static guest programs a suite needs: built by bench/NAME/build.sh into the initramfs.
+GUEST_PROGRAMS = {"blk": "blk", "blk-pci": "blk", "fp": "fp"}
 
 
 def guest_paths():
@@ -36,17 +42,18 @@ def guest_paths():
     return paths
 
 
-def make_initrd(base, tmp, with_blk):
-    """The cached initramfs plus a cpio with the benchmark scripts as /tests/*.sh (and,
-    for the blk suite, one with the static block benchmark as /bin/kite-blkbench)."""
+def make_initrd(base, tmp, programs):
+    """The cached initramfs plus a cpio with the benchmark scripts as /tests/*.sh and one
+    for each static benchmark program in `programs` (bench/blk: /bin/kite-blkbench,
+    bench/fp: /bin/kite-fpbench)."""
     cpio = os.path.join(tmp, "bench.cpio")
     subprocess.run([os.path.join(ROOT, "guest/mk-tests-cpio.sh"), cpio,
                     os.path.join(HERE, "guest")], check=True, stdout=subprocess.DEVNULL)
     parts = [base, cpio]
-    if with_blk:
-        blk = os.path.join(tmp, "blkbench.cpio")
-        subprocess.run([os.path.join(HERE, "blk/build.sh"), blk], check=True)
-        parts.append(blk)
+    for prog in sorted(programs):
+        out = os.path.join(tmp, f"{prog}bench.cpio")
+        subprocess.run([os.path.join(HERE, prog, "build.sh"), out], check=True)
+        parts.append(out)
     combined = os.path.join(tmp, "initrd")
     with open(combined, "wb") as out:
         for part in parts:
@@ -113,34 +120,49 @@ def fresh_share(path, tmp):
     subprocess.run(["cp", tar, os.path.join(path, "tree.tar")], check=True)
 
 
-def timeline(cmd, markers, timeout):
+def timeline(cmd, markers, timeout, extra=()):
     out = subprocess.run([sys.executable, os.path.join(HERE, "timeline.py"), str(timeout),
-                          ",".join(markers), "--"] + cmd, capture_output=True, text=True)
+                          ",".join(markers)] + list(extra) + ["--"] + cmd,
+                         capture_output=True, text=True)
     return json.loads(out.stdout)
 
 
 def run_suite(name, paths, initrd, kite, runs, tmp, engine=None):
-    """Returns {metric: {"kite": [..], "qemu": [..]}} for one suite."""
-    test = {"boot": "noop", "cpu": "cpu", "idle": "idle", "blk": "blk", "blk-pci": "blk",
-            "9p": "9p"}[name]
+    """Returns {metric: {"kite": [..], "qemu": [..]}} for one suite; a suite in
+    BOTH_ENGINES has "kite jit" and "kite interp" instead of "kite" (unless `engine`)."""
+    test = {"boot": "noop", "mem": "noop", "cpu": "cpu", "fp": "fp", "idle": "idle",
+            "blk": "blk", "blk-pci": "blk", "9p": "9p"}[name]
     disk = os.path.join(tmp, "bench disk.img") if test == "blk" else None
     share = os.path.join(tmp, "bench share") if name == "9p" else None
-    cmds = commands(paths, initrd, kite, test, disk, pci=name.endswith("-pci"), engine=engine,
-                    share=share)
+    engines = [engine] if engine or name not in BOTH_ENGINES else ["jit", "interp"]
+    cmds = {}
+    for e in engines:
+        c = commands(paths, initrd, kite, test, disk, pci=name.endswith("-pci"), engine=e,
+                     share=share)
+        cmds["kite" if len(engines) == 1 else f"kite {e}"] = c["kite"]
+        cmds["qemu"] = c["qemu"]
+    who_all = list(cmds)
+    mem = ["--mem", str(int(MEM.rstrip("M")))] if name == "mem" else []
     samples = {}
     for i in range(runs):
-        order = ("kite", "qemu") if i % 2 == 0 else ("qemu", "kite")
+        # Alternated: each run starts from a different emulator.
+        order = who_all[i % len(who_all):] + who_all[:i % len(who_all)]
         for who in order:
             if disk:
                 fresh_image(disk)
             if share:
                 fresh_share(share, tmp)
-            r = timeline(cmds[who], ["kite-init: running", "IDLE-START", "IDLE-END"], 600)
+            r = timeline(cmds[who], ["kite-init: running", "IDLE-START", "IDLE-END"], 600,
+                         mem)
             if r["exit"] != 0:
                 print(f"  {who} run {i} exited {r['exit']}", file=sys.stderr)
             if name == "boot":
                 got = {"to init (s)": r["markers"].get("kite-init: running"),
                        "to poweroff (s)": r["total"]}
+            elif name == "mem":
+                # Resident beyond the guest RAM: the most seen while booting to poweroff.
+                got = {"beyond guest RAM (MiB)": r["mem"]["peak"] / 2**20
+                       if "peak" in r["mem"] else None}
             elif name == "idle":
                 # Host CPU used while the guest sleeps: wfi must really sleep.
                 c, t = r["cpu"], r["markers"]
@@ -149,17 +171,42 @@ def run_suite(name, paths, initrd, kite, runs, tmp, engine=None):
                     got["idle host CPU (%)"] = 100 * (c["IDLE-END"] - c["IDLE-START"]) / \
                         (t["IDLE-END"] - t["IDLE-START"])
             else:
-                got = {k + " (s)": float(v) for k, v in r["values"].items()}
+                got = {k + " (s)": float(v) for k, v in r["values"].items()
+                       if k.endswith("_s")}
+                # Checksums: every emulator must have computed the same bits.
+                for k, v in r["values"].items():
+                    if not k.endswith("_s"):
+                        samples.setdefault("check " + k, {}).setdefault(v, []).append(who)
             for metric, value in got.items():
                 if value is not None:
-                    samples.setdefault(metric, {"kite": [], "qemu": []})[who].append(value)
+                    samples.setdefault(metric, {w: [] for w in who_all})[who].append(value)
     return samples
+
+
+def rows_of(suite, samples):
+    """(name, kite, QEMU, ratio) rows; checksums that differ between runs are an error."""
+    rows = []
+    for metric, s in samples.items():
+        if metric.startswith("check "):
+            if len(s) > 1:
+                print(f"bench: {suite}: {metric[6:]} differs between runs: {s}",
+                      file=sys.stderr)
+                sys.exit(1)
+            continue
+        for who in s:
+            if who == "qemu" or not s[who] or not s["qemu"]:
+                continue
+            k, q = statistics.median(s[who]), statistics.median(s["qemu"])
+            label = f"{suite}: {metric}" + (who[4:] if who != "kite" else "")
+            rows.append((label, k, q, k / q if q else float("inf")))
+    return rows
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--suites", default="boot,cpu,idle,blk,blk-pci,9p,virtqueue,netpath")
+    ap.add_argument("--suites",
+                    default="boot,cpu,fp,mem,idle,blk,blk-pci,9p,virtqueue,netpath")
     ap.add_argument("--kite", default=os.path.join(ROOT, "build/kite"))
     ap.add_argument("--engine", choices=("jit", "interp"),
                     help="kite's CPU engine (default: kite's own default)")
@@ -171,17 +218,15 @@ def main():
         paths = guest_paths()
         with tempfile.TemporaryDirectory() as tmp:
             initrd = make_initrd(paths["KITE_INITRD"], tmp,
-                                 any(g.startswith("blk") for g in guest_suites))
+                                 {GUEST_PROGRAMS[g] for g in guest_suites
+                                  if g in GUEST_PROGRAMS})
             for suite in guest_suites:
                 print(f"bench: {suite} ({args.runs} runs each, alternated)", file=sys.stderr)
-                for metric, s in run_suite(suite, paths, initrd, args.kite, args.runs,
-                                           tmp, args.engine).items():
-                    if s["kite"] and s["qemu"]:
-                        k, q = statistics.median(s["kite"]), statistics.median(s["qemu"])
-                        rows.append((f"{suite}: {metric}", k, q, k / q if q else float("inf")))
-        print(f"{'benchmark':32} {'kite':>9} {'QEMU':>9} {'kite/QEMU':>10}")
+                rows += rows_of(suite, run_suite(suite, paths, initrd, args.kite, args.runs,
+                                                 tmp, args.engine))
+        print(f"{'benchmark':40} {'kite':>9} {'QEMU':>9} {'kite/QEMU':>10}")
         for name, k, q, ratio in rows:
-            print(f"{name:32} {k:9.2f} {q:9.2f} {ratio:10.2f}")
+            print(f"{name:40} {k:9.2f} {q:9.2f} {ratio:10.2f}")
     for suite in suites:
         if suite in IN_PROCESS:
             print(f"bench: {suite} (in process)", file=sys.stderr)

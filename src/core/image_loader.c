@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/log.h"
 
-int image_read_file(const char *path, uint64_t max_size, uint8_t **data, uint64_t *size)
+/* Opens a regular file of at most max_size bytes: the descriptor, or a negative errno. */
+static int open_sized(const char *path, uint64_t max_size, uint64_t *size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -19,42 +21,73 @@ int image_read_file(const char *path, uint64_t max_size, uint8_t **data, uint64_
         log_error("loader", "cannot open %s: %s", path, strerror(err));
         return -err;
     }
-    int ret = 0;
-    uint8_t *buf = NULL;
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         log_error("loader", "%s is not a regular file", path);
-        ret = -EINVAL;
-        goto out;
+        close(fd);
+        return -EINVAL;
     }
     if ((uint64_t)st.st_size > max_size) {
         log_error("loader", "%s is too large (%lld bytes, at most %llu fit)", path,
                   (long long)st.st_size, (unsigned long long)max_size);
-        ret = -EFBIG;
-        goto out;
+        close(fd);
+        return -EFBIG;
     }
-    buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-    if (!buf) {
-        ret = -ENOMEM;
-        goto out;
-    }
-    size_t done = 0;
-    while (done < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+    *size = (uint64_t)st.st_size;
+    return fd;
+}
+
+/* Reads exactly `size` bytes; a file that shrank since fstat is an error. */
+static int read_all(int fd, const char *path, uint8_t *buf, uint64_t size)
+{
+    uint64_t done = 0;
+    while (done < size) {
+        ssize_t n = read(fd, buf + done, (size_t)(size - done));
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0) {
             log_error("loader", "cannot read %s", path);
-            ret = -EIO;
-            goto out;
+            return -EIO;
         }
-        done += (size_t)n;
+        done += (uint64_t)n;
+    }
+    return 0;
+}
+
+int image_file_size(const char *path, uint64_t max_size, uint64_t *size)
+{
+    int fd = open_sized(path, max_size, size);
+    if (fd < 0)
+        return fd;
+    close(fd);
+    return 0;
+}
+
+int image_read_file(const char *path, uint64_t max_size, uint8_t **data, uint64_t *size)
+{
+    uint64_t len;
+    int fd = open_sized(path, max_size, &len);
+    if (fd < 0)
+        return fd;
+    /* Anonymous and filled by read(): a file mapping would fault if the file shrank. */
+    uint8_t *buf = mmap(NULL, len ? (size_t)len : 1, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int ret = buf == MAP_FAILED ? -ENOMEM : read_all(fd, path, buf, len);
+    close(fd);
+    if (ret < 0) {
+        if (buf != MAP_FAILED)
+            image_free_file(buf, len);
+        return ret;
     }
     *data = buf;
-    *size = (uint64_t)st.st_size;
-    buf = NULL;
-out:
-    free(buf);
-    close(fd);
-    return ret;
+    *size = len;
+    return 0;
+}
+
+void image_free_file(uint8_t *data, uint64_t size)
+{
+    if (data)
+        munmap(data, size ? (size_t)size : 1);
 }
 
 static bool range_in_ram(const struct guest_ram_view *ram, uint64_t addr, uint64_t len)
@@ -63,23 +96,32 @@ static bool range_in_ram(const struct guest_ram_view *ram, uint64_t addr, uint64
            len <= ram->size - (addr - ram->base);
 }
 
-int image_load_raw(const struct guest_ram_view *ram, const char *path, uint64_t addr,
-                   uint64_t *size_out)
+int image_load_raw_at_most(const struct guest_ram_view *ram, const char *path, uint64_t addr,
+                           uint64_t max_len, uint64_t *size_out)
 {
     if (addr < ram->base || addr - ram->base >= ram->size) {
         log_error("loader", "no RAM at 0x%llx for %s", (unsigned long long)addr, path);
         return -EINVAL;
     }
-    uint8_t *data;
+    uint64_t room = ram->size - (addr - ram->base);
     uint64_t size;
-    int ret = image_read_file(path, ram->size - (addr - ram->base), &data, &size);
+    /* Straight into guest RAM: no copy of the image stays resident beside it. */
+    int fd = open_sized(path, max_len < room ? max_len : room, &size);
+    if (fd < 0)
+        return fd;
+    int ret = read_all(fd, path, ram->host + (addr - ram->base), size);
+    close(fd);
     if (ret < 0)
         return ret;
-    memcpy(ram->host + (addr - ram->base), data, size);
-    free(data);
     if (size_out)
         *size_out = size;
     return 0;
+}
+
+int image_load_raw(const struct guest_ram_view *ram, const char *path, uint64_t addr,
+                   uint64_t *size_out)
+{
+    return image_load_raw_at_most(ram, path, addr, UINT64_MAX, size_out);
 }
 
 bool image_is_elf(const char *path)
@@ -186,6 +228,6 @@ int image_load_elf(const struct guest_ram_view *ram, const char *path, unsigned 
     info->entry = eh->e_entry;
     find_htif_symbols(data, size, eh, info);
 out:
-    free(data);
+    image_free_file(data, size);
     return ret;
 }

@@ -15,12 +15,24 @@ struct guest_ram_view {
     uint8_t *host;
 };
 
-/* Reads a whole file (at most max_size bytes) into a malloc'd buffer. */
+/*
+ * Reads a whole file (at most max_size bytes) into a buffer of its own mapping, which the
+ * caller gives back with image_free_file(): a large image read through malloc would raise
+ * glibc's mmap threshold to its size, and every later allocation below that would stay on
+ * the heap, resident after it is freed. Images bound for RAM are better read straight
+ * there (image_load_raw*).
+ */
 int image_read_file(const char *path, uint64_t max_size, uint8_t **data, uint64_t *size);
+void image_free_file(uint8_t *data, uint64_t size);
 
 /* Copies `path` to guest-physical `addr`; *size_out gets the file size. */
 int image_load_raw(const struct guest_ram_view *ram, const char *path, uint64_t addr,
                    uint64_t *size_out);
+/* The same, refusing a file larger than max_len (or than the RAM above addr). */
+int image_load_raw_at_most(const struct guest_ram_view *ram, const char *path, uint64_t addr,
+                           uint64_t max_len, uint64_t *size_out);
+/* The size of a regular file of at most max_size bytes (else a logged error). */
+int image_file_size(const char *path, uint64_t max_size, uint64_t *size);
 
 bool image_is_elf(const char *path);
 

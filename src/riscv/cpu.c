@@ -42,11 +42,16 @@ void rv_cpu_free(struct rv_cpu *cpu)
 {
     if (!cpu)
         return;
-    log_info("riscv", "decode cache: %llu pages decoded, %llu evicted, %llu invalidated, "
-             "%llu flushes", (unsigned long long)cpu->dc.stat_decoded_pages,
+    log_info("riscv", "decode cache: %llu code pages, %llu evicted, %llu invalidated, "
+             "%llu flushes; %llu record pages (%llu KiB), records taken away %llu times",
+             (unsigned long long)cpu->dc.stat_decoded_pages,
              (unsigned long long)cpu->dc.stat_evictions,
              (unsigned long long)cpu->dc.stat_invalidations,
-             (unsigned long long)cpu->dc.stat_flushes);
+             (unsigned long long)cpu->dc.stat_flushes,
+             (unsigned long long)cpu->dc.stat_rec_pages,
+             (unsigned long long)(cpu->dc.stat_rec_pages * (RV_DPAGE_SLOTS + 2) *
+                                  sizeof(struct rv_drec) >> 10),
+             (unsigned long long)cpu->dc.stat_rec_evictions);
     rv_tlb_log_stats(cpu);
     if (cpu->jit) {
         rv_jit_log_stats(cpu->jit);

@@ -128,9 +128,16 @@ enum rv_access { RV_ACC_R = 0, RV_ACC_W = 1, RV_ACC_X = 2 };
  * start at any even offset), filled lazily: a fresh page is all RV_OP_DECODE, and a slot
  * decodes itself the first time it runs. Two sentinel slots after the last one send
  * execution that falls off the end of the page back to a lookup.
+ *
+ * Knowing that a page holds code (so stores to it are seen) and holding its records are
+ * separate: a code page is a cheap slot, and only the interpreter needs 32 KiB of records
+ * for it. The JIT tracks the pages it translates and runs its rare interpreter steps with
+ * few records, so translated code does not pay for decoded copies it never reads.
  */
 #define RV_DPAGE_SLOTS 2048
-#define RV_DCACHE_PAGES 1024 /* at most this many decoded pages (32 KiB each) per hart */
+#define RV_DCACHE_SLOTS 16384      /* code pages tracked at once (64 MiB of guest code) */
+#define RV_DCACHE_REC_PAGES 1024   /* record pages for the interpreter (32 KiB each) */
+#define RV_DCACHE_REC_PAGES_JIT 16 /* ... when the JIT runs the hart (cold code only) */
 
 /* Handlers of the threaded interpreter; cpu->ops maps them to label addresses. */
 enum rv_op {
@@ -163,21 +170,29 @@ struct rv_drec {
     uint8_t len; /* 2 or 4 */
 };
 
+/* A tracked code page. */
 struct rv_dpage {
-    uint32_t ram_page; /* index of the RAM page it decodes, UINT32_MAX when free */
+    uint32_t ram_page; /* index of the RAM page, UINT32_MAX when the slot is free */
     uint32_t gen;      /* bumped each time the page is forgotten (the JIT checks it) */
-    struct rv_drec rec[RV_DPAGE_SLOTS + 2];
+    uint32_t rec;      /* 1 + index of its record page in recs[], 0 when it has none */
 };
 
 struct rv_dcache {
-    uint32_t *map;          /* per RAM page: 1 + index in pages[], 0 = no decoded code */
+    uint32_t *map;          /* per RAM page: 1 + index in pages[], 0 = not code */
     uint64_t ram_pages;
-    struct rv_dpage *pages[RV_DCACHE_PAGES]; /* allocated on demand */
-    uint32_t allocated;
-    uint32_t hand;          /* round-robin eviction once all are allocated */
-    uint32_t free_top;      /* stack of allocated but unused pages */
-    uint32_t free_stack[RV_DCACHE_PAGES];
+    struct rv_dpage *pages; /* RV_DCACHE_SLOTS slots */
+    uint32_t *free_slots;   /* stack of slots used once and free again */
+    uint32_t allocated;     /* slots handed out so far (never more than slot_cap) */
+    uint32_t hand;          /* round-robin eviction once slot_cap are in use */
+    uint32_t free_top;
+    uint32_t slot_cap;      /* <= RV_DCACHE_SLOTS (tests lower it) */
+    struct rv_drec **recs;  /* RV_DCACHE_REC_PAGES record pages, allocated on demand */
+    uint32_t *rec_owner;    /* per record page: its slot, UINT32_MAX when unused */
+    uint32_t *free_recs;    /* stack of allocated, unused record pages */
+    uint32_t rec_allocated, rec_hand, rec_free_top;
+    uint32_t rec_cap;       /* 0: RV_DCACHE_REC_PAGES or _JIT by engine (tests set it) */
     uint64_t stat_decoded_pages, stat_evictions, stat_invalidations, stat_flushes;
+    uint64_t stat_rec_pages, stat_rec_evictions;
 };
 
 /* Sdtrig triggers (trigger.c). */
@@ -325,6 +340,11 @@ int rv_mmu_fetch_slow(struct rv_cpu *cpu, uint64_t pc, uint32_t *insn);
  * current code page), else cpu->uncached. NULL with the exception set on a fetch fault.
  */
 struct rv_drec *rv_mmu_code_lookup(struct rv_cpu *cpu, uint64_t pc);
+/*
+ * Fills the fetch TLB entry for pc, as rv_mmu_code_lookup does, without decoding anything:
+ * 0, or -1 with the exception set. The entry stays empty for pages outside RAM.
+ */
+int rv_mmu_fetch_fill(struct rv_cpu *cpu, uint64_t pc);
 int rv_mmu_translate(struct rv_cpu *cpu, uint64_t va, enum rv_access acc, uint64_t *pa);
 int rv_mmu_phys_read(struct rv_cpu *cpu, uint64_t pa, unsigned size, uint64_t *val,
                      uint64_t va, enum rv_access acc);
@@ -338,6 +358,12 @@ void rv_dcache_destroy(struct rv_cpu *cpu);
 void rv_dcache_flush(struct rv_cpu *cpu);
 /* Decoded records of RAM page `ram_page` (allocating, maybe evicting); never NULL. */
 struct rv_drec *rv_dcache_page(struct rv_cpu *cpu, uint64_t ram_page);
+/*
+ * Makes RAM page `ram_page` a code page without records (stores to it now reach
+ * rv_dcache_drop) and returns its slot: valid while map[ram_page] == slot + 1 and the
+ * slot's gen is unchanged.
+ */
+uint32_t rv_dcache_track(struct rv_cpu *cpu, uint64_t ram_page);
 /* Forgets the decoded copy of RAM page `ram_page` (its bytes are about to change). */
 void rv_dcache_drop(struct rv_cpu *cpu, uint64_t ram_page);
 

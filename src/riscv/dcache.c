@@ -1,16 +1,19 @@
 /*
- * The decode cache: decoded instruction records per physical RAM page, bounded in size.
+ * The decode cache: which physical RAM pages hold code, and decoded instruction records
+ * for some of them, both bounded in size.
  *
  * Pages are keyed by physical address, so address-space switches and sfence.vma never
  * touch it. What keeps it coherent with guest memory:
- *   - the hart's own stores: a page with decoded code never gets a write tag in the TLB, so
- *     every store to it takes the slow path, which drops the decoded page first;
+ *   - the hart's own stores: a code page never gets a write tag in the TLB, so every store
+ *     to it takes the slow path, which drops the page first;
  *   - anything else writing RAM (device DMA) calls rv_cpu_invalidate_code();
  *   - fence.i and reset forget everything.
- * The JIT's blocks hang off these pages: forgetting a page (which bumps its `gen`) retires
- * every block translated from it.
- * Memory is bounded: at most RV_DCACHE_PAGES pages exist; beyond that the oldest slot in
- * round-robin order is reused, whatever the guest does.
+ * The JIT's blocks hang off the code pages: forgetting a page (which bumps its `gen`)
+ * retires every block translated from it.
+ * Memory is bounded twice: at most slot_cap code pages are tracked, and at most rec_cap of
+ * them have records (32 KiB each). Beyond either, the oldest in round-robin order is
+ * reused, whatever the guest does. Losing records only costs decoding them again; losing a
+ * slot forgets the page (its JIT blocks too).
  */
 #include "riscv/cpu_internal.h"
 
@@ -23,29 +26,63 @@ int rv_dcache_init(struct rv_cpu *cpu)
     struct rv_dcache *dc = &cpu->dc;
     dc->ram_pages = (cpu->phys.ram_size + RV_PAGE_SIZE - 1) >> RV_PAGE_SHIFT;
     dc->map = calloc(dc->ram_pages ? dc->ram_pages : 1, sizeof(*dc->map));
-    return dc->map ? 0 : -1;
+    /* calloc'd: the host backs only the parts a guest's code reaches. */
+    dc->pages = calloc(RV_DCACHE_SLOTS, sizeof(*dc->pages));
+    dc->free_slots = calloc(RV_DCACHE_SLOTS, sizeof(*dc->free_slots));
+    dc->recs = calloc(RV_DCACHE_REC_PAGES, sizeof(*dc->recs));
+    dc->rec_owner = calloc(RV_DCACHE_REC_PAGES, sizeof(*dc->rec_owner));
+    dc->free_recs = calloc(RV_DCACHE_REC_PAGES, sizeof(*dc->free_recs));
+    dc->slot_cap = RV_DCACHE_SLOTS;
+    if (!dc->map || !dc->pages || !dc->free_slots || !dc->recs || !dc->rec_owner ||
+        !dc->free_recs) {
+        rv_dcache_destroy(cpu);
+        return -1;
+    }
+    return 0;
 }
 
 void rv_dcache_destroy(struct rv_cpu *cpu)
 {
     struct rv_dcache *dc = &cpu->dc;
-    for (uint32_t i = 0; i < dc->allocated; i++)
-        free(dc->pages[i]);
+    for (uint32_t i = 0; i < dc->rec_allocated; i++)
+        free(dc->recs[i]);
     free(dc->map);
+    free(dc->pages);
+    free(dc->free_slots);
+    free(dc->recs);
+    free(dc->rec_owner);
+    free(dc->free_recs);
     dc->map = NULL;
-    dc->allocated = 0;
+    dc->pages = NULL;
+    dc->free_slots = dc->rec_owner = dc->free_recs = NULL;
+    dc->recs = NULL;
+    dc->allocated = dc->rec_allocated = 0;
 }
 
-/* Takes page `idx` out of service; it keeps its memory and goes on the free stack. */
+/*
+ * Gives the slot's record page back. Its memory is kept, never freed: the interpreter may
+ * still be finishing an instruction whose record lives there.
+ */
+static void release_recs(struct rv_dcache *dc, struct rv_dpage *p)
+{
+    if (!p->rec)
+        return;
+    dc->rec_owner[p->rec - 1] = DPAGE_FREE;
+    dc->free_recs[dc->rec_free_top++] = p->rec - 1;
+    p->rec = 0;
+}
+
+/* Takes slot `idx` out of service; it goes on the free stack. */
 static void release(struct rv_dcache *dc, uint32_t idx)
 {
-    struct rv_dpage *p = dc->pages[idx];
+    struct rv_dpage *p = &dc->pages[idx];
     if (p->ram_page == DPAGE_FREE)
         return;
+    release_recs(dc, p);
     dc->map[p->ram_page] = 0;
     p->ram_page = DPAGE_FREE;
     p->gen++; /* translated blocks of this page are stale from now on */
-    dc->free_stack[dc->free_top++] = idx;
+    dc->free_slots[dc->free_top++] = idx;
 }
 
 void rv_dcache_flush(struct rv_cpu *cpu)
@@ -68,47 +105,85 @@ void rv_dcache_drop(struct rv_cpu *cpu, uint64_t ram_page)
     rv_code_changed(cpu);
 }
 
-struct rv_drec *rv_dcache_page(struct rv_cpu *cpu, uint64_t ram_page)
+uint32_t rv_dcache_track(struct rv_cpu *cpu, uint64_t ram_page)
 {
     struct rv_dcache *dc = &cpu->dc;
     uint32_t m = dc->map[ram_page];
     if (rv_likely(m))
-        return dc->pages[m - 1]->rec;
+        return m - 1;
 
     uint32_t idx;
-    struct rv_dpage *p = NULL;
     if (dc->free_top) {
-        idx = dc->free_stack[--dc->free_top];
-    } else if (dc->allocated < RV_DCACHE_PAGES &&
-               (p = malloc(sizeof(*p))) != NULL) {
+        idx = dc->free_slots[--dc->free_top];
+    } else if (dc->allocated < dc->slot_cap) {
         idx = dc->allocated++;
-        dc->pages[idx] = p;
-        p->ram_page = DPAGE_FREE;
     } else {
-        /* Full (or out of host memory): reuse a page in round-robin order. */
-        if (!dc->allocated)
-            abort(); /* cannot happen: malloc of the first page failed and nothing to evict */
         idx = dc->hand++ % dc->allocated;
         release(dc, idx);
         dc->free_top--; /* release() pushed idx; we take it straight back */
         dc->stat_evictions++;
         rv_code_changed(cpu);
     }
-    p = dc->pages[idx];
-    const void *decode = cpu->ops[RV_OP_DECODE * 2];
-    const void *lookup = cpu->ops[RV_OP_LOOKUP * 2];
-    for (unsigned i = 0; i < RV_DPAGE_SLOTS; i++)
-        p->rec[i].h = decode;
-    p->rec[RV_DPAGE_SLOTS].h = lookup;
-    p->rec[RV_DPAGE_SLOTS + 1].h = lookup;
+    struct rv_dpage *p = &dc->pages[idx];
     p->ram_page = (uint32_t)ram_page;
+    p->rec = 0;
     dc->map[ram_page] = idx + 1;
     dc->stat_decoded_pages++;
     /* Stores to it must take the slow path, which drops it. */
     rv_tlb_revoke_write(cpu, ram_page);
+    return idx;
+}
+
+/* A record page for slot `idx`: a free one, a new one, or the oldest one taken away. */
+static uint32_t take_recs(struct rv_cpu *cpu, uint32_t idx)
+{
+    struct rv_dcache *dc = &cpu->dc;
+    uint32_t cap = dc->rec_cap ? dc->rec_cap
+                               : cpu->jit ? RV_DCACHE_REC_PAGES_JIT : RV_DCACHE_REC_PAGES;
+    if (cap > RV_DCACHE_REC_PAGES)
+        cap = RV_DCACHE_REC_PAGES;
+    uint32_t r;
+    if (dc->rec_free_top) {
+        r = dc->free_recs[--dc->rec_free_top];
+    } else if (dc->rec_allocated < cap &&
+               (dc->recs[dc->rec_allocated] =
+                    malloc((RV_DPAGE_SLOTS + 2) * sizeof(struct rv_drec))) != NULL) {
+        r = dc->rec_allocated++;
+        dc->stat_rec_pages++;
+    } else {
+        /* Full (or out of host memory): the page keeps being code, without records. */
+        if (!dc->rec_allocated)
+            abort(); /* cannot happen: malloc of the first page failed and nothing to reuse */
+        r = dc->rec_hand++ % dc->rec_allocated;
+        if (dc->rec_owner[r] != DPAGE_FREE)
+            dc->pages[dc->rec_owner[r]].rec = 0;
+        dc->stat_rec_evictions++;
+        /* It may have been the current one. */
+        cpu->fetch_vpage = RV_TLB_NONE;
+    }
+    dc->rec_owner[r] = idx;
+    dc->pages[idx].rec = r + 1;
+    return r;
+}
+
+struct rv_drec *rv_dcache_page(struct rv_cpu *cpu, uint64_t ram_page)
+{
+    struct rv_dcache *dc = &cpu->dc;
+    uint32_t m = dc->map[ram_page];
+    if (rv_likely(m && dc->pages[m - 1].rec))
+        return dc->recs[dc->pages[m - 1].rec - 1];
+
+    uint32_t idx = rv_dcache_track(cpu, ram_page);
+    struct rv_drec *rec = dc->recs[take_recs(cpu, idx)];
+    const void *decode = cpu->ops[RV_OP_DECODE * 2];
+    const void *lookup = cpu->ops[RV_OP_LOOKUP * 2];
+    for (unsigned i = 0; i < RV_DPAGE_SLOTS; i++)
+        rec[i].h = decode;
+    rec[RV_DPAGE_SLOTS].h = lookup;
+    rec[RV_DPAGE_SLOTS + 1].h = lookup;
     /* An evicted page may have been the current one. */
     cpu->fetch_vpage = RV_TLB_NONE;
-    return p->rec;
+    return rec;
 }
 
 void rv_cpu_invalidate_code(struct rv_cpu *cpu, uint64_t paddr, uint64_t len)

@@ -552,21 +552,21 @@ static int load_images(struct rv_board *m, uint64_t *entry, uint64_t *fdt_addr,
     uint64_t info_at = fdt_at - PAGE_SIZE_4K;
     uint64_t initrd_start = 0, initrd_end = 0;
     if (cfg->initrd) {
-        uint8_t *data;
         uint64_t size;
-        if ((ret = image_read_file(cfg->initrd, m->ram.size, &data, &size)) < 0)
+        if ((ret = image_file_size(cfg->initrd, m->ram.size, &size)) < 0)
             return ret;
         initrd_start = align_down(info_at - size, PAGE_SIZE_4K);
         if (size > info_at - m->ram.base || initrd_start < kernel_end) {
             log_error("machine", "initrd %s (%llu MiB) does not fit in %llu MiB of RAM",
                       cfg->initrd, (unsigned long long)(size >> 20),
                       (unsigned long long)(m->ram.size >> 20));
-            free(data);
             return -EFBIG;
         }
-        memcpy(m->ram.host + (initrd_start - m->ram.base), data, size);
+        /* At most what was measured: a file that grew since must not reach info_at. */
+        if ((ret = image_load_raw_at_most(&m->ram, cfg->initrd, initrd_start,
+                                          info_at - initrd_start, &size)) < 0)
+            return ret;
         initrd_end = initrd_start + size;
-        free(data);
     }
     if (info_at < kernel_end) {
         log_error("machine", "%llu MiB of RAM is too small for these images",

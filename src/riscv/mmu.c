@@ -343,6 +343,16 @@ int rv_mmu_fetch_slow(struct rv_cpu *cpu, uint64_t pc, uint32_t *insn)
     return 0;
 }
 
+int rv_mmu_fetch_fill(struct rv_cpu *cpu, uint64_t pc)
+{
+    const struct rv_tlb_entry *e =
+        &rv_tlb_set(cpu, cpu->priv)[(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+    uint64_t pa;
+    if (e->tag_x == (pc & RV_PAGE_MASK))
+        return 0;
+    return translate_fill(cpu, pc, RV_ACC_X, &pa) ? -1 : 0;
+}
+
 struct rv_drec *rv_mmu_code_lookup(struct rv_cpu *cpu, uint64_t pc)
 {
     struct rv_tlb_entry *e = &rv_tlb_set(cpu, cpu->priv)[(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];

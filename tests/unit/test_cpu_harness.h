@@ -17,6 +17,8 @@
 #include "core/clock.h"
 #include "core/mmio.h"
 #include "riscv/cpu.h"
+#include "riscv/cpu_internal.h"
+#include "riscv/jit/jit.h"
 
 #define RAM_BASE 0x80000000ULL
 #define RAM_SIZE (4ULL << 20)
@@ -102,6 +104,9 @@ static inline struct harness *harness_new(void)
     if (HARNESS_ENGINE == RV_ENGINE_JIT && !rv_cpu_jit_available())
         skip();
     assert_int_equal(rv_cpu_set_engine(h->cpu, HARNESS_ENGINE), 0);
+    /* Most tests run their code once: have the JIT translate it at once, not interpret. */
+    if (h->cpu->jit)
+        rv_jit_set_hot_runs(h->cpu->jit, 1);
     rv_cpu_reset(h->cpu, RAM_BASE, 0x1234);
     clock_mtime_reset();
     return h;

@@ -212,7 +212,8 @@ static void test_jump_into_instruction(void **state)
 
 /*
  * A hostile guest runs code on more pages than the cache holds, over and over: the cache
- * stays at its cap and the program still runs correctly after evictions.
+ * stays at its caps (code pages tracked, and pages of records) and the program still runs
+ * correctly after evictions. The caps are lowered so a small RAM exceeds them.
  */
 static void test_bounded_memory(void **state)
 {
@@ -227,6 +228,13 @@ static void test_bounded_memory(void **state)
                                .mmio = &h->bus};
     h->cpu = rv_cpu_new(&h->phys, 0);
     assert_non_null(h->cpu);
+    assert_int_equal(rv_cpu_set_engine(h->cpu, HARNESS_ENGINE), 0);
+    if (h->cpu->jit)
+        rv_jit_set_hot_runs(h->cpu->jit, 2); /* the first lap interpreted, then translated */
+    struct rv_dcache *dc = &h->cpu->dc;
+    const uint32_t slot_cap = 1000, rec_cap = 100;
+    dc->slot_cap = slot_cap;
+    dc->rec_cap = rec_cap;
     /* Every page: count, then jump to the same offset on the next page; the last loops. */
     for (unsigned i = 0; i < pages; i++) {
         uint8_t *pg = h->ram + ((uint64_t)i << 12);
@@ -239,12 +247,46 @@ static void test_bounded_memory(void **state)
     assert_int_equal(rv_cpu_run(h->cpu, 2 * pages * laps), RV_RUN_BUDGET);
     assert_int_equal(rv_cpu_get_xreg(h->cpu, 6), pages * laps);
     assert_int_equal(rv_cpu_get_pc(h->cpu), RAM_BASE);
-    const struct rv_dcache *dc = &h->cpu->dc;
-    assert_true(dc->allocated <= RV_DCACHE_PAGES);
-    assert_true(dc->stat_evictions >= pages * laps - RV_DCACHE_PAGES);
+    assert_true(dc->allocated <= slot_cap);
+    assert_true(dc->stat_evictions >= pages * laps - slot_cap);
+    assert_true(dc->rec_allocated <= rec_cap);
+    /* The interpreter ran every page at least once (the JIT's first lap). */
+    assert_true(dc->stat_rec_evictions >= pages - rec_cap);
     rv_cpu_free(h->cpu);
     free(h->ram);
     free(h);
+}
+
+/*
+ * A page whose records were taken away is still a code page: a store into it is seen, and
+ * the next call runs the new code. Only two pages of records for three pages of code.
+ */
+static void test_store_after_records_taken(void **state)
+{
+    struct harness *h = *state;
+    if (h->cpu->jit)
+        rv_jit_set_hot_runs(h->cpu->jit, 255); /* interpreted throughout, with records */
+    h->cpu->dc.rec_cap = 2;
+    struct prog p = prog_begin(h);
+    put_func(h, FUNC, 1);
+    put_func(h, FUNC + 0x1000, 2);
+    put_func(h, FUNC + 0x2000, 3);
+    rv_cpu_set_xreg(h->cpu, 8, FUNC);
+    rv_cpu_set_xreg(h->cpu, 7, ADDI(5, 0, 9));
+    op(&p, JAL(1, (int32_t)(FUNC - p.pc)));
+    op(&p, ADD(20, 5, 0));
+    op(&p, JAL(1, (int32_t)(FUNC + 0x1000 - p.pc)));
+    op(&p, JAL(1, (int32_t)(FUNC + 0x2000 - p.pc)));
+    op(&p, SW(7, 8, 0)); /* FUNC's records are gone by now (program page + 2 others) */
+    op(&p, JAL(1, (int32_t)(FUNC - p.pc)));
+    op(&p, ADD(21, 5, 0));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 20), 1);
+    assert_int_equal(X(h, 21), 9);
+    assert_true(h->cpu->dc.stat_rec_evictions >= 2);
+    assert_true(h->cpu->dc.rec_allocated <= 2);
+    assert_true(h->cpu->dc.stat_invalidations >= 1);
 }
 
 /* Code pages lose their write tags; data pages next to them keep the fast path. */
@@ -277,6 +319,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_straddling_instruction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jump_into_instruction, setup, teardown),
         cmocka_unit_test(test_bounded_memory),
+        cmocka_unit_test_setup_teardown(test_store_after_records_taken, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_tag_revoked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

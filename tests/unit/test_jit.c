@@ -154,6 +154,7 @@ static void test_hart_wx(void **state)
         skip();
     struct harness *h = harness_new();
     assert_int_equal(rv_cpu_set_engine(h->cpu, RV_ENGINE_JIT), 0);
+    rv_jit_set_hot_runs(h->cpu->jit, 1);
     struct prog p = prog_begin(h);
     op(&p, LI(5, 3));
     op(&p, WFI);
@@ -169,8 +170,36 @@ static void test_hart_wx(void **state)
 }
 
 /*
+ * A chain of `n` jumps, one block each, at RAM_BASE + 0x10000, run `laps` times (x5 counts
+ * the blocks run); returns the JIT's statistics.
+ */
+static struct rv_jit_stats run_jump_chain(struct harness *h, unsigned n, unsigned laps)
+{
+    struct prog p = prog_begin(h);
+    p.pc = RAM_BASE + 0x10000;
+    struct prog q = prog_begin(h);
+    op(&q, JAL(0, (int32_t)(p.pc - q.pc)));
+    uint64_t start = p.pc;
+    for (unsigned i = 0; i < n; i++) {
+        op(&p, ADDI(5, 5, 1));
+        op(&p, JAL(0, 4));
+    }
+    op(&p, ADDI(6, 6, -1));
+    op(&p, BEQ(6, 0, 8));
+    op(&p, JAL(0, (int32_t)(start - p.pc))); /* beyond a branch's reach */
+    op(&p, WFI);
+    rv_cpu_set_xreg(h->cpu, 6, laps);
+    assert_int_equal(rv_cpu_run(h->cpu, 10ULL * n * laps), RV_RUN_WFI);
+    assert_int_equal(X(h, 5), (uint64_t)n * laps);
+    struct rv_jit_stats st;
+    rv_jit_get_stats(h->cpu->jit, &st);
+    return st;
+}
+
+/*
  * More blocks than the cache holds: a chain of jumps, one block each, must still run
- * correctly across the flushes it forces.
+ * correctly while the cache empties its oldest regions for new code (chains between
+ * blocks of different regions included).
  */
 static void test_cache_full_flushes(void **state)
 {
@@ -179,22 +208,109 @@ static void test_cache_full_flushes(void **state)
         skip();
     struct harness *h = harness_new();
     assert_int_equal(rv_cpu_set_engine(h->cpu, RV_ENGINE_JIT), 0);
-    struct prog p = prog_begin(h);
-    p.pc = RAM_BASE + 0x10000;
-    struct prog q = prog_begin(h);
-    op(&q, JAL(0, (int32_t)(p.pc - q.pc)));
+    rv_jit_set_hot_runs(h->cpu->jit, 1);
     const unsigned n = 70000;
+    struct rv_jit_stats st = run_jump_chain(h, n, 1);
+    assert_true(st.blocks > n);
+    assert_true(st.evictions >= 1);
+    harness_free(h);
+}
+
+/*
+ * Code runs in the interpreter until its third run, then is translated: the same chain,
+ * lap by lap, gets (nearly) no blocks twice, then (nearly) all of them. Nearly: run counts
+ * live in a lossy hash, where two blocks sharing a counter get hot sooner or later.
+ */
+static void test_translated_when_hot(void **state)
+{
+    (void)state;
+    if (!rv_cpu_jit_available())
+        skip();
+    struct harness *h = harness_new();
+    assert_int_equal(rv_cpu_set_engine(h->cpu, RV_ENGINE_JIT), 0);
+    rv_jit_set_hot_runs(h->cpu->jit, 3);
+    const unsigned n = 1000;
+    struct rv_jit_stats st = run_jump_chain(h, n, 2);
+    assert_true(st.blocks <= n / 50);
+    assert_true(st.interp_steps >= 2 * n - n / 50);
+    rv_cpu_set_xreg(h->cpu, 5, 0);
+    rv_cpu_set_xreg(h->cpu, 6, 1);
+    h->cpu->pc = RAM_BASE + 0x10000;
+    assert_int_equal(rv_cpu_run(h->cpu, 10ULL * n), RV_RUN_WFI);
+    assert_int_equal(X(h, 5), n);
+    rv_jit_get_stats(h->cpu->jit, &st);
+    assert_true(st.blocks >= n - n / 50);
+    harness_free(h);
+}
+
+/*
+ * With the default threshold and a buffer too small for the program: laps over more blocks
+ * than the buffer holds translate, empty regions and translate again, and count right
+ * throughout.
+ */
+static void test_hot_code_across_evictions(void **state)
+{
+    (void)state;
+    if (!rv_cpu_jit_available())
+        skip();
+    struct harness *h = harness_new();
+    assert_int_equal(rv_cpu_set_engine(h->cpu, RV_ENGINE_JIT), 0);
+    rv_jit_set_hot_runs(h->cpu->jit, 3);
+    const unsigned n = 40000;
+    struct rv_jit_stats st = run_jump_chain(h, n, 5);
+    assert_true(st.blocks > n);
+    assert_true(st.evictions >= 1);
+    harness_free(h);
+}
+
+/* n blocks of "count in x5, jump to the next" at pc, then a return. */
+static void put_counting_chain(struct harness *h, uint64_t pc, unsigned n)
+{
+    struct prog p = prog_begin(h);
+    p.pc = pc;
     for (unsigned i = 0; i < n; i++) {
         op(&p, ADDI(5, 5, 1));
         op(&p, JAL(0, 4));
     }
+    op(&p, JALR(0, 1, 0));
+}
+
+/*
+ * A block must never jump straight into a region of the cache that was emptied and
+ * filled with other code. B jumps back to A on the same page, but B is translated a region
+ * later than A; then enough other code is translated to empty A's region (not B's) and
+ * overwrite it. B must still reach A, not whatever now lies where A's code was.
+ */
+static void test_no_chain_into_reused_region(void **state)
+{
+    (void)state;
+    if (!rv_cpu_jit_available())
+        skip();
+    struct harness *h = harness_new();
+    assert_int_equal(rv_cpu_set_engine(h->cpu, RV_ENGINE_JIT), 0);
+    rv_jit_set_hot_runs(h->cpu->jit, 1);
+    const uint64_t a = RAM_BASE + 0x8000, b = a + 8;
+    const uint64_t f1 = RAM_BASE + 0x10000, f2 = RAM_BASE + 0x40000;
+    /* 4 regions of 5120 blocks: f1 moves on to the second, f2 wraps round to the first. */
+    const unsigned n1 = 6000, n2 = 17000;
+    put32(h, a, ADDI(7, 7, 1));
+    put32(h, a + 4, JALR(0, 1, 0));
+    put32(h, b, JAL(0, -8));
+    put_counting_chain(h, f1, n1);
+    put_counting_chain(h, f2, n2);
+    struct prog p = prog_begin(h);
+    op(&p, JAL(1, (int32_t)(a - p.pc)));
+    op(&p, JAL(1, (int32_t)(f1 - p.pc)));
+    op(&p, JAL(1, (int32_t)(b - p.pc)));
+    op(&p, JAL(1, (int32_t)(f2 - p.pc)));
+    op(&p, JAL(1, (int32_t)(b - p.pc)));
     op(&p, WFI);
-    assert_int_equal(rv_cpu_run(h->cpu, 10 * n), RV_RUN_WFI);
-    assert_int_equal(X(h, 5), n);
+    assert_int_equal(rv_cpu_run(h->cpu, 10ULL * (n1 + n2)), RV_RUN_WFI);
+    assert_int_equal(X(h, 7), 3);
+    assert_int_equal(X(h, 5), n1 + n2);
     struct rv_jit_stats st;
     rv_jit_get_stats(h->cpu->jit, &st);
-    assert_true(st.blocks > n);
-    assert_true(st.flushes >= 1);
+    assert_true(st.evictions >= 4);
     harness_free(h);
 }
 
@@ -221,6 +337,9 @@ int main(void)
         cmocka_unit_test(test_codebuf_wx),
         cmocka_unit_test(test_hart_wx),
         cmocka_unit_test(test_cache_full_flushes),
+        cmocka_unit_test(test_translated_when_hot),
+        cmocka_unit_test(test_hot_code_across_evictions),
+        cmocka_unit_test(test_no_chain_into_reused_region),
         cmocka_unit_test(test_engine_select),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -425,6 +425,12 @@ static bool run_one(uint64_t seed)
     m.h[0] = harness_new();
     m.h[1] = harness_new();
     assert_int_equal(rv_cpu_set_engine(m.h[1]->cpu, RV_ENGINE_JIT), 0);
+    /*
+     * Mostly translated on the first run; every third seed keeps the default, so code
+     * runs in the interpreter first and is translated while the program runs.
+     */
+    if (seed % 3)
+        rv_jit_set_hot_runs(m.h[1]->cpu->jit, 1);
     code_start = CODE + (below(&r, 2) ? 0x1000 - 2 * below(&r, 40) : 2 * below(&r, 64));
     paged.on = below(&r, 2);
     paged.priv = (int)below(&r, 2);

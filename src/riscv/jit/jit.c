@@ -19,9 +19,21 @@
 #include "riscv/jit/codebuf.h"
 #include "riscv/jit/jit_backend.h"
 
-#define JIT_CODE_SIZE (32u << 20)  /* bytes of host code before everything is flushed */
-#define JIT_MAX_BLOCKS 65536u      /* block records before everything is flushed */
-#define JIT_HASH_BITS 16
+/*
+ * The code buffer and the block pool are split into JIT_REGIONS regions used in turn: when
+ * the current one is full, the oldest is emptied and reused, so the code translated most
+ * recently (the hot code, mostly) survives. A Debian boot translates about 35 MiB of
+ * code; 8 MiB holds what it keeps using. Blocks average about 480 bytes of host code.
+ */
+#define JIT_CODE_SIZE (8u << 20)   /* bytes of host code */
+#define JIT_MAX_BLOCKS 20480u      /* block records */
+#define JIT_REGIONS 4
+#define JIT_REGION_CODE (JIT_CODE_SIZE / JIT_REGIONS)
+#define JIT_REGION_BLOCKS (JIT_MAX_BLOCKS / JIT_REGIONS)
+#define JIT_HOT_RUNS 3             /* a block gets code the n-th time it runs */
+#define JIT_HEAT_BITS 16
+#define JIT_HEAT_SIZE (1u << JIT_HEAT_BITS)
+#define JIT_HASH_BITS 14
 #define JIT_HASH_SIZE (1u << JIT_HASH_BITS)
 
 struct jit_block {
@@ -38,11 +50,30 @@ struct jit_block {
 struct rv_jit {
     struct jit_codebuf cb;
     struct jit_block *pool;
-    uint32_t used;
+    uint32_t used;                 /* block records in use, in all regions */
+    unsigned region;               /* the region being filled */
+    uint32_t region_used[JIT_REGIONS]; /* block records of each region */
+    size_t region_end;             /* end of the current region's code */
+    uint64_t resets;               /* regions emptied and whole flushes, so far */
     struct jit_jc_entry jc[JIT_JC_SIZE]; /* the jump cache (see jit_backend.h) */
     struct jit_block *hash[JIT_HASH_SIZE]; /* buckets on (vpc, ram page), newest first */
     struct jit_block_src src;      /* scratch for the translator */
     struct rv_jit_stats st;
+    uint64_t dc_flushes;           /* the decode cache's flush count when last looked at */
+    /*
+     * Code that ran before it had a block, by (pc, page) hash: how often, and the length
+     * in instructions of the newest block there (tag), so a cold run needs no decoding.
+     * Lossy: keys that share an entry share its count, which only makes them hot sooner,
+     * and nothing needs to be kept coherent (a stale length only moves where the
+     * interpreter stops).
+     */
+    struct jit_heat {
+        uint16_t tag;
+        uint8_t runs;
+        uint8_t n;
+    } heat[JIT_HEAT_SIZE];
+    uint8_t hot_runs;              /* JIT_HOT_RUNS unless a test asks otherwise */
+    struct jit_block cold;         /* what find_block returns for code still running cold */
     bool dump;
 };
 
@@ -72,6 +103,8 @@ struct rv_jit *rv_jit_new(int *err)
     }
     for (unsigned i = 0; i < JIT_JC_SIZE; i++)
         jit->jc[i].vpc = UINT64_MAX; /* odd: never a pc */
+    jit->hot_runs = JIT_HOT_RUNS;
+    jit->region_end = JIT_REGION_CODE;
     const char *d = getenv("KITE_JIT_DUMP");
     jit->dump = d && *d && *d != '0';
     return jit;
@@ -86,6 +119,11 @@ void rv_jit_free(struct rv_jit *jit)
     free(jit);
 }
 
+void rv_jit_set_hot_runs(struct rv_jit *jit, unsigned runs)
+{
+    jit->hot_runs = (uint8_t)(runs < 1 ? 1 : runs > 255 ? 255 : runs);
+}
+
 void rv_jit_get_stats(const struct rv_jit *jit, struct rv_jit_stats *st)
 {
     *st = jit->st;
@@ -94,18 +132,19 @@ void rv_jit_get_stats(const struct rv_jit *jit, struct rv_jit_stats *st)
 void rv_jit_log_stats(const struct rv_jit *jit)
 {
     log_info("jit", "%llu blocks translated (%llu guest instructions, %llu KiB host code), "
-             "%llu chained, %llu cache flushes, %llu interpreter steps, "
+             "%llu chained, %llu cache flushes, %llu regions reused, %llu interpreter steps, "
              "%llu dispatches (%llu from the jump cache)",
              (unsigned long long)jit->st.blocks, (unsigned long long)jit->st.guest_insns,
              (unsigned long long)(jit->st.code_bytes >> 10),
              (unsigned long long)jit->st.chains,
-             (unsigned long long)jit->st.flushes, (unsigned long long)jit->st.interp_steps,
+             (unsigned long long)jit->st.flushes, (unsigned long long)jit->st.evictions,
+             (unsigned long long)jit->st.interp_steps,
              (unsigned long long)jit->st.dispatches, (unsigned long long)jit->st.jc_hits);
 }
 
 static bool block_valid(const struct rv_cpu *cpu, const struct jit_block *b)
 {
-    return cpu->dc.map[b->ram_page] == b->dslot + 1 && cpu->dc.pages[b->dslot]->gen == b->gen;
+    return cpu->dc.map[b->ram_page] == b->dslot + 1 && cpu->dc.pages[b->dslot].gen == b->gen;
 }
 
 static unsigned hash_of(uint64_t vpc, uint64_t ram_page)
@@ -310,9 +349,52 @@ static void flush_all(struct rv_cpu *cpu, struct rv_jit *jit)
 {
     memset(jit->hash, 0, sizeof(jit->hash));
     jit->used = 0;
+    memset(jit->region_used, 0, sizeof(jit->region_used));
+    jit->region = 0;
+    jit->region_end = JIT_REGION_CODE;
     jit_codebuf_reset(&jit->cb);
     jit->st.flushes++;
+    jit->resets++;
     rv_code_changed(cpu); /* the jump cache points into the old code */
+    cpu->jit_block = 0;
+}
+
+static unsigned region_of(const struct rv_jit *jit, const struct jit_block *b)
+{
+    return (unsigned)((size_t)(b - jit->pool) / JIT_REGION_BLOCKS);
+}
+
+/* How many regions were started after b's: 0 for the current one. */
+static unsigned age_of(const struct rv_jit *jit, const struct jit_block *b)
+{
+    return (jit->region + JIT_REGIONS - region_of(jit, b)) % JIT_REGIONS;
+}
+
+/*
+ * Moves on to the next region, emptying it: its blocks leave their hash buckets and no
+ * longer run. Nothing else can reach them: the jump cache is dropped (the epoch), chains
+ * only ever lead to blocks of the same age or newer (see chain()), and the oldest region
+ * is the one emptied, so no surviving block jumps into it.
+ */
+static void next_region(struct rv_cpu *cpu, struct rv_jit *jit)
+{
+    jit->region = (jit->region + 1) % JIT_REGIONS;
+    struct jit_block *first = &jit->pool[jit->region * JIT_REGION_BLOCKS];
+    for (uint32_t i = 0; i < jit->region_used[jit->region]; i++) {
+        struct jit_block *b = &first[i];
+        struct jit_block **p = &jit->hash[hash_of(b->vpc, b->ram_page)];
+        while (*p && *p != b)
+            p = &(*p)->next;
+        if (*p)
+            *p = b->next;
+    }
+    jit->used -= jit->region_used[jit->region];
+    jit->region_used[jit->region] = 0;
+    jit->cb.used = (size_t)jit->region * JIT_REGION_CODE;
+    jit->region_end = jit->cb.used + JIT_REGION_CODE;
+    jit->st.evictions++;
+    jit->resets++;
+    rv_code_changed(cpu);
     cpu->jit_block = 0;
 }
 
@@ -335,18 +417,18 @@ static void dump_block(const struct jit_block_src *src, const uint8_t *code, lon
     }
 }
 
-/* Emits the block's code; false if the buffer is full. */
+/* Emits the block's code; false if the current region is full. */
 static bool emit(struct rv_jit *jit, struct jit_block *b)
 {
     jit->src.tag = (uintptr_t)b;
     jit->src.jump_cache = (uintptr_t)jit->jc;
     size_t start = (jit->cb.used + 15) & ~(size_t)15;
-    if (start >= jit->cb.size)
+    if (start >= jit->region_end)
         return false;
     uint8_t *rw = jit->cb.rw + start;
     uintptr_t exec = (uintptr_t)jit_codebuf_exec_addr(&jit->cb, rw);
     size_t chain = 0;
-    long size = jit_backend_emit(&jit->src, rw, jit->cb.size - start, exec, &chain);
+    long size = jit_backend_emit(&jit->src, rw, jit->region_end - start, exec, &chain);
     if (size < 0)
         return false;
     jit->cb.used = start + (size_t)size;
@@ -358,38 +440,79 @@ static bool emit(struct rv_jit *jit, struct jit_block *b)
     return true;
 }
 
-static struct jit_block *translate(struct rv_cpu *cpu, struct rv_jit *jit, uint64_t pc,
-                                   uint64_t ram_page, const uint8_t *host)
+/* A record for the block just decoded into jit->src, in the pool and its hash bucket. */
+static struct jit_block *add_block(struct rv_cpu *cpu, struct rv_jit *jit, uint64_t pc,
+                                   uint64_t ram_page, uint32_t dslot)
 {
-    /* Being decoded keeps the page off the store fast path, so stores into it are seen. */
-    rv_dcache_page(cpu, ram_page);
-    uint32_t dslot = cpu->dc.map[ram_page] - 1;
-    decode_block(&jit->src, pc, host);
-    if (jit->used == JIT_MAX_BLOCKS)
-        flush_all(cpu, jit);
-    struct jit_block *b = &jit->pool[jit->used++];
+    if (jit->region_used[jit->region] == JIT_REGION_BLOCKS)
+        next_region(cpu, jit);
+    struct jit_block *b = &jit->pool[jit->region * JIT_REGION_BLOCKS +
+                                     jit->region_used[jit->region]++];
+    jit->used++;
     *b = (struct jit_block){.vpc = pc, .ram_page = (uint32_t)ram_page, .dslot = dslot,
-                            .gen = cpu->dc.pages[dslot]->gen, .n = jit->src.n};
-    if (jit->src.n) {
-        if (!emit(jit, b)) {
-            flush_all(cpu, jit);
-            b = &jit->pool[jit->used++];
-            *b = (struct jit_block){.vpc = pc, .ram_page = (uint32_t)ram_page,
-                                    .dslot = dslot, .gen = cpu->dc.pages[dslot]->gen,
-                                    .n = jit->src.n};
-            if (!emit(jit, b))
-                b->code = NULL; /* cannot happen: a block is far smaller than the buffer */
-        }
-        jit->st.blocks++;
-        jit->st.guest_insns += jit->src.n;
-    }
+                            .gen = cpu->dc.pages[dslot].gen, .n = jit->src.n};
     struct jit_block **bucket = &jit->hash[hash_of(pc, ram_page)];
     b->next = *bucket;
     *bucket = b;
     return b;
 }
 
-/* The block at cpu->pc, translating it if needed; NULL when the interpreter must fetch. */
+/*
+ * Translates the block at (pc, page) and files it, or, while it has run fewer than
+ * hot_runs times, only counts the run and returns jit->cold for the interpreter: most
+ * of a boot runs once or twice, the interpreter runs that for less than translating it
+ * costs, and the code buffer keeps the code that is used.
+ */
+static struct jit_block *translate(struct rv_cpu *cpu, struct rv_jit *jit, uint64_t pc,
+                                   uint64_t ram_page, const uint8_t *host)
+{
+    /*
+     * The decode cache forgot every page since we last looked (fence.i, reset): every
+     * block is stale, so the whole buffer is free to reuse without losing anything.
+     */
+    if (cpu->dc.stat_flushes != jit->dc_flushes) {
+        jit->dc_flushes = cpu->dc.stat_flushes;
+        if (jit->used)
+            flush_all(cpu, jit);
+    }
+    uint64_t k = ((pc >> 1) ^ (ram_page << 40)) * 0x9e3779b97f4a7c15ULL;
+    struct jit_heat *heat = &jit->heat[k >> (64 - JIT_HEAT_BITS)];
+    uint16_t tag = (uint16_t)(k >> (48 - JIT_HEAT_BITS));
+    if (heat->runs + 1 < jit->hot_runs) {
+        heat->runs++;
+        if (heat->tag != tag || !heat->n) {
+            decode_block(&jit->src, pc, host);
+            *heat = (struct jit_heat){.tag = tag, .runs = heat->runs,
+                                      .n = (uint8_t)jit->src.n};
+        }
+        if (heat->n) {
+            jit->cold = (struct jit_block){.vpc = pc, .n = heat->n};
+            return &jit->cold;
+        }
+    }
+    heat->runs = 0;
+    decode_block(&jit->src, pc, host);
+    /* Being a code page keeps it off the store fast path, so stores into it are seen. */
+    uint32_t dslot = rv_dcache_track(cpu, ram_page);
+    struct jit_block *b = add_block(cpu, jit, pc, ram_page, dslot);
+    if (jit->src.n) {
+        if (!emit(jit, b)) {
+            /* b stays behind, filed without code: the newer record comes first. */
+            next_region(cpu, jit);
+            b = add_block(cpu, jit, pc, ram_page, dslot);
+            if (!emit(jit, b))
+                b->code = NULL; /* cannot happen: a block is far smaller than the buffer */
+        }
+        jit->st.blocks++;
+        jit->st.guest_insns += jit->src.n;
+    }
+    return b;
+}
+
+/*
+ * The block at cpu->pc, translating it if it is due; NULL when the interpreter must fetch.
+ * A block without code runs in the interpreter.
+ */
 static struct jit_block *find_block(struct rv_cpu *cpu, struct rv_jit *jit)
 {
     uint64_t pc = cpu->pc;
@@ -397,7 +520,7 @@ static struct jit_block *find_block(struct rv_cpu *cpu, struct rv_jit *jit)
     const struct rv_tlb_entry *e = &cpu->itlb[(pc >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
     if (rv_unlikely(e->tag_x != vpage)) {
         /* Fills the TLB; a fault or a non-RAM page is left to the interpreter. */
-        if (!rv_mmu_code_lookup(cpu, pc) || e->tag_x != vpage)
+        if (rv_mmu_fetch_fill(cpu, pc) < 0 || e->tag_x != vpage)
             return NULL;
     }
     const uint8_t *host = (const uint8_t *)(uintptr_t)(vpage + e->addend);
@@ -419,12 +542,15 @@ static struct jit_block *find_block(struct rv_cpu *cpu, struct rv_jit *jit)
 /*
  * Links the exit the last block left by (`site`, an execute-view address) straight to `b`.
  * Only within one page and generation: then both blocks are retired together, so a jump
- * between them never outlives either.
+ * between them never outlives either. And only to a block of the same region or a newer
+ * one, which is emptied no sooner than the block jumping there.
  */
 static void chain(struct rv_jit *jit, uintptr_t site, const struct jit_block *from,
                   const struct jit_block *b)
 {
     if (b->ram_page != from->ram_page || b->dslot != from->dslot || b->gen != from->gen)
+        return;
+    if (age_of(jit, b) > age_of(jit, from))
         return;
     uint8_t *rw = jit->cb.rw + (site - (uintptr_t)jit->cb.rx);
     jit_backend_chain(rw, site, b->chain);
@@ -439,7 +565,7 @@ void rv_jit_exec(struct rv_cpu *cpu)
     while (cpu->instret < end && cpu->limit == end) {
         uintptr_t site = cpu->jit_exit;
         const struct jit_block *from = (const struct jit_block *)cpu->jit_block;
-        uint64_t flushes = jit->st.flushes;
+        uint64_t resets = jit->resets;
         cpu->jit_exit = 0;
         /* The jump cache first: a hit is a block still valid for this pc. */
         uint64_t pc = cpu->pc;
@@ -460,17 +586,19 @@ void rv_jit_exec(struct rv_cpu *cpu)
                                            .block = (uintptr_t)b};
         }
         if (rv_likely(b && b->code && b->n <= end - cpu->instret)) {
-            if (site && from && jit->st.flushes == flushes)
+            if (site && from && jit->resets == resets)
                 chain(jit, site, from, b);
             b->code(cpu);
             continue;
         }
         /*
-         * The interpreter: one instruction where there is no block, or the rest of the
-         * slice when the block would overrun it (so budgets end exactly where the
-         * interpreter's would).
+         * The interpreter: one instruction where there is no block, a block not yet
+         * translated, or the rest of the slice when the block would overrun it (so
+         * budgets end exactly where the interpreter's would).
          */
-        uint64_t want = b && b->code ? end : cpu->instret + 1;
+        uint64_t want = b && b->code ? end : cpu->instret + (b && b->n ? b->n : 1);
+        if (want > end)
+            want = end;
         jit->st.interp_steps++;
         cpu->limit = want;
         rv_cpu_interp(cpu);

@@ -22,6 +22,11 @@ struct rv_jit *rv_jit_new(int *err);
 void rv_jit_free(struct rv_jit *jit);
 /* Runs the hart until instret reaches cpu->limit or something zeroes cpu->limit. */
 void rv_jit_exec(struct rv_cpu *cpu);
+/*
+ * Code is translated the `runs`-th time it runs (1: at once; the default suits a boot).
+ * Tests that want every instruction translated set 1.
+ */
+void rv_jit_set_hot_runs(struct rv_jit *jit, unsigned runs);
 /* Logs translation statistics (kite run -v). */
 void rv_jit_log_stats(const struct rv_jit *jit);
 
@@ -32,7 +37,8 @@ struct rv_jit_stats {
     uint64_t chains;        /* exits linked straight to the next block */
     uint64_t dispatches;    /* blocks entered from C (not through a chain or jump cache) */
     uint64_t jc_hits;       /* ... of which the jump cache found */
-    uint64_t flushes;       /* times the whole cache was dropped (full) */
+    uint64_t flushes;       /* times the whole cache was dropped (fence.i, reset) */
+    uint64_t evictions;     /* times the oldest region of the cache was emptied (full) */
     uint64_t interp_steps;  /* times the interpreter ran in between */
 };
 void rv_jit_get_stats(const struct rv_jit *jit, struct rv_jit_stats *st);
