@@ -63,6 +63,8 @@ enum {
 #define P9_SMALL_MAX 8192u
 /* How long a notify waits for the workers before leaving replies to the event loop. */
 #define P9_AWAIT_NS 200000L
+/* How long a thread spins for a hand-over before it sleeps. */
+#define P9_SPIN_NS 50000u
 #define P9_TWRITE_HDR 23u       /* header, fid[4] offset[8] count[4] */
 #define P9_RREAD_HDR 11u        /* header, count[4] */
 #define P9_AT_REMOVEDIR 0x200u
@@ -133,7 +135,9 @@ struct p9_pool {
     struct p9_job *todo, **todo_tail;
     struct p9_job *done, **done_tail;
     unsigned busy;              /* jobs a worker holds */
-    unsigned awaited;           /* jobs the current notify waits for */
+    unsigned awaited;           /* jobs the current notify waits for (atomic: spun on) */
+    unsigned queued;            /* jobs ever queued (atomic: a spinning worker watches it) */
+    bool spinner;               /* a worker is spinning for the next job */
     bool stop;
     unsigned nthreads;
     pthread_t threads[P9_WORKERS_MAX];
@@ -1645,6 +1649,22 @@ static uint32_t handle(struct virtio_9p *p, struct p9_scratch *x, struct p9_job 
 
 /* --- the worker pool ------------------------------------------------------------------- */
 
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
 static void signal_loop(struct p9_pool *pool)
 {
     uint64_t one = 1;
@@ -1667,8 +1687,24 @@ static void *worker(void *opaque)
     free(a);
     pthread_mutex_lock(&pool->lock);
     for (;;) {
-        while (!pool->todo && !pool->stop)
+        while (!pool->todo && !pool->stop) {
+            /* One worker at a time watches for the next job a little before sleeping: a
+             * guest streaming requests sends the next one soon, and waking a sleeping
+             * thread costs more than the wait (an interprocessor interrupt, a hypervisor). */
+            if (!pool->spinner) {
+                pool->spinner = true;
+                unsigned seen = __atomic_load_n(&pool->queued, __ATOMIC_RELAXED);
+                pthread_mutex_unlock(&pool->lock);
+                uint64_t until = monotonic_ns() + P9_SPIN_NS;
+                while (__atomic_load_n(&pool->queued, __ATOMIC_ACQUIRE) == seen &&
+                       monotonic_ns() < until)
+                    cpu_relax();
+                pthread_mutex_lock(&pool->lock);
+                pool->spinner = false;
+                continue;
+            }
             pthread_cond_wait(&pool->wake, &pool->lock);
+        }
         if (!pool->todo)
             break;
         struct p9_job *job = pool->todo;
@@ -1685,7 +1721,7 @@ static void *worker(void *opaque)
         pool->busy--;
         if (job->awaited) {
             job->awaited = false;
-            pool->awaited--;
+            __atomic_fetch_sub(&pool->awaited, 1, __ATOMIC_RELEASE);
         }
         job->next = NULL;
         bool first = !pool->done;
@@ -1805,6 +1841,10 @@ static bool await_batch(struct virtio_9p *p)
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
+    /* Spin first (a quick reply comes within microseconds), then sleep until the end. */
+    uint64_t spin_until = monotonic_ns() + P9_SPIN_NS;
+    while (__atomic_load_n(&pool->awaited, __ATOMIC_ACQUIRE) && monotonic_ns() < spin_until)
+        cpu_relax();
     pthread_mutex_lock(&pool->lock);
     while (pool->awaited &&
            pthread_cond_timedwait(&pool->idle, &pool->lock, &until) != ETIMEDOUT) {
@@ -1815,7 +1855,7 @@ static bool await_batch(struct virtio_9p *p)
             j->awaited = false;
         for (struct p9_job *j = p->in_flight; j; j = j->in_flight_next)
             j->awaited = false;
-        pool->awaited = 0;
+        __atomic_store_n(&pool->awaited, 0, __ATOMIC_RELAXED);
     }
     pthread_mutex_unlock(&pool->lock);
     return reap(p) > 0;
@@ -1862,7 +1902,8 @@ static void process(struct virtio_9p *p)
             *pool->todo_tail = job;
             pool->todo_tail = &job->next;
             job->awaited = true;
-            pool->awaited++;
+            __atomic_fetch_add(&pool->awaited, 1, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&pool->queued, 1, __ATOMIC_RELEASE);
             pthread_mutex_unlock(&pool->lock);
             /* After unlocking, so the worker it wakes does not block on the lock. */
             pthread_cond_signal(&pool->wake);
