@@ -1687,11 +1687,13 @@ static void *worker(void *opaque)
     free(a);
     pthread_mutex_lock(&pool->lock);
     for (;;) {
+        bool spun = false;      /* once after each job, then sleep */
         while (!pool->todo && !pool->stop) {
             /* One worker at a time watches for the next job a little before sleeping: a
              * guest streaming requests sends the next one soon, and waking a sleeping
              * thread costs more than the wait (an interprocessor interrupt, a hypervisor). */
-            if (!pool->spinner) {
+            if (!pool->spinner && !spun) {
+                spun = true;
                 pool->spinner = true;
                 unsigned seen = __atomic_load_n(&pool->queued, __ATOMIC_RELAXED);
                 pthread_mutex_unlock(&pool->lock);

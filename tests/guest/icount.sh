@@ -36,7 +36,7 @@ check disk-write "wrote $rng read $back" eq "$back" "$rng"
 before=$(cut -d' ' -f1 /proc/uptime)
 sleep 1
 after=$(cut -d' ' -f1 /proc/uptime)
-slept=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%d", (b - a) * 100 }')
+slept=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%d", (b - a) * 100 + 0.5 }')
 check sleep-advances "uptime $before -> $after" num_between "$slept" 100 150
 
 # For the host's comparison of two runs: everything here must replay exactly.
