@@ -18,9 +18,11 @@
  */
 #include "riscv/fpu.h"
 
+#include <fenv.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef unsigned __int128 u128;
 
@@ -636,6 +638,127 @@ static inline void write_x(uint64_t *x, unsigned r, uint64_t v)
         x[r] = v;
 }
 
+/*
+ * The host FPU's shortcut. Where it provably gives round_pack()'s answer, an add, subtract,
+ * multiply, divide, square root or fused multiply-add runs as one host instruction: round
+ * to nearest even (the host's mode, checked once), operands zero or normal, and a result
+ * that is normal and at least twice the smallest normal (so it cannot be tiny, before or
+ * after rounding) or a zero that is exact (x - x, or a zero factor). Then the only flag the
+ * operation can raise is NX, so the shortcut is taken only while NX is already set: fflags
+ * are sticky, and FP-heavy code sets NX with its first inexact result. Result and fflags
+ * are then bit for bit the software path's. Everything else (other rounding modes, NaNs,
+ * infinities, subnormals, results that overflow or may underflow, a division by zero) takes
+ * the software path, which also raises the first NX.
+ */
+enum hard_op { HARD_ADD, HARD_MUL, HARD_DIV, HARD_SQRT, HARD_FMA };
+
+static inline double d_of(uint64_t v)
+{
+    double d;
+    memcpy(&d, &v, sizeof(d));
+    return d;
+}
+
+static inline uint64_t bits_of_d(double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, sizeof(v));
+    return v;
+}
+
+static inline float s_of(uint64_t v)
+{
+    uint32_t w = (uint32_t)v;
+    float s;
+    memcpy(&s, &w, sizeof(s));
+    return s;
+}
+
+static inline uint64_t bits_of_s(float s)
+{
+    uint32_t w;
+    memcpy(&w, &s, sizeof(w));
+    return w;
+}
+
+static inline unsigned biased_exp(bool dbl, uint64_t v)
+{
+    return dbl ? (unsigned)(v >> 52) & 0x7ff : (unsigned)(v >> 23) & 0xff;
+}
+
+static inline bool zero_of(bool dbl, uint64_t v)
+{
+    return dbl ? (v << 1) == 0 : ((uint32_t)v << 1) == 0;
+}
+
+static inline bool hard_operand(bool dbl, uint64_t v)
+{
+    unsigned e = biased_exp(dbl, v);
+    return (e != 0 && e != (dbl ? 0x7ffu : 0xffu)) || zero_of(dbl, v);
+}
+
+/* Round to nearest even, and tiny results kept (no flush to zero), as IEEE-754 wants. */
+static bool host_fpu_is_ieee(void)
+{
+    volatile double dmin = 0x1p-1022, two = 2.0, one = 1.0, above_half = 0x1.8p-53;
+    return fegetround() == FE_TONEAREST && dmin / two != 0.0 && one + above_half != 1.0;
+}
+
+static int host_ieee; /* 0 not checked yet, 1 usable, -1 not */
+
+/* The shortcut's answer in *r, or false where the software path must decide. */
+static ALWAYS_INLINE bool hard_arith(bool dbl, enum hard_op op, uint64_t a, uint64_t b,
+                                     uint64_t c, bool negprod, bool negc, uint64_t *r)
+{
+    bool zero_exact;
+
+    if (!hard_operand(dbl, a) || (op != HARD_SQRT && !hard_operand(dbl, b)) ||
+        (op == HARD_FMA && !hard_operand(dbl, c)))
+        return false;
+    if (__builtin_expect(host_ieee <= 0, 0)) {
+        if (host_ieee == 0)
+            host_ieee = host_fpu_is_ieee() ? 1 : -1;
+        if (host_ieee < 0)
+            return false;
+    }
+    /*
+     * Division by zero and the square root of a negative number give an infinity or a NaN,
+     * which the result check below refuses. A zero result is exact for a sum (x - x), a
+     * root (of a zero) or a zero factor; otherwise it may be an underflow.
+     */
+    zero_exact = op == HARD_ADD || op == HARD_SQRT || zero_of(dbl, a) ||
+                 ((op == HARD_MUL || op == HARD_FMA) && zero_of(dbl, b));
+    if (dbl) {
+        double x = d_of(a), y = d_of(b), z = d_of(c);
+        switch (op) {
+        case HARD_ADD: *r = bits_of_d(x + y); break;
+        case HARD_MUL: *r = bits_of_d(x * y); break;
+        case HARD_DIV: *r = bits_of_d(x / y); break;
+        case HARD_SQRT: *r = bits_of_d(sqrt(x)); break;
+        default: *r = bits_of_d(fma(negprod ? -x : x, y, negc ? -z : z)); break;
+        }
+    } else {
+        float x = s_of(a), y = s_of(b), z = s_of(c);
+        switch (op) {
+        case HARD_ADD: *r = bits_of_s(x + y); break;
+        case HARD_MUL: *r = bits_of_s(x * y); break;
+        case HARD_DIV: *r = bits_of_s(x / y); break;
+        case HARD_SQRT: *r = bits_of_s(sqrtf(x)); break;
+        default: *r = bits_of_s(fmaf(negprod ? -x : x, y, negc ? -z : z)); break;
+        }
+    }
+    unsigned e = biased_exp(dbl, *r);
+    if (e >= 2 && e < (dbl ? 0x7ffu : 0xffu))
+        return true;
+    return zero_exact && zero_of(dbl, *r);
+}
+
+/* Whether the shortcut may be tried: nearest-even rounding and NX already raised. */
+static inline bool hard_ok(const struct rv_fp_state *fp, int erm)
+{
+    return erm == RM_RNE && (fp->fflags & FL_NX);
+}
+
 enum rv_fpu_result rv_fpu_exec(struct rv_fp_state *fp, uint64_t *x, uint32_t insn)
 {
     unsigned opcode = insn & 0x7f;
@@ -668,7 +791,8 @@ enum rv_fpu_result rv_fpu_exec(struct rv_fp_state *fp, uint64_t *x, uint32_t ins
         }
         b = read_op(fp, dbl, rs2);
         c = read_op(fp, dbl, funct5);
-        r = PER_FMT(f_fma, a, b, c, negprod, negc, erm, &fl);
+        if (!hard_ok(fp, erm) || !hard_arith(dbl, HARD_FMA, a, b, c, negprod, negc, &r))
+            r = PER_FMT(f_fma, a, b, c, negprod, negc, erm, &fl);
         write_f(fp, dbl, rd, r);
         fp->fflags |= fl;
         return RV_FPU_OK;
@@ -680,22 +804,28 @@ enum rv_fpu_result rv_fpu_exec(struct rv_fp_state *fp, uint64_t *x, uint32_t ins
     case 0x01: /* FSUB */
         if (!rm_ok)
             return RV_FPU_ILLEGAL;
-        r = PER_FMT(f_add, a, b, funct5 == 1, erm, &fl);
+        if (!hard_ok(fp, erm) ||
+            !hard_arith(dbl, HARD_ADD, a, funct5 == 1 ? b ^ sign_mask(dbl ? &F64 : &F32) : b,
+                        0, false, false, &r))
+            r = PER_FMT(f_add, a, b, funct5 == 1, erm, &fl);
         break;
     case 0x02: /* FMUL */
         if (!rm_ok)
             return RV_FPU_ILLEGAL;
-        r = PER_FMT(f_mul, a, b, erm, &fl);
+        if (!hard_ok(fp, erm) || !hard_arith(dbl, HARD_MUL, a, b, 0, false, false, &r))
+            r = PER_FMT(f_mul, a, b, erm, &fl);
         break;
     case 0x03: /* FDIV */
         if (!rm_ok)
             return RV_FPU_ILLEGAL;
-        r = PER_FMT(f_div, a, b, erm, &fl);
+        if (!hard_ok(fp, erm) || !hard_arith(dbl, HARD_DIV, a, b, 0, false, false, &r))
+            r = PER_FMT(f_div, a, b, erm, &fl);
         break;
     case 0x0b: /* FSQRT */
         if (!rm_ok || rs2 != 0)
             return RV_FPU_ILLEGAL;
-        r = PER_FMT(f_sqrt, a, erm, &fl);
+        if (!hard_ok(fp, erm) || !hard_arith(dbl, HARD_SQRT, a, 0, 0, false, false, &r))
+            r = PER_FMT(f_sqrt, a, erm, &fl);
         break;
     case 0x04: /* FSGNJ, FSGNJN, FSGNJX */
         if (rm > 2)

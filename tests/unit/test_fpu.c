@@ -5,6 +5,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -567,6 +568,103 @@ static void test_x0_and_accumulation(void **state)
     assert_int_equal(fp.f[1], D_1);
 }
 
+/* xorshift64*: the same operands on every run. */
+static uint64_t rnd_next(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545f4914f6cdd1dull;
+}
+
+/*
+ * An operand of the format (dbl or single, the latter NaN-boxed), biased towards where the
+ * host shortcut must step aside: exponents at both ends of the range (results that
+ * overflow, are tiny, or underflow to zero), zeros, subnormals, infinities, NaNs, and
+ * values a few units from `near` (so a - b cancels to a tiny or zero result).
+ */
+static uint64_t rnd_operand(uint64_t *s, bool dbl, uint64_t near)
+{
+    uint64_t r = rnd_next(s), v;
+    unsigned mb = dbl ? 52 : 23, emax = dbl ? 0x7ff : 0xff;
+    uint64_t mant = r & ((1ull << mb) - 1), sign = (r >> 63) << (dbl ? 63 : 31);
+    unsigned e;
+
+    switch ((r >> 56) & 7) {
+    case 0: e = 1 + (unsigned)((r >> 40) % 4); break;              /* smallest normals */
+    case 1: e = emax - 1 - (unsigned)((r >> 40) % 4); break;       /* largest finite */
+    case 2: e = (emax >> 1) + (unsigned)((r >> 40) % 8) - 4; break; /* near 1 */
+    case 3:
+        v = near + ((r >> 40) % 5) - 2; /* a few units from `near`, either sign */
+        return dbl ? v ^ (sign & ~(near & (1ull << 63))) : 0xffffffff00000000ull | (uint32_t)v;
+    case 4: e = (unsigned)((r >> 40) % 3) ? (emax >> 1) + (unsigned)((r >> 40) % 60) - 30
+                                          : (unsigned)((r >> 44) % 2) * emax; break;
+    default: e = 1 + (unsigned)((r >> 40) % (emax - 1)); break;     /* any normal */
+    }
+    if (e == 0 && (r >> 50) & 1)
+        mant = 0; /* zero rather than a subnormal, half the time */
+    v = sign | (uint64_t)e << mb | mant;
+    return dbl ? v : 0xffffffff00000000ull | (uint32_t)v;
+}
+
+/*
+ * The host FPU shortcut (taken only once NX is set, at round to nearest even) must give the
+ * software path's exact bits and flags: run each case with fflags 0 (software, which also
+ * decides whether NX is raised) and with NX preset (the shortcut where it applies).
+ */
+static void test_host_shortcut(void **state)
+{
+    static const uint32_t ops[] = {
+        FADD(0, RNE), FSUB(0, RNE), FMUL(0, RNE), FDIV(0, RNE), FSQRT(0, RNE),
+        R4(0x43, 0, RNE), R4(0x47, 0, RNE), R4(0x4b, 0, RNE), R4(0x4f, 0, RNE),
+        FADD(0, DYN), FMUL(0, DYN), FDIV(0, RTZ),
+    };
+    /*
+     * Rounded up to the smallest normal, yet tiny (UF) because it is below it before
+     * rounding: (1 - 2^-53) * 2^-1022 and its single counterpart. Then division by zero.
+     */
+    static const struct { uint32_t insn; uint64_t a, b; } fixed[] = {
+        { FMUL(1, RNE), 0x3fefffffffffffffull, 0x0010000000000000ull },
+        { FMUL(0, RNE), B(0x3f7fffff), B(0x00800000) },
+        { FDIV(1, RNE), 0x3ff0000000000000ull, 0 },
+        { FDIV(0, RNE), B(0xbf800000), B(0x80000000) },
+    };
+    const unsigned nfixed = sizeof(fixed) / sizeof(fixed[0]);
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    int failures = 0;
+
+    (void)state;
+    for (unsigned n = 0; n < 300000 && failures < 10; n++) {
+        bool dbl = n & 1;
+        uint32_t insn = ops[(n >> 1) % (sizeof(ops) / sizeof(ops[0]))] | (dbl ? 1u << 25 : 0);
+        struct rv_fp_state soft, hard;
+        uint64_t x[32] = {0};
+
+        memset(&soft, 0, sizeof(soft));
+        soft.f[1] = rnd_operand(&seed, dbl, 0);
+        soft.f[2] = rnd_operand(&seed, dbl, soft.f[1]);
+        soft.f[3] = rnd_operand(&seed, dbl, soft.f[1]);
+        if (n < nfixed) {
+            insn = fixed[n].insn;
+            soft.f[1] = fixed[n].a;
+            soft.f[2] = fixed[n].b;
+        }
+        hard = soft;
+        hard.fflags = NX;
+        assert_int_equal(rv_fpu_exec(&soft, x, insn), RV_FPU_OK);
+        assert_int_equal(rv_fpu_exec(&hard, x, insn), RV_FPU_OK);
+        if (soft.f[4] != hard.f[4] || (soft.fflags | NX) != hard.fflags) {
+            print_error("insn %#x a %#llx b %#llx c %#llx: software %#llx flags %#x, "
+                        "with NX set %#llx flags %#x\n", insn,
+                        (unsigned long long)soft.f[1], (unsigned long long)soft.f[2],
+                        (unsigned long long)soft.f[3], (unsigned long long)soft.f[4],
+                        soft.fflags, (unsigned long long)hard.f[4], hard.fflags);
+            failures++;
+        }
+    }
+    assert_int_equal(failures, 0);
+}
+
 /* Prints the table as "insn a b c xin frm kind want flags" for replay under QEMU. */
 static void dump_cases(void)
 {
@@ -585,6 +683,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_fclass),
         cmocka_unit_test(test_x0_and_accumulation),
+        cmocka_unit_test(test_host_shortcut),
     };
 
     if (argc > 1 && strcmp(argv[1], "--dump-cases") == 0) {

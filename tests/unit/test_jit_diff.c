@@ -151,13 +151,31 @@ static uint32_t gen32(struct rng *r, unsigned slot, unsigned nslots)
         return AMO(f, 2 + below(r, 2), rd, below(r, 2) ? 2 : 3, f == 0x02 ? 0 : rs2);
     }
     case 20: { /* FP: moves in and out, arithmetic, FP loads and stores */
-        switch (below(r, 6)) {
+        /* Rounding modes: the five, a reserved one (illegal) and dynamic (frm decides). */
+        static const uint32_t rms[] = {0, 1, 2, 3, 4, 5, 7, 7};
+        uint32_t rm = rms[below(r, 8)], fmt = below(r, 2), rs3 = below(r, 32);
+        switch (below(r, 12)) {
         case 0: return enc_r(0x79, 0, rs1, 0, rd, 0x53); /* fmv.d.x */
         case 1: return enc_r(0x71, 0, rs1, 0, rd, 0x53); /* fmv.x.d */
         case 2: return enc_r(0x01, rs2, rs1, 7, rd, 0x53); /* fadd.d */
         case 3: return enc_r(0x09, rs2, rs1, 7, rd, 0x53); /* fmul.d */
         case 4: return FLD(rd, 2, simm(r, 12) & ~7);
-        default: return FSD(rs2, 3, simm(r, 12) & ~7);
+        case 5: return FSD(rs2, 3, simm(r, 12) & ~7);
+        case 6: return enc_i(0x07, rd, 2, 2, simm(r, 12) & ~3); /* flw (NaN-boxes) */
+        case 7: return enc_s(0x27, 2, 3, rs2, simm(r, 12) & ~3); /* fsw */
+        case 8: /* fmadd, fmsub, fnmsub, fnmadd (.s or .d) */
+            return rs3 << 27 | fmt << 25 | rs2 << 20 | rs1 << 15 | rm << 12 | rd << 7 |
+                   (0x43 + 4 * below(r, 4));
+        case 9: { /* fsub, fdiv, fsqrt (.s or .d) */
+            static const uint32_t f5[] = {0x01, 0x03, 0x0b};
+            uint32_t f = f5[below(r, 3)];
+            return enc_r(f << 2 | fmt, f == 0x0b ? 0 : rs2, rs1, rm, rd, 0x53);
+        }
+        case 10: /* fcvt.w.d / fcvt.l.s into an integer register, or feq */
+            return below(r, 2) ? enc_r(0x60 | fmt, below(r, 4), rs1, rm, rd, 0x53)
+                               : enc_r(0x50 | fmt, rs2, rs1, 2, rd, 0x53);
+        default: /* fcvt.{s,d}.{w,wu,l,lu} from an integer register */
+            return enc_r(0x68 | fmt, below(r, 4), rs1, rm, rd, 0x53);
         }
     }
     case 21:
@@ -268,9 +286,12 @@ static void build(struct machine_pair *m, struct rng *r)
     if (paged.on && below(r, 3) == 0)
         entry = ALIAS + (code_start - CODE);        /* the same code, another address */
     uint64_t asid = below(r, 4);
+    unsigned fs_pick = below(r, 8);
     for (int k = 0; k < 2; k++) {
         struct prog p = prog_begin(m->h[k]);
-        li(&p, 31, MSTATUS_FS & (MSTATUS_FS >> 1)); /* FS = Initial */
+        /* FS: Initial mostly; Off (every FP instruction illegal), Clean and Dirty too. */
+        static const uint64_t fs_states[] = {0, 2, 3, 1, 1, 1, 1, 1};
+        li(&p, 31, fs_states[fs_pick] << 13);
         op(&p, CSRRS(0, C_MSTATUS, 31));
         if (!paged.on) {
             li(&p, 31, code_start);

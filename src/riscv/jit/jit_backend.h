@@ -96,6 +96,11 @@ int rv_jit_load_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info
 int rv_jit_store_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info);
 /* F/D, A: what the interpreter does, as a call. insn_raw = insn | raw << 32. */
 int rv_jit_generic(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn_raw);
+/*
+ * OP-FP and the fused multiply-adds, straight to the FPU: 0 when done, nonzero when the
+ * instruction must go through rv_jit_generic (which then raises its exception).
+ */
+int rv_jit_fp(struct rv_cpu *cpu, uint64_t insn);
 /* SYSTEM: always ends the block. */
 int rv_jit_system(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn_raw);
 /* Division and the rarer multiplications, with RISC-V's results for x/0 and overflow. */

@@ -404,6 +404,84 @@ static void emit_branch(struct be *b, const struct jit_insn *i, unsigned n, enum
     exit_to(b, i->pc + (uint64_t)(int64_t)i->imm, n);
 }
 
+/* The interpreter's code for the whole instruction, as a call (see rv_jit_generic). */
+static void call_generic(struct be *b, const struct jit_insn *i, unsigned k, const void *fn)
+{
+    xe_mov_rr(&b->e, XE_RDI, CPU, true);
+    xe_mov_ri(&b->e, XE_RSI, i->pc);
+    xe_mov_ri(&b->e, XE_RDX, info_of(i, k));
+    xe_mov_ri(&b->e, XE_RCX, i->insn | (uint64_t)i->raw << 32);
+    xe_call(&b->e, fn);
+}
+
+#define FOFF(r) ((int32_t)(offsetof(struct rv_cpu, fp.f) + 8 * (size_t)(r)))
+
+/*
+ * FLW, FLD, FSW, FSD: the TLB fast path of integer loads and stores, while mstatus.FS allows
+ * it without a change (a load needs FS Dirty already, since it would make it so; a store
+ * needs FS not Off). Anything else (FS, a TLB miss, a fault, a store into code) runs the
+ * whole instruction in the interpreter's code.
+ */
+static void emit_fp_mem(struct be *b, const struct jit_insn *i, unsigned k)
+{
+    struct xe *e = &b->e;
+    bool load = (i->insn & 0x7f) == 0x07;
+    unsigned size = ((i->insn >> 12) & 7) == 2 ? 4 : 8;
+    unsigned freg = load ? (i->insn >> 7) & 31 : (i->insn >> 20) & 31;
+    struct jit_insn a = *i;
+    a.rs1 = (uint8_t)((i->insn >> 15) & 31);
+    a.imm = load ? (int32_t)i->insn >> 20
+                 : ((int32_t)(i->insn & 0xfe000000u) >> 20) | (int32_t)((i->insn >> 7) & 31);
+    tlb_probe(b, &a, size);
+    xe_mov_rm(e, XE_RDX, CPU, OFF(mstatus), false);
+    xe_alu_ri(e, XE_AND, XE_RDX, (int32_t)MSTATUS_FS, false);
+    if (load)
+        xe_alu_ri(e, XE_CMP, XE_RDX, (int32_t)MSTATUS_FS, false);
+    uint8_t *fs_no = xe_jcc(e, load ? XE_CC_NE : XE_CC_E);
+    xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX,
+              (int32_t)(load ? offsetof(struct rv_tlb_entry, tag_r)
+                             : offsetof(struct rv_tlb_entry, tag_w)), true);
+    uint8_t *miss = xe_jcc(e, XE_CC_NE);
+    xe_alu_rm(e, XE_ADD, XE_RSI, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, addend), true);
+    if (load) {
+        xe_load(e, XE_RAX, XE_RSI, 0, size, false);
+        if (size == 4) { /* NaN-boxed */
+            xe_mov_ri(e, XE_RDX, 0xffffffff00000000ull);
+            xe_alu_rr(e, XE_OR, XE_RAX, XE_RDX, true);
+        }
+        xe_mov_mr(e, CPU, FOFF(freg), XE_RAX, true);
+    } else {
+        xe_mov_rm(e, XE_RAX, CPU, FOFF(freg), true);
+        xe_store(e, XE_RSI, 0, XE_RAX, size);
+    }
+    uint8_t *done = xe_jmp(e);
+    xe_patch(e, fs_no);
+    xe_patch(e, miss);
+    call_generic(b, i, k, (const void *)rv_jit_generic);
+    exit_if_helper_says(b);
+    cache_reload(b);
+    xe_patch(e, done);
+}
+
+/*
+ * F/D arithmetic, conversions, moves and compares: the FPU called directly. When it cannot
+ * finish the instruction (FS Off, an illegal encoding or rounding mode), the interpreter's
+ * code runs it and raises the exception.
+ */
+static void emit_fp_arith(struct be *b, const struct jit_insn *i, unsigned k)
+{
+    struct xe *e = &b->e;
+    xe_mov_rr(e, XE_RDI, CPU, true);
+    xe_mov_ri(e, XE_RSI, i->insn);
+    xe_call(e, (const void *)rv_jit_fp);
+    xe_test_rr(e, XE_RAX, XE_RAX, false);
+    uint8_t *done = xe_jcc(e, XE_CC_E);
+    call_generic(b, i, k, (const void *)rv_jit_generic);
+    exit_if_helper_says(b);
+    xe_patch(e, done);
+    cache_reload(b); /* after either call; the FPU may have written an integer register */
+}
+
 /* Emits instruction k of n; returns true if it ended the block. */
 static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsigned n)
 {
@@ -513,17 +591,22 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
         emit_divrem(b, i);
         return false;
     case RV_OP_GENERIC: {
-        uint64_t ir = i->insn | (uint64_t)i->raw << 32;
-        bool sys = jit_insn_is_system(i);
-        xe_mov_rr(e, XE_RDI, CPU, true);
-        xe_mov_ri(e, XE_RSI, i->pc);
-        xe_mov_ri(e, XE_RDX, info_of(i, k));
-        xe_mov_ri(e, XE_RCX, ir);
-        xe_call(e, sys ? (const void *)rv_jit_system : (const void *)rv_jit_generic);
-        if (sys) {
+        unsigned major = i->insn & 0x7f, f3 = (i->insn >> 12) & 7;
+        if ((major == 0x07 || major == 0x27) && (f3 == 2 || f3 == 3)) {
+            emit_fp_mem(b, i, k);
+            return false;
+        }
+        if (major == 0x43 || major == 0x47 || major == 0x4b || major == 0x4f ||
+            major == 0x53) {
+            emit_fp_arith(b, i, k);
+            return false;
+        }
+        if (jit_insn_is_system(i)) {
+            call_generic(b, i, k, (const void *)rv_jit_system);
             epilogue(b);
             return true;
         }
+        call_generic(b, i, k, (const void *)rv_jit_generic);
         exit_if_helper_says(b);
         cache_reload(b); /* the instruction may have written any register */
         return false;
