@@ -697,14 +697,26 @@ static inline bool hard_operand(bool dbl, uint64_t v)
     return (e != 0 && e != (dbl ? 0x7ffu : 0xffu)) || zero_of(dbl, v);
 }
 
-/* Round to nearest even, and tiny results kept (no flush to zero), as IEEE-754 wants. */
+/*
+ * Round to nearest even, tiny results kept (no flush to zero) and tiny operands read as
+ * they are (no denormals-are-zero), as IEEE-754 wants.
+ */
 static bool host_fpu_is_ieee(void)
 {
     volatile double dmin = 0x1p-1022, two = 2.0, one = 1.0, above_half = 0x1.8p-53;
-    return fegetround() == FE_TONEAREST && dmin / two != 0.0 && one + above_half != 1.0;
+    volatile double dsub = 0x1p-1074, big = 0x1p100;
+    return fegetround() == FE_TONEAREST && dmin / two != 0.0 && one + above_half != 1.0 &&
+           dsub * big != 0.0;
 }
 
 static int host_ieee; /* 0 not checked yet, 1 usable, -1 not */
+
+bool rv_fpu_host_is_ieee(void)
+{
+    if (host_ieee == 0)
+        host_ieee = host_fpu_is_ieee() ? 1 : -1;
+    return host_ieee > 0;
+}
 
 /* The shortcut's answer in *r, or false where the software path must decide. */
 static ALWAYS_INLINE bool hard_arith(bool dbl, enum hard_op op, uint64_t a, uint64_t b,
@@ -715,12 +727,8 @@ static ALWAYS_INLINE bool hard_arith(bool dbl, enum hard_op op, uint64_t a, uint
     if (!hard_operand(dbl, a) || (op != HARD_SQRT && !hard_operand(dbl, b)) ||
         (op == HARD_FMA && !hard_operand(dbl, c)))
         return false;
-    if (__builtin_expect(host_ieee <= 0, 0)) {
-        if (host_ieee == 0)
-            host_ieee = host_fpu_is_ieee() ? 1 : -1;
-        if (host_ieee < 0)
-            return false;
-    }
+    if (__builtin_expect(host_ieee <= 0, 0) && !rv_fpu_host_is_ieee())
+        return false;
     /*
      * Division by zero and the square root of a negative number give an infinity or a NaN,
      * which the result check below refuses. A zero result is exact for a sum (x - x), a

@@ -6,6 +6,7 @@
 #ifndef KITE_RISCV_FPU_H
 #define KITE_RISCV_FPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The FP state the core keeps inside struct rv_cpu and lends to the FPU. */
@@ -26,5 +27,13 @@ enum rv_fpu_result {
  * the FPU never writes x[0]). The caller has checked that mstatus.FS is not Off.
  */
 enum rv_fpu_result rv_fpu_exec(struct rv_fp_state *fp, uint64_t *x, uint32_t insn);
+
+/*
+ * Whether the host FPU, as this thread has it set up, rounds to nearest even and keeps
+ * subnormals (no flush-to-zero, no denormals-are-zero): then its results for add,
+ * subtract, multiply, divide, square root and fused multiply-add equal IEEE-754's, which
+ * the FPU's shortcut and the JIT's inline FP rely on.
+ */
+bool rv_fpu_host_is_ieee(void);
 
 #endif

@@ -81,6 +81,15 @@ static void test_encoder(void **state)
     EXPECT(xe_mov_ri(e, XE_RDX, UINT64_MAX), 0x48, 0xc7, 0xc2, 0xff, 0xff, 0xff, 0xff);
     EXPECT(xe_mov_ri(e, XE_RCX, 0x123456789aULL), 0x48, 0xb9, 0x9a, 0x78, 0x56, 0x34, 0x12,
            0, 0, 0);
+    EXPECT(xe_sd_m(e, XE_SD_LOAD, 0, XE_RBX, 0x210), 0xf2, 0x0f, 0x10, 0x83, 0x10, 0x02, 0, 0);
+    EXPECT(xe_sd_m(e, XE_SD_ADD, 0, XE_RBX, 0x218), 0xf2, 0x0f, 0x58, 0x83, 0x18, 0x02, 0, 0);
+    EXPECT(xe_sd_m(e, XE_SD_SQRT, 1, XE_RBX, 8), 0xf2, 0x0f, 0x51, 0x4b, 0x08);
+    EXPECT(xe_sd_m(e, XE_SD_STORE, 2, XE_RBX, 0x300), 0xf2, 0x0f, 0x11, 0x93, 0, 0x03, 0, 0);
+    EXPECT(xe_sd_m(e, XE_SD_DIV, 3, XE_R12, 0), 0xf2, 0x41, 0x0f, 0x5e, 0x1c, 0x24);
+    EXPECT(xe_movq_from_xmm(e, XE_RAX, 2), 0x66, 0x48, 0x0f, 0x7e, 0xd0);
+    EXPECT(xe_movq_from_xmm(e, XE_R9, 0), 0x66, 0x49, 0x0f, 0x7e, 0xc1);
+    EXPECT(xe_fma231sd(e, XE_FMADD, 2, 0, 1), 0xc4, 0xe2, 0xf9, 0xb9, 0xd1);
+    EXPECT(xe_fma231sd(e, XE_FNMSUB, 2, 0, 1), 0xc4, 0xe2, 0xf9, 0xbf, 0xd1);
 }
 
 static void test_encoder_overflow_and_patch(void **state)
@@ -314,6 +323,99 @@ static void test_no_chain_into_reused_region(void **state)
     harness_free(h);
 }
 
+/*
+ * The JIT's inline double-precision code must step aside wherever the answer is not a plain
+ * normal number: a product rounded up to the smallest normal yet tiny (UF), an exact
+ * subnormal sum, overflow, division by zero, exact zeros of both signs, a dynamic rounding
+ * mode other than RNE and a reserved one. Each op runs translated with NX set, reads and
+ * resets fflags after it, and must match the interpreter and the known IEEE answers.
+ */
+static void run_fp_edges(struct harness *h)
+{
+    static const uint64_t f[32] = {
+        [1] = 0x3fefffffffffffffULL,  [2] = 0x0010000000000000ULL, /* (1 - 2^-53), DBL_MIN */
+        [7] = 0x0018000000000000ULL,  [8] = 0x8010000000000000ULL, /* 1.5 min, -min */
+        [10] = 0x7e37e43c8800759cULL, [12] = 0x3ff0000000000000ULL, /* 1e300, 1 */
+        [16] = 0x8000000000000000ULL, [17] = 0x3ff8000000000000ULL, /* -0, 1.5 */
+        [18] = 0x3cb0000000000000ULL,                                  /* 2^-52 */
+    };
+    struct prog p = prog_begin(h);
+    op(&p, LUI(31, 6)); /* FS Dirty */
+    op(&p, CSRRS(0, C_MSTATUS, 31));
+    /* rd, rs1, rs2, rs3 (FMA), funct7 or major opcode, rm */
+    static const struct { uint8_t rd, rs1, rs2, rs3; uint32_t f7, major, rm; } ops[] = {
+        {4, 1, 2, 0, 0x09, 0x53, 0},  /* fmul: tiny, rounds to DBL_MIN: UF NX */
+        {5, 1, 2, 3, 0x01, 0x43, 7},  /* fmadd + 0: the same */
+        {6, 7, 8, 0, 0x01, 0x53, 0},  /* fadd: exact subnormal, no flag */
+        {9, 10, 10, 0, 0x09, 0x53, 7}, /* fmul: overflow */
+        {11, 12, 13, 0, 0x0d, 0x53, 0}, /* fdiv 1 / +0: DZ */
+        {14, 12, 12, 0, 0x05, 0x53, 0}, /* fsub 1 - 1: +0 */
+        {15, 12, 16, 0, 0x09, 0x53, 0}, /* fmul 1 * -0: -0 */
+        {19, 17, 18, 0, 0x01, 0x53, 0}, /* fadd 1.5 + 2^-52: exact, normal */
+        {20, 17, 18, 0, 0x09, 0x53, 0}, /* fmul: normal */
+        {21, 12, 0, 0, 0x2d, 0x53, 0},  /* fsqrt 1 */
+    };
+    const unsigned n = sizeof(ops) / sizeof(ops[0]);
+    for (unsigned k = 0; k < n; k++) {
+        uint32_t insn = ops[k].major == 0x53
+                        ? enc_r(ops[k].f7, ops[k].rs2, ops[k].rs1, ops[k].rm, ops[k].rd, 0x53)
+                        : enc_r((uint32_t)ops[k].rs3 << 2 | 1, ops[k].rs2, ops[k].rs1,
+                                ops[k].rm, ops[k].rd, ops[k].major);
+        op(&p, enc_i(0x73, 0, 5, 1, 0x001));            /* fflags = NX */
+        op(&p, insn);
+        op(&p, enc_i(0x73, 6 + k, 2, 0, 0x001));        /* x(6+k) = fflags */
+    }
+    /* Dynamic rounding toward zero: (1.5 + 2^-52) * 1.5 is inexact, 3/4 ulp above 2.25. */
+    op(&p, enc_i(0x73, 0, 5, 1, 0x002));                /* frm = RTZ */
+    op(&p, enc_i(0x73, 0, 5, 1, 0x001));
+    op(&p, enc_r(0x01, 18, 17, 7, 22, 0x53));           /* f22 = 1.5 + 2^-52 (exact) */
+    op(&p, enc_r(0x09, 17, 22, 7, 23, 0x53));           /* f23 = f22 * 1.5, RTZ */
+    op(&p, enc_i(0x73, 0, 5, 5, 0x002));                /* frm = 5: reserved */
+    op(&p, enc_r(0x01, 18, 17, 7, 24, 0x53));           /* illegal instruction */
+    op(&p, WFI);
+    for (unsigned i = 0; i < 32; i++)
+        h->cpu->fp.f[i] = f[i];
+    rv_cpu_run(h->cpu, 1000);
+}
+
+static void test_fp_inline_edges(void **state)
+{
+    (void)state;
+    if (!rv_cpu_jit_available())
+        skip();
+    struct harness *hi = harness_new(), *hj = harness_new();
+    assert_int_equal(rv_cpu_set_engine(hj->cpu, RV_ENGINE_JIT), 0);
+    rv_jit_set_hot_runs(hj->cpu->jit, 1);
+    run_fp_edges(hi);
+    run_fp_edges(hj);
+    struct rv_jit_stats st;
+    rv_jit_get_stats(hj->cpu->jit, &st);
+    assert_true(st.blocks >= 10);
+    static const uint64_t want_flags[] = {3, 3, 0, 5, 8, 0, 0, 0, 0, 0};
+    static const struct { unsigned r; uint64_t v; } want_f[] = {
+        {4, 0x0010000000000000ULL}, {5, 0x0010000000000000ULL}, {6, 0x0008000000000000ULL},
+        {9, 0x7ff0000000000000ULL}, {11, 0x7ff0000000000000ULL}, {14, 0}, {15, 1ULL << 63},
+        {19, 0x3ff8000000000001ULL}, {20, 0x3cb8000000000000ULL}, {21, 0x3ff0000000000000ULL},
+        {22, 0x3ff8000000000001ULL}, {23, 0x4002000000000000ULL}, /* RNE: ...01 */
+    };
+    for (unsigned k = 0; k < sizeof(want_flags) / sizeof(want_flags[0]); k++) {
+        assert_int_equal(X(hj, 6 + k), want_flags[k] | 1); /* NX was set before each */
+        assert_int_equal(X(hi, 6 + k), X(hj, 6 + k));
+    }
+    for (unsigned k = 0; k < sizeof(want_f) / sizeof(want_f[0]); k++) {
+        assert_int_equal(hj->cpu->fp.f[want_f[k].r], want_f[k].v);
+        assert_int_equal(hi->cpu->fp.f[want_f[k].r], want_f[k].v);
+    }
+    assert_int_equal(hj->cpu->fp.fflags, 1); /* RTZ product inexact, then the illegal one */
+    assert_int_equal(X(hj, 28), 2);           /* illegal instruction */
+    assert_int_equal(X(hj, 30), enc_r(0x01, 18, 17, 7, 24, 0x53));
+    assert_int_equal(hj->cpu->fp.f[24], 0);
+    assert_int_equal(memcmp(&hi->cpu->fp, &hj->cpu->fp, sizeof(hi->cpu->fp)), 0);
+    assert_int_equal(hi->cpu->instret, hj->cpu->instret);
+    harness_free(hi);
+    harness_free(hj);
+}
+
 /* Engine selection: the interpreter is always there; the JIT where the host has one. */
 static void test_engine_select(void **state)
 {
@@ -341,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_hot_code_across_evictions),
         cmocka_unit_test(test_no_chain_into_reused_region),
         cmocka_unit_test(test_engine_select),
+        cmocka_unit_test(test_fp_inline_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,10 +82,13 @@ static uint32_t base_reg(struct rng *r)
     return bases[below(r, sizeof(bases) / sizeof(bases[0]))];
 }
 
+/* A quarter of the programs are half FP, so FP sequences (and the inline paths) run hot. */
+static bool fp_heavy;
+
 static uint32_t gen32(struct rng *r, unsigned slot, unsigned nslots)
 {
     uint32_t rd = rd_of(r), rs1 = below(r, 32), rs2 = below(r, 32);
-    switch (below(r, 24)) {
+    switch (fp_heavy && below(r, 2) ? 20 : below(r, 24)) {
     case 0: case 1: case 2: { /* OP */
         static const uint32_t f7[] = {0, 0, 0x20, 1};
         uint32_t f = f7[below(r, 4)], f3 = below(r, 8);
@@ -154,7 +157,9 @@ static uint32_t gen32(struct rng *r, unsigned slot, unsigned nslots)
         /* Rounding modes: the five, a reserved one (illegal) and dynamic (frm decides). */
         static const uint32_t rms[] = {0, 1, 2, 3, 4, 5, 7, 7};
         uint32_t rm = rms[below(r, 8)], fmt = below(r, 2), rs3 = below(r, 32);
-        switch (below(r, 12)) {
+        switch (below(r, 13)) {
+        case 12: /* frm = a small value: 0 mostly, a reserved one sometimes */
+            return enc_i(0x73, 0, 5, below(r, 2) ? 0 : below(r, 8), 0x002); /* csrrwi */
         case 0: return enc_r(0x79, 0, rs1, 0, rd, 0x53); /* fmv.d.x */
         case 1: return enc_r(0x71, 0, rs1, 0, rd, 0x53); /* fmv.x.d */
         case 2: return enc_r(0x01, rs2, rs1, 7, rd, 0x53); /* fadd.d */
@@ -169,7 +174,7 @@ static uint32_t gen32(struct rng *r, unsigned slot, unsigned nslots)
         case 9: { /* fsub, fdiv, fsqrt (.s or .d) */
             static const uint32_t f5[] = {0x01, 0x03, 0x0b};
             uint32_t f = f5[below(r, 3)];
-            return enc_r(f << 2 | fmt, f == 0x0b ? 0 : rs2, rs1, rm, rd, 0x53);
+            return enc_r(f << 2 | fmt, f == 0x0b && below(r, 8) ? 0 : rs2, rs1, rm, rd, 0x53);
         }
         case 10: /* fcvt.w.d / fcvt.l.s into an integer register, or feq */
             return below(r, 2) ? enc_r(0x60 | fmt, below(r, 4), rs1, rm, rd, 0x53)
@@ -400,6 +405,26 @@ static void build(struct machine_pair *m, struct rng *r)
     for (int k = 0; k < 2; k++)
         for (int i = 1; i < 32; i++)
             rv_cpu_set_xreg(m->h[k]->cpu, i, regs[i]);
+    /*
+     * FP registers: mostly doubles of moderate size (so sums and products stay normal and
+     * the JIT's inline FP runs), some boxed singles, random bits and zeros; NX set or not
+     * (the inline path needs it).
+     */
+    uint32_t fflags = below(r, 4) ? 1 : 0;
+    for (int i = 0; i < 32; i++) {
+        unsigned kind = below(r, 8);
+        uint64_t v = rnd(r), f;
+        if (kind < 5)
+            f = (v & 0x800fffffffffffffULL) | (uint64_t)(1023 - 8 + below(r, 16)) << 52;
+        else if (kind == 5)
+            f = 0xffffffff00000000ULL | (uint32_t)((v & 0x807fffff) | (127 - 4 + below(r, 8)) << 23);
+        else
+            f = kind == 6 ? v : 0;
+        for (int k = 0; k < 2; k++)
+            m->h[k]->cpu->fp.f[i] = f;
+    }
+    for (int k = 0; k < 2; k++)
+        m->h[k]->cpu->fp.fflags = fflags;
 }
 
 static bool compare(struct machine_pair *m, uint64_t seed, unsigned step)
@@ -454,6 +479,7 @@ static bool run_one(uint64_t seed)
         rv_jit_set_hot_runs(m.h[1]->cpu->jit, 1);
     code_start = CODE + (below(&r, 2) ? 0x1000 - 2 * below(&r, 40) : 2 * below(&r, 64));
     paged.on = below(&r, 2);
+    fp_heavy = below(&r, 4) == 0;
     paged.priv = (int)below(&r, 2);
     if (paged.on)
         paged_programs++;

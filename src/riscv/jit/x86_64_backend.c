@@ -15,6 +15,7 @@
 
 #if defined(__x86_64__)
 
+#include "riscv/fpu.h"
 #include "riscv/jit/x86_64_emit.h"
 
 #define CPU XE_RBX
@@ -482,6 +483,106 @@ static void emit_fp_arith(struct be *b, const struct jit_insn *i, unsigned k)
     cache_reload(b); /* after either call; the FPU may have written an integer register */
 }
 
+/*
+ * Double-precision add, subtract, multiply, divide, square root and the four fused
+ * multiply-adds as host SSE/FMA3 instructions, on the same terms as the FPU's own host
+ * shortcut (fpu.c): round to nearest even (static, or dynamic with frm 0), NX already set,
+ * and a result that is normal and at least twice the smallest normal. Operands need no
+ * check: a NaN or an infinity in gives a NaN or an infinity out, and subnormals are exact
+ * on an IEEE host. FS must be Dirty already (nothing to mark). Anything else, including
+ * an exact zero result, takes the FPU call after it. Returns false for instructions it
+ * does not cover.
+ */
+static bool host_fp_ok(bool fma)
+{
+    static int ieee, fma3; /* 0 not known yet, 1 yes, -1 no */
+    if (!ieee)
+        ieee = rv_fpu_host_is_ieee() ? 1 : -1;
+    if (!fma3)
+        fma3 = __builtin_cpu_supports("fma") ? 1 : -1;
+    return ieee > 0 && (!fma || fma3 > 0);
+}
+
+#define FFLAGS_OFF ((int32_t)offsetof(struct rv_cpu, fp.fflags))
+#define FRM_OFF ((int32_t)offsetof(struct rv_cpu, fp.frm))
+
+static bool emit_fp_inline(struct be *b, const struct jit_insn *i, unsigned k)
+{
+    struct xe *e = &b->e;
+    uint32_t insn = i->insn;
+    unsigned major = insn & 0x7f, rm = (insn >> 12) & 7, f7 = insn >> 25;
+    unsigned rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31;
+    int sd_op = -1;
+    enum xe_fma fma_op = XE_FMADD;
+    bool fma = major != 0x53;
+
+    if (rm != 0 && rm != 7)
+        return false;
+    if (fma) {
+        if ((f7 & 3) != 1) /* double only */
+            return false;
+        fma_op = major == 0x43 ? XE_FMADD : major == 0x47 ? XE_FMSUB
+               : major == 0x4b ? XE_FNMADD : XE_FNMSUB; /* fnmsub: -(a*b)+c; fnmadd: -(a*b)-c */
+    } else {
+        switch (f7) {
+        case 0x01: sd_op = XE_SD_ADD; break;
+        case 0x05: sd_op = XE_SD_SUB; break;
+        case 0x09: sd_op = XE_SD_MUL; break;
+        case 0x0d: sd_op = XE_SD_DIV; break;
+        case 0x2d: sd_op = rs2 == 0 ? XE_SD_SQRT : -1; break;
+        default: break;
+        }
+        if (sd_op < 0)
+            return false;
+    }
+    if (!host_fp_ok(fma))
+        return false;
+
+    uint8_t *slow[5];
+    unsigned ns = 0;
+    xe_mov_rm(e, XE_RDX, CPU, FFLAGS_OFF, false);
+    xe_alu_ri(e, XE_AND, XE_RDX, 1, false); /* NX */
+    slow[ns++] = xe_jcc(e, XE_CC_E);
+    if (rm == 7) {
+        xe_mov_rm(e, XE_RDX, CPU, FRM_OFF, false);
+        xe_test_rr(e, XE_RDX, XE_RDX, false);
+        slow[ns++] = xe_jcc(e, XE_CC_NE);
+    }
+    xe_mov_rm(e, XE_RDX, CPU, OFF(mstatus), false);
+    xe_alu_ri(e, XE_AND, XE_RDX, (int32_t)MSTATUS_FS, false);
+    xe_alu_ri(e, XE_CMP, XE_RDX, (int32_t)MSTATUS_FS, false);
+    slow[ns++] = xe_jcc(e, XE_CC_NE);
+    unsigned res = 0;
+    if (fma) {
+        xe_sd_m(e, XE_SD_LOAD, 0, CPU, FOFF(rs1));
+        xe_sd_m(e, XE_SD_LOAD, 1, CPU, FOFF(rs2));
+        xe_sd_m(e, XE_SD_LOAD, 2, CPU, FOFF(insn >> 27));
+        xe_fma231sd(e, fma_op, 2, 0, 1);
+        res = 2;
+    } else if (sd_op == XE_SD_SQRT) {
+        xe_sd_m(e, XE_SD_SQRT, 0, CPU, FOFF(rs1));
+    } else {
+        xe_sd_m(e, XE_SD_LOAD, 0, CPU, FOFF(rs1));
+        xe_sd_m(e, (enum xe_sd)sd_op, 0, CPU, FOFF(rs2));
+    }
+    /* Biased exponent in 2..0x7fe, or the FPU decides. */
+    xe_movq_from_xmm(e, XE_RAX, res);
+    xe_mov_rr(e, XE_RDX, XE_RAX, true);
+    xe_shift_ri(e, XE_SHR, XE_RDX, 52, true);
+    xe_alu_ri(e, XE_AND, XE_RDX, 0x7ff, false);
+    xe_alu_ri(e, XE_SUB, XE_RDX, 2, false);
+    xe_alu_ri(e, XE_CMP, XE_RDX, 0x7fc, false);
+    slow[ns++] = xe_jcc(e, XE_CC_A);
+    xe_mov_mr(e, CPU, FOFF(rd), XE_RAX, true);
+    uint8_t *done = xe_jmp(e);
+    for (unsigned n = 0; n < ns; n++)
+        xe_patch(e, slow[n]);
+    emit_fp_arith(b, i, k);
+    xe_patch(e, done);
+    return true;
+}
+
+
 /* Emits instruction k of n; returns true if it ended the block. */
 static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsigned n)
 {
@@ -598,7 +699,8 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
         }
         if (major == 0x43 || major == 0x47 || major == 0x4b || major == 0x4f ||
             major == 0x53) {
-            emit_fp_arith(b, i, k);
+            if (!emit_fp_inline(b, i, k))
+                emit_fp_arith(b, i, k);
             return false;
         }
         if (jit_insn_is_system(i)) {

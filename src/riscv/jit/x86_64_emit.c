@@ -330,3 +330,31 @@ void xe_patch(struct xe *e, uint8_t *site)
     int32_t rel = (int32_t)(e->p - (site + 4));
     memcpy(site, &rel, 4);
 }
+
+void xe_sd_m(struct xe *e, enum xe_sd op, unsigned xmm, enum xe_reg base, int32_t disp)
+{
+    xe_byte(e, 0xf2); /* the mandatory prefix comes before REX */
+    rex(e, false, xmm, base, false);
+    xe_byte(e, 0x0f);
+    xe_byte(e, (uint8_t)op);
+    modrm_mem(e, xmm, base, disp);
+}
+
+void xe_movq_from_xmm(struct xe *e, enum xe_reg dst, unsigned xmm)
+{
+    xe_byte(e, 0x66);
+    rex(e, true, xmm, dst, false);
+    xe_byte(e, 0x0f);
+    xe_byte(e, 0x7e);
+    modrm_reg(e, xmm, dst);
+}
+
+void xe_fma231sd(struct xe *e, enum xe_fma op, unsigned acc, unsigned a, unsigned b)
+{
+    /* Three-byte VEX: R, X, B inverted (no extended registers), map 0F38; W1, ~vvvv = a, pp 66. */
+    xe_byte(e, 0xc4);
+    xe_byte(e, 0xe2);
+    xe_byte(e, (uint8_t)(0x80 | ((~a & 15) << 3) | 1));
+    xe_byte(e, (uint8_t)op);
+    modrm_reg(e, acc, b);
+}

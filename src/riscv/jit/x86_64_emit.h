@@ -85,6 +85,23 @@ void xe_neg(struct xe *e, enum xe_reg r, bool w64);
 /* dst (RAX..RBX) low byte = condition. */
 void xe_setcc(struct xe *e, enum xe_cc cc, enum xe_reg dst);
 void xe_test_rr(struct xe *e, enum xe_reg a, enum xe_reg b, bool w64);
+/*
+ * Scalar double-precision SSE on XMM0-XMM7: an F2-prefixed 0F-map instruction with its
+ * register operand `xmm` and memory operand [base+disp] (movsd load 0x10, store 0x11;
+ * addsd 0x58, mulsd 0x59, subsd 0x5c, divsd 0x5e, sqrtsd 0x51).
+ */
+enum xe_sd { XE_SD_LOAD = 0x10, XE_SD_STORE = 0x11, XE_SD_SQRT = 0x51, XE_SD_ADD = 0x58,
+             XE_SD_MUL = 0x59, XE_SD_SUB = 0x5c, XE_SD_DIV = 0x5e };
+void xe_sd_m(struct xe *e, enum xe_sd op, unsigned xmm, enum xe_reg base, int32_t disp);
+/* dst = the low 64 bits of XMM `xmm` (movq). */
+void xe_movq_from_xmm(struct xe *e, enum xe_reg dst, unsigned xmm);
+/*
+ * FMA3, the 231 forms on XMM0-XMM7 (VEX, W1): acc = +-(a * b) +- acc with one rounding.
+ * vfmadd 0xb9 (a*b + acc), vfmsub 0xbb (a*b - acc), vfnmadd 0xbd (-(a*b) + acc),
+ * vfnmsub 0xbf (-(a*b) - acc).
+ */
+enum xe_fma { XE_FMADD = 0xb9, XE_FMSUB = 0xbb, XE_FNMADD = 0xbd, XE_FNMSUB = 0xbf };
+void xe_fma231sd(struct xe *e, enum xe_fma op, unsigned acc, unsigned a, unsigned b);
 void xe_push(struct xe *e, enum xe_reg r);
 void xe_pop(struct xe *e, enum xe_reg r);
 void xe_ret(struct xe *e);
