@@ -24,8 +24,13 @@
 #define RV_PAGE_SIZE 4096ULL
 #define RV_PAGE_MASK (~(uint64_t)0xfff)
 
-/* Per-privilege software TLB, direct mapped on the virtual page number. */
-#define RV_TLB_BITS 8
+/*
+ * Per-privilege software TLB, direct mapped on the virtual page number. 1024 entries (4
+ * MiB of pages): with 256, page walks took 4-5% of the cpu benchmark's host time (gzip's
+ * tables and input outgrow 1 MiB), with 1024 under 1%; 4096 gained nothing more, since
+ * clearing SUM scans the S set of every context and grew to match.
+ */
+#define RV_TLB_BITS 10
 #define RV_TLB_SIZE (1u << RV_TLB_BITS)
 #define RV_TLB_NONE UINT64_MAX /* never equals a page address masked by an access */
 
