@@ -87,6 +87,7 @@ void rv_cpu_reset(struct rv_cpu *cpu, uint64_t pc, uint64_t a1)
     cpu->stimecmp = UINT64_MAX;
     cpu->mtimecmp = UINT64_MAX;
     cpu->instret_base = cpu->cycle_base = cpu->instret;
+    cpu->instret_held = cpu->cycle_held = 0;
     memset(cpu->pmpcfg, 0, sizeof(cpu->pmpcfg));
     memset(cpu->pmpaddr, 0, sizeof(cpu->pmpaddr));
     cpu->resv_valid = false;
@@ -209,7 +210,7 @@ uint64_t rv_cpu_retired(const struct rv_cpu *cpu)
 
 uint64_t rv_cpu_instret(const struct rv_cpu *cpu)
 {
-    return cpu->instret - cpu->instret_base;
+    return rv_csr_minstret(cpu);
 }
 
 void rv_cpu_dump(const struct rv_cpu *cpu)
@@ -220,7 +221,7 @@ void rv_cpu_dump(const struct rv_cpu *cpu)
         "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
     fprintf(stderr, "hart %llu: pc %016llx priv %d instret %llu\r\n",
             (unsigned long long)cpu->hartid, (unsigned long long)cpu->pc, cpu->priv,
-            (unsigned long long)(cpu->instret - cpu->instret_base));
+            (unsigned long long)rv_csr_minstret(cpu));
     for (int i = 1; i < 32; i++) {
         fprintf(stderr, "%4s %016llx%s", names[i], (unsigned long long)cpu->x[i],
                 (i % 4 == 3) ? "\r\n" : "  ");

@@ -89,8 +89,9 @@ void rv_cpu_set_xreg(struct rv_cpu *cpu, int reg, uint64_t value);
 uint64_t rv_cpu_get_freg(const struct rv_cpu *cpu, int reg);
 int rv_cpu_get_priv(const struct rv_cpu *cpu);
 uint64_t rv_cpu_instret(const struct rv_cpu *cpu);
-/* Instructions retired since the hart was created, never reset (--icount's clock). Exact
- * at any point the hart calls out (CSRs, MMIO, helpers), not only between slices. */
+/* Instructions run since the hart was created, never reset (--icount's clock): unlike
+ * minstret, this counts those that trapped and runs on under mcountinhibit. Exact at any
+ * point the hart calls out (CSRs, MMIO, helpers), not only between slices. */
 uint64_t rv_cpu_retired(const struct rv_cpu *cpu);
 /* Writes a register dump (pc, priv, x1..x31, key CSRs) to stderr. */
 void rv_cpu_dump(const struct rv_cpu *cpu);

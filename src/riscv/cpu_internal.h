@@ -119,6 +119,8 @@ enum {
 
 #define MENVCFG_FIOM (1ULL << 0)
 #define MENVCFG_STCE (1ULL << 63)
+#define MCOUNTINHIBIT_CY (1ULL << 0)
+#define MCOUNTINHIBIT_IR (1ULL << 2)
 
 #define SATP_MODE_SHIFT 60
 #define SATP_PPN_MASK ((1ULL << 44) - 1)
@@ -255,8 +257,13 @@ struct rv_cpu {
     uint64_t menvcfg, senvcfg;
     uint64_t mcountinhibit;
     uint64_t stimecmp, mtimecmp;
-    uint64_t instret_base; /* instret CSR = instret - instret_base */
-    uint64_t cycle_base;
+    /*
+     * While it counts, minstret is instret - instret_base and mcycle instret - cycle_base;
+     * while mcountinhibit stops one, its value is held in instret_held / cycle_held. The
+     * CSR accesses switch between the two, so the engines' hot paths never look.
+     */
+    uint64_t instret_base, cycle_base;
+    uint64_t instret_held, cycle_held;
     uint64_t pmpcfg[8];    /* pmpcfg0, 2, ..., 14 */
     uint64_t pmpaddr[64];
     uint64_t hartid;
@@ -391,6 +398,8 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val);
 /* Recomputes the data TLB set and drops the code page cache after priv/mstatus changes. */
 void rv_csr_mode_changed(struct rv_cpu *cpu);
 uint64_t rv_csr_mip(const struct rv_cpu *cpu);
+/* minstret as software reads it (mcountinhibit.IR and trapped instructions accounted). */
+uint64_t rv_csr_minstret(const struct rv_cpu *cpu);
 void rv_csr_update_stip(struct rv_cpu *cpu, uint64_t mtime);
 
 /* --- trigger.c --- */

@@ -237,6 +237,47 @@ static void fs_dirty(struct rv_cpu *cpu)
     cpu->mstatus |= MSTATUS_FS | MSTATUS_SD;
 }
 
+uint64_t rv_csr_minstret(const struct rv_cpu *cpu)
+{
+    if (cpu->mcountinhibit & MCOUNTINHIBIT_IR)
+        return cpu->instret_held;
+    return cpu->instret - cpu->instret_base;
+}
+
+static uint64_t mcycle(const struct rv_cpu *cpu)
+{
+    if (cpu->mcountinhibit & MCOUNTINHIBIT_CY)
+        return cpu->cycle_held;
+    return cpu->instret - cpu->cycle_base;
+}
+
+/*
+ * mcountinhibit stops mcycle (CY) and minstret (IR) by holding their values here, at the
+ * write, rather than by a test in the engines' per-block counting. "Any CSR write takes
+ * effect after the writing instruction has otherwise completed" (privileged spec, the
+ * counter CSRs): the write that stops a counter is itself still counted, the one that
+ * restarts it is not. The counters live on cpu->instret, which runs on regardless: time
+ * under --icount, slices and budgets do not stop with an inhibited counter.
+ */
+static void write_mcountinhibit(struct rv_cpu *cpu, uint64_t val)
+{
+    uint64_t old = cpu->mcountinhibit;
+    uint64_t now = cpu->instret + 1; /* as the next instruction will see it */
+    if ((old ^ val) & MCOUNTINHIBIT_IR) {
+        if (val & MCOUNTINHIBIT_IR)
+            cpu->instret_held = now - cpu->instret_base;
+        else
+            cpu->instret_base = now - cpu->instret_held;
+    }
+    if ((old ^ val) & MCOUNTINHIBIT_CY) {
+        if (val & MCOUNTINHIBIT_CY)
+            cpu->cycle_held = now - cpu->cycle_base;
+        else
+            cpu->cycle_base = now - cpu->cycle_held;
+    }
+    cpu->mcountinhibit = val;
+}
+
 int rv_csr_read(struct rv_cpu *cpu, unsigned csr, uint64_t *val)
 {
     if (cpu->priv < (int)((csr >> 8) & 3))
@@ -264,9 +305,9 @@ int rv_csr_read(struct rv_cpu *cpu, unsigned csr, uint64_t *val)
         if (!counter_allowed(cpu, csr))
             return -1;
         if (csr == CSR_CYCLE)
-            v = cpu->instret - cpu->cycle_base;
+            v = mcycle(cpu);
         else if (csr == CSR_INSTRET)
-            v = cpu->instret - cpu->instret_base;
+            v = rv_csr_minstret(cpu);
         else
             v = clock_mtime();
         break;
@@ -311,8 +352,8 @@ int rv_csr_read(struct rv_cpu *cpu, unsigned csr, uint64_t *val)
     case CSR_MCAUSE: v = cpu->mcause; break;
     case CSR_MTVAL: v = cpu->mtval; break;
     case CSR_MIP: v = rv_csr_mip(cpu); break;
-    case CSR_MCYCLE: v = cpu->instret - cpu->cycle_base; break;
-    case CSR_MINSTRET: v = cpu->instret - cpu->instret_base; break;
+    case CSR_MCYCLE: v = mcycle(cpu); break;
+    case CSR_MINSTRET: v = rv_csr_minstret(cpu); break;
     default:
         if (csr >= CSR_HPMCOUNTER3 && csr <= CSR_HPMCOUNTER31) {
             if (!counter_allowed(cpu, csr))
@@ -427,7 +468,7 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
             rv_csr_update_stip(cpu, clock_mtime());
         break;
     }
-    case CSR_MCOUNTINHIBIT: cpu->mcountinhibit = val & 0xfffffffdULL; break;
+    case CSR_MCOUNTINHIBIT: write_mcountinhibit(cpu, val & 0xfffffffdULL); break;
     case CSR_MSCRATCH: cpu->mscratch = val; break;
     case CSR_MEPC: cpu->mepc = val & ~1ULL; break;
     case CSR_MCAUSE: cpu->mcause = val; break;
@@ -444,10 +485,21 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
     /*
      * cpu->instret does not count the writing instruction yet, and both engines add it
      * once it completes. The written value must be what the next instruction sees (the
-     * write suppresses this instruction's own increment), hence the + 1.
+     * write suppresses this instruction's own increment), hence the + 1. A stopped
+     * counter simply holds the value written.
      */
-    case CSR_MCYCLE: cpu->cycle_base = cpu->instret + 1 - val; break;
-    case CSR_MINSTRET: cpu->instret_base = cpu->instret + 1 - val; break;
+    case CSR_MCYCLE:
+        if (cpu->mcountinhibit & MCOUNTINHIBIT_CY)
+            cpu->cycle_held = val;
+        else
+            cpu->cycle_base = cpu->instret + 1 - val;
+        break;
+    case CSR_MINSTRET:
+        if (cpu->mcountinhibit & MCOUNTINHIBIT_IR)
+            cpu->instret_held = val;
+        else
+            cpu->instret_base = cpu->instret + 1 - val;
+        break;
     default:
         if ((csr >= CSR_MHPMCOUNTER3 && csr <= CSR_MHPMCOUNTER31) ||
             (csr >= CSR_MHPMEVENT3 && csr <= CSR_MHPMEVENT31)) {

@@ -7,6 +7,16 @@ void rv_cpu_take_trap(struct rv_cpu *cpu, uint64_t cause, uint64_t tval)
      * the reserved word: that SC must fail, not overwrite the handler's update. */
     cpu->resv_valid = false;
     bool irq = cause & RV_CAUSE_IRQ;
+    /*
+     * An instruction that raises an exception does not retire (unprivileged spec, Zicntr:
+     * "Instructions that cause synchronous exceptions, including ECALL and EBREAK, are not
+     * considered to retire and hence do not increment the instret CSR"). Both engines still
+     * count it in cpu->instret, the budget and --icount's clock, so that a fault loop uses
+     * up its slice and time does not depend on what faulted: only minstret's view drops
+     * it. An interrupt comes between instructions; nothing was counted for it.
+     */
+    if (!irq)
+        cpu->instret_base++;
     uint64_t code = cause & ~RV_CAUSE_IRQ;
     uint64_t deleg = irq ? cpu->mideleg : cpu->medeleg;
     int from = cpu->priv;

@@ -101,6 +101,15 @@ if command -v qemu-system-riscv64 > /dev/null 2>&1; then
     # Separate logs, so the kite logs next to the ELFs are not overwritten.
     mkdir -p "$out/qemu"
     cp "$out"/*.elf "$out/qemu/"
+    # A test whose source says QEMU_SKIP checks something QEMU 7.2 gets wrong in every
+    # build (its comment says what): QEMU cannot be its oracle, kite alone runs it.
+    for src in tests/baremetal/*.S; do
+        if grep -q 'QEMU_SKIP:' "$src"; then
+            name=$(basename "$src" .S)
+            rm -f "$out/qemu/$name.elf"
+            echo "note: baremetal.qemu.$name not run (QEMU_SKIP in $src)"
+        fi
+    done
     BAREMETAL_DIR=$out/qemu tests/baremetal/run.sh "$QEMU" |
         sed -E 's/^(PASS|FAIL) /\1 baremetal.qemu./'
     [ "${PIPESTATUS[0]}" -eq 0 ] || status=1

@@ -1,8 +1,9 @@
 /*
  * Differential test of the two engines: random RV64GC instruction streams run on a hart
  * with the interpreter and on one with the JIT, in slices of random length, and after
- * every slice the two must agree on pc, privilege, instret, every register, the trap CSRs,
- * the FP state, all of RAM and what the MMIO device saw.
+ * every slice the two must agree on pc, privilege, instret (the run's count, and minstret
+ * as software reads it, mcountinhibit included), every register, the trap CSRs, the FP
+ * state, all of RAM and what the MMIO device saw.
  *
  * The streams mix ALU, M, loads and stores (through pointers into data, into the code
  * itself, into the MMIO device, and garbage that faults), branches and jumps both ways,
@@ -10,7 +11,12 @@
  * page boundary. Half the programs run in S- or U-mode under Sv39 page tables the test
  * builds (4 KiB pages with random permissions and A/D bits, sometimes a megapage, global
  * or not), some entering the code through a second virtual address that aliases it, with
- * sfence.vma in the mix; their page faults go to the same M-mode handler.
+ * sfence.vma in the mix; their page faults go to the same M-mode handler. Code pages may
+ * have A or D clear (the hart sets them); the second code page may not be executable in
+ * the stream's mode (and is then in the TLB as readable before the stream starts); an
+ * ecall from a paged stream (in half of them, any trap but a fetch fault) makes the
+ * handler point the alias at a second, slightly different copy of the code, or back, and
+ * run sfence.vma, so the stream goes on in other code at the same virtual address.
  * Deterministic: program i uses seed KITE_JIT_DIFF_SEED + i (default 1);
  * KITE_JIT_DIFF_PROGRAMS sets how many (default 150, a few seconds under ASan).
  */
@@ -26,6 +32,15 @@
 /* Paged programs: page tables here, and the code seen a second time at ALIAS. */
 #define PT_AREA (RAM_BASE + 0x300000)
 #define ALIAS (0x40000000ULL + 0x10000)
+/* The alias's other target: the stream with some instructions replaced (same lengths). */
+#define CODE2 (CODE + 0x8000)
+/* The M handler's remapping routine for ecalls from paged streams. */
+#define M_REMAP (RAM_BASE + 0x8000)
+/* The routine counts its runs here, off its own page: a store into code drops decoded
+ * code, which would hide stale translations from the test. */
+#define REMAP_COUNT (M_REMAP + 0x1000)
+/* The routine flips the PTEs' PPNs with one lui-made mask. */
+_Static_assert(((CODE2 - CODE) >> 12 << 10) % 0x1000 == 0, "CODE2's PPN mask needs low bits");
 #define PTE_V 0x1
 #define PTE_R 0x2
 #define PTE_W 0x4
@@ -40,6 +55,7 @@ static struct {
     bool on;
     int priv;                   /* 1 = S, 0 = U */
     uint64_t next_table;        /* page-table allocator */
+    bool page2_noexec;          /* the second code page is readable but not executable */
 } paged;
 
 struct rng {
@@ -141,8 +157,8 @@ static uint32_t gen32(struct rng *r, unsigned slot, unsigned nslots)
     }
     case 18: { /* CSRs the machine cannot see change between runs */
         static const uint32_t csrs[] = {C_INSTRET, C_CYCLE, C_MSCRATCH, C_MSCRATCH, 0x001,
-                                        0x003, C_MEPC, C_MCAUSE};
-        uint32_t csr = csrs[below(r, 8)];
+                                        0x003, C_MEPC, C_MCAUSE, 0x320 /* mcountinhibit */};
+        uint32_t csr = csrs[below(r, sizeof(csrs) / sizeof(csrs[0]))];
         if (csr == C_INSTRET || csr == C_CYCLE || csr == C_MEPC || csr == C_MCAUSE)
             return CSRR(rd, csr);
         return enc_i(0x73, rd, 1 + below(r, 3), rs1, (int32_t)csr);
@@ -187,7 +203,8 @@ static uint32_t gen32(struct rng *r, unsigned slot, unsigned nslots)
         if (paged.on && below(r, 3) == 0)
             return SFENCE_VMA(below(r, 2) ? 0 : base_reg(r), below(r, 2) ? 0 : rs2);
         return below(r, 2) ? FENCE_I : FENCE;
-    case 22: return below(r, 8) ? ADDI(rd, rs1, simm(r, 12)) : ECALL;
+    case 22: /* ecalls: in paged streams, each remaps the alias (see build()) */
+        return below(r, paged.on ? 3 : 8) ? ADDI(rd, rs1, simm(r, 12)) : ECALL;
     default: return MUL(rd, rs1, rs2) ^ (below(r, 2) ? 0 : (1u << 12)); /* mul / mulh */
     }
 }
@@ -208,6 +225,7 @@ struct machine_pair {
 static uint64_t code_start;
 static uint64_t executed; /* instructions compared, for the summary line */
 static unsigned paged_programs;
+static uint64_t remaps;   /* the alias moved to the other copy of the code */
 
 static void put64_both(struct machine_pair *m, uint64_t pa, uint64_t v)
 {
@@ -221,6 +239,18 @@ static uint64_t pt_alloc(void)
     paged.next_table += 0x1000;
     assert_true(paged.next_table <= PT_AREA + 0x80000);
     return t;
+}
+
+/* The level-0 PTE that maps va (4 KiB pages only). */
+static uint64_t pt_leaf(struct machine_pair *m, uint64_t va)
+{
+    uint64_t t = PT_AREA;
+    for (int level = 2; level > 0; level--) {
+        uint64_t pte = get64(m->h[0], t + 8 * ((va >> (12 + 9 * level)) & 0x1ff));
+        assert_true((pte & PTE_V) && !(pte & (PTE_R | PTE_X)));
+        t = (pte >> 10) << 12;
+    }
+    return t + 8 * ((va >> 12) & 0x1ff);
 }
 
 /* The table one level down from entry `pte_pa`, made if missing. */
@@ -252,16 +282,32 @@ static void build_tables(struct machine_pair *m, struct rng *r)
 {
     paged.next_table = PT_AREA + 0x1000;
     uint64_t u = paged.priv == 0 ? PTE_U : 0;
-    /* Code: readable (the M handler reads the faulting instruction through it), writable
-     * (streams store into their code), A and D set so that read never faults. */
-    uint64_t code_flags = PTE_R | PTE_W | PTE_X | PTE_A | PTE_D | u;
+    /*
+     * Code: readable (the M handler reads the faulting instruction through it) and
+     * writable (streams store into their code). A and D are mostly set; clear ones the
+     * hart sets on the first fetch, read or store. The second page is sometimes not
+     * executable in the stream's mode (no X, or the other U): a stream running into it
+     * takes a fetch fault, and no other fault can have its pc there (which keeps the
+     * handler's read of the faulting instruction from faulting itself).
+     */
+    uint64_t code_flags[2];
+    for (int i = 0; i < 2; i++) {
+        code_flags[i] = PTE_R | PTE_W | PTE_X | u;
+        code_flags[i] |= below(r, 4) ? PTE_A | PTE_D : below(r, 2) ? PTE_A : 0;
+    }
+    paged.page2_noexec = false;
+    switch (below(r, 8)) {
+    case 0: case 1: code_flags[1] &= ~PTE_X; paged.page2_noexec = true; break;
+    case 2: code_flags[1] ^= PTE_U; break;
+    default: break;
+    }
     bool mega = below(r, 4) == 0;
     if (mega) {
         /* One 2 MiB page over code and data alike. */
-        pt_map(m, RAM_BASE, RAM_BASE, code_flags | (below(r, 2) ? PTE_G : 0), 1);
+        pt_map(m, RAM_BASE, RAM_BASE, code_flags[0] | (below(r, 2) ? PTE_G : 0), 1);
     } else {
         for (uint64_t a = CODE; a < CODE + 0x2000; a += 0x1000)
-            pt_map(m, a, a, code_flags | (below(r, 2) ? PTE_G : 0), 0);
+            pt_map(m, a, a, code_flags[(a - CODE) >> 12] | (below(r, 2) ? PTE_G : 0), 0);
         static const uint64_t data_perm[] = {
             PTE_R | PTE_W, PTE_R | PTE_W, PTE_R | PTE_W, PTE_R, PTE_R | PTE_X, PTE_X,
             PTE_W | PTE_R | PTE_X, 0,
@@ -278,7 +324,7 @@ static void build_tables(struct machine_pair *m, struct rng *r)
         }
     }
     for (uint64_t a = CODE; a < CODE + 0x2000; a += 0x1000)
-        pt_map(m, ALIAS + (a - CODE), a, code_flags, 0);
+        pt_map(m, ALIAS + (a - CODE), a, code_flags[(a - CODE) >> 12], 0);
     pt_map(m, DEV_BASE, DEV_BASE, PTE_R | PTE_W | PTE_A | PTE_D | u, 0);
 }
 
@@ -288,7 +334,7 @@ static void build(struct machine_pair *m, struct rng *r)
     if (paged.on)
         build_tables(m, r);
     uint64_t entry = code_start;
-    if (paged.on && below(r, 3) == 0)
+    if (paged.on && below(r, 2) == 0)
         entry = ALIAS + (code_start - CODE);        /* the same code, another address */
     uint64_t asid = below(r, 4);
     unsigned fs_pick = below(r, 8);
@@ -310,6 +356,21 @@ static void build(struct machine_pair *m, struct rng *r)
         op(&p, CSRRC(0, C_MSTATUS, 31));
         li(&p, 31, (uint64_t)paged.priv << MSTATUS_MPP_SHIFT);
         op(&p, CSRRS(0, C_MSTATUS, 31));
+        if (paged.page2_noexec) {
+            /*
+             * Read the page the stream may not execute, through both its addresses, as
+             * the stream would (MPRV): the TLB then holds it readable, and running into
+             * it must still fault rather than take the entry as good for fetching.
+             */
+            li(&p, 31, MSTATUS_MPRV);
+            op(&p, CSRRS(0, C_MSTATUS, 31));
+            li(&p, 31, CODE + 0x1000);
+            op(&p, LHU(31, 31, 0));
+            li(&p, 31, ALIAS + 0x1000);
+            op(&p, LHU(31, 31, 0));
+            li(&p, 31, MSTATUS_MPRV);
+            op(&p, CSRRC(0, C_MSTATUS, 31));
+        }
         li(&p, 31, entry);
         op(&p, CSRW(C_MEPC, 31));
         op(&p, MRET);
@@ -324,19 +385,27 @@ static void build(struct machine_pair *m, struct rng *r)
     unsigned n = 60 + below(r, 200);
     unsigned nslots = n * 2;
     uint64_t pc = code_start;
+    /* CODE2 holds the same stream with one instruction in eight replaced by another of
+     * the same length, so both copies have their instructions at the same offsets. */
+    const uint64_t copy = CODE2 - CODE;
     for (unsigned i = 0; i < n; i++) {
         unsigned slot = (unsigned)((pc - code_start) / 2);
+        bool other = below(r, 8) == 0;
         if (below(r, 3) == 0) {
-            uint16_t c = gen16(r);
-            put16(m->h[0], pc, c);
-            put16(m->h[1], pc, c);
+            uint16_t c = gen16(r), c2 = other ? gen16(r) : c;
+            for (int k = 0; k < 2; k++) {
+                put16(m->h[k], pc, c);
+                put16(m->h[k], pc + copy, c2);
+            }
             pc += 2;
         } else {
-            uint32_t w = gen32(r, slot, nslots);
-            put16(m->h[0], pc, (uint16_t)w);
-            put16(m->h[0], pc + 2, (uint16_t)(w >> 16));
-            put16(m->h[1], pc, (uint16_t)w);
-            put16(m->h[1], pc + 2, (uint16_t)(w >> 16));
+            uint32_t w = gen32(r, slot, nslots), w2 = other ? gen32(r, slot, nslots) : w;
+            for (int k = 0; k < 2; k++) {
+                put16(m->h[k], pc, (uint16_t)w);
+                put16(m->h[k], pc + 2, (uint16_t)(w >> 16));
+                put16(m->h[k], pc + copy, (uint16_t)w2);
+                put16(m->h[k], pc + copy + 2, (uint16_t)(w2 >> 16));
+            }
             pc += 4;
         }
     }
@@ -344,12 +413,21 @@ static void build(struct machine_pair *m, struct rng *r)
      * which no page maps (wfi in U-mode would only trap). */
     uint64_t final_wfi = pc;
     if (paged.on) {
-        put32(m->h[0], pc, JALR(0, 0, 0));
-        put32(m->h[1], pc, JALR(0, 0, 0));
+        for (int k = 0; k < 2; k++) {
+            put32(m->h[k], pc, JALR(0, 0, 0));
+            put32(m->h[k], pc + copy, JALR(0, 0, 0));
+        }
         final_wfi = pc + 4;
     }
     put32(m->h[0], final_wfi, WFI);
     put32(m->h[1], final_wfi, WFI);
+    /* Where the M handler swaps the alias between the copies: its two leaf PTEs. */
+    uint64_t alias_pte[2] = {0, 0};
+    bool remap_all = below(r, 2), remap_every_trap = below(r, 2);
+    if (paged.on) {
+        alias_pte[0] = pt_leaf(m, ALIAS);
+        alias_pte[1] = pt_leaf(m, ALIAS + 0x1000);
+    }
     /*
      * The M-mode handler resumes after the trapping instruction (its length from its first
      * parcel, read through the stream's own translation: MPRV), so one fault does not end
@@ -360,9 +438,21 @@ static void build(struct machine_pair *m, struct rng *r)
         struct prog hp = {m->h[k], M_HANDLER};
         op(&hp, CSRR(30, C_MCAUSE));
         op(&hp, ADDI(31, 30, -RV_EXC_INSN_ACCESS));
-        op(&hp, BEQ(31, 0, 4 * 16));
+        uint64_t to_fetch1 = hp.pc;
+        op(&hp, 0); /* BEQ to the fetch-fault path, patched below */
         op(&hp, ADDI(31, 30, -RV_EXC_INSN_PAGE));
-        op(&hp, BEQ(31, 0, 4 * 14));
+        uint64_t to_fetch2 = hp.pc;
+        op(&hp, 0);
+        if (paged.on) {
+            /* An ecall from U or S (cause 8 or 9), or any trap: the remapping first. */
+            if (!remap_every_trap) {
+                op(&hp, ADDI(31, 30, -RV_EXC_ECALL_U));
+                op(&hp, SRLI(31, 31, 1));
+                op(&hp, BNE(31, 0, 8));
+            }
+            op(&hp, JAL(0, (int32_t)(M_REMAP - hp.pc)));
+        }
+        uint64_t resume = hp.pc;
         op(&hp, LUI(31, MSTATUS_MPRV >> 12));
         op(&hp, CSRRS(0, C_MSTATUS, 31));
         op(&hp, CSRR(30, C_MEPC));
@@ -377,12 +467,44 @@ static void build(struct machine_pair *m, struct rng *r)
         op(&hp, CSRRC(0, C_MSTATUS, 31));
         op(&hp, MRET);
         /* A fetch fault: to the final wfi, in M-mode. */
+        put32(m->h[k], to_fetch1, BEQ(31, 0, (int32_t)(hp.pc - to_fetch1)));
+        put32(m->h[k], to_fetch2, BEQ(31, 0, (int32_t)(hp.pc - to_fetch2)));
         li(&hp, 30, final_wfi);
         op(&hp, CSRW(C_MEPC, 30));
         li(&hp, 31, MSTATUS_MPP);
         op(&hp, CSRRS(0, C_MSTATUS, 31));
         op(&hp, MRET);
         assert_true(hp.pc <= S_HANDLER);
+        if (!paged.on)
+            continue;
+        /*
+         * The remapping routine: flips the alias's two leaf PTEs between CODE and CODE2
+         * (their PPNs differ in one bit), fences all of the address space or only the two
+         * pages, and goes on as for any other trap.
+         */
+        struct prog rp = {m->h[k], M_REMAP};
+        li(&rp, 31, REMAP_COUNT);
+        op(&rp, LD(30, 31, 0));
+        op(&rp, ADDI(30, 30, 1));
+        op(&rp, SD(30, 31, 0));
+        for (int i = 0; i < 2; i++) {
+            li(&rp, 31, alias_pte[i]);
+            op(&rp, LD(30, 31, 0));
+            op(&rp, LUI(31, (uint32_t)(((copy >> 12) << 10) >> 12)));
+            op(&rp, XOR(30, 30, 31));
+            li(&rp, 31, alias_pte[i]);
+            op(&rp, SD(30, 31, 0));
+        }
+        if (remap_all) {
+            op(&rp, SFENCE_VMA(0, 0));
+        } else {
+            for (int i = 0; i < 2; i++) {
+                li(&rp, 31, ALIAS + 0x1000 * (uint64_t)i);
+                op(&rp, SFENCE_VMA(31, 0));
+            }
+        }
+        op(&rp, JAL(0, (int32_t)(resume - rp.pc)));
+        assert_true(rp.pc < M_REMAP + 0x1000);
     }
 
     /* Random, small, or the edge values of division and shifts. */
@@ -437,6 +559,8 @@ static bool compare(struct machine_pair *m, uint64_t seed, unsigned step)
         snprintf(what, sizeof(what), "priv");
     else if (a->instret != b->instret)
         snprintf(what, sizeof(what), "instret");
+    else if (rv_csr_minstret(a) != rv_csr_minstret(b) || a->mcountinhibit != b->mcountinhibit)
+        snprintf(what, sizeof(what), "minstret");
     else if (a->mstatus != b->mstatus || a->mepc != b->mepc || a->mcause != b->mcause ||
              a->mtval != b->mtval || a->mscratch != b->mscratch || a->satp != b->satp)
         snprintf(what, sizeof(what), "trap CSRs");
@@ -455,8 +579,9 @@ static bool compare(struct machine_pair *m, uint64_t seed, unsigned step)
     }
     if (!what[0])
         return true;
-    fprintf(stderr, "engines differ (%s): seed %llu, slice %u\n", what,
-            (unsigned long long)seed, step);
+    fprintf(stderr, "engines differ (%s): seed %llu, slice %u, %s\n", what,
+            (unsigned long long)seed, step,
+            !paged.on ? "M-mode" : paged.priv ? "paged S-mode" : "paged U-mode");
     fprintf(stderr, "interpreter:\n");
     rv_cpu_dump(a);
     fprintf(stderr, "jit:\n");
@@ -502,6 +627,7 @@ static bool run_one(uint64_t seed)
             break;
     }
     executed += m.h[0]->cpu->instret;
+    remaps += get64(m.h[0], REMAP_COUNT);
     harness_free(m.h[0]);
     harness_free(m.h[1]);
     return ok;
@@ -522,8 +648,9 @@ static void test_random_streams(void **state)
             failed++;
     }
     fprintf(stderr, "%u programs (%u paged) from seed %llu, %llu instructions on each "
-            "engine\n", programs, paged_programs, (unsigned long long)seed0,
-            (unsigned long long)executed);
+            "engine, %llu remappings of running code\n", programs, paged_programs,
+            (unsigned long long)seed0, (unsigned long long)executed,
+            (unsigned long long)remaps);
     assert_int_equal(failed, 0);
 }
 
