@@ -393,10 +393,13 @@ expect_runs config-runs run --config "$tmp/p1.json"
 # writable or read-only; both work again once it is gone.
 "$KITE" run --bios "$tmp/fw.bin" --disk "$tmp/disk.img" > /dev/null 2>&1 < /dev/null &
 holder=$!
-# Wait (for as long as it lives, up to a minute) until the holder has its lock.
+# Wait (for as long as it lives, up to a minute) until the holder has its lock. Looked up
+# in /proc/locks rather than probed with flock(1): a probe holds a shared lock for a
+# moment, and a holder starting in that moment would find its image in use and exit.
+inode=$(stat -c %i "$tmp/disk.img")
 for _ in $(seq 600); do
     kill -0 "$holder" 2>/dev/null || break
-    flock -n -s "$tmp/disk.img" true 2>/dev/null || break
+    grep -Eq "FLOCK +ADVISORY +WRITE +$holder +[0-9a-f]+:[0-9a-f]+:$inode " /proc/locks && break
     sleep 0.1
 done
 expect_usage_msg disk-locked-by-another-kite "is in use: another kite" run --bios "$tmp/poweroff.bin" --disk "$tmp/disk.img"
