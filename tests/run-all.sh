@@ -10,6 +10,18 @@ mkdir -p "$LOG_DIR"
 
 results=$LOG_DIR/results.txt
 : > "$results"
+timing=$LOG_DIR/timing.txt
+: > "$timing"
+
+# timed LABEL CMD...: runs CMD and appends its wall and CPU time (user and sys of the
+# processes it waited for) to $timing, so a slow suite can be found without a second run.
+timed() {
+    local label=$1
+    shift
+    local TIMEFORMAT
+    TIMEFORMAT="$(printf '%-36s' "$label") %1R s wall %1U s user %1S s sys"
+    { time "$@" 2>&4; } 4>&2 2>> "$timing"
+}
 
 # Unit tests: cmocka programs built by `make unit`, run under ASan/UBSan.
 run_unit() {
@@ -18,7 +30,7 @@ run_unit() {
         [ -x "$t" ] || continue
         name=$(basename "$t")
         out=$LOG_DIR/$name.log
-        CMOCKA_MESSAGE_OUTPUT=stdout "$t" > "$out" 2>&1
+        timed "unit/$name" env CMOCKA_MESSAGE_OUTPUT=stdout "$t" > "$out" 2>&1
         rc=$?
         # One result per cmocka test case, from the per-test lines before cmocka's closing
         # summary (which lists the failures again); a crash without that summary fails.
@@ -37,7 +49,7 @@ if [ -e "$BUILD/build-failed" ]; then
 fi
 
 echo "== unit tests"
-run_unit | tee -a "$results"
+timed unit run_unit | tee -a "$results"
 
 for suite in tests/cli/run.sh tests/qmp/run.sh tests/baremetal/check.sh tests/guest/run.sh \
     tests/fuzz/run.sh; do
@@ -46,9 +58,12 @@ for suite in tests/cli/run.sh tests/qmp/run.sh tests/baremetal/check.sh tests/gu
     # The fuzz suite takes a mode: short runs (~30 s) here, long ones under `make fuzz`.
     args=()
     [ "$suite" = tests/fuzz/run.sh ] && args=(short)
-    "$suite" "${args[@]}" 2>&1 | tee "$LOG_DIR/$(basename "$(dirname "$suite")").log" |
+    timed "$suite" "$suite" "${args[@]}" 2>&1 | tee "$LOG_DIR/$(basename "$(dirname "$suite")").log" |
         grep -E '^(PASS|FAIL|SKIP) ' | tee -a "$results"
 done
+
+echo "== time per suite (also in $timing)"
+grep -v '^unit/' "$timing"
 
 passed=$(grep -c '^PASS ' "$results")
 failed=$(grep -c '^FAIL ' "$results")
