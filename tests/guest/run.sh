@@ -154,9 +154,14 @@ run_one() {
         during_pid=$!
     fi
     start=$(date +%s.%N)
-    run_kite "$log" "$host_kill_on" env "${envs[@]}" "$round_kite" run --kernel "$KITE_KERNEL" \
-        --initrd "$tmp/initrd" --bios "$KITE_BIOS" \
-        --append "console=ttyS0 kite.test=$name kite.round=$round" "${args[@]}"
+    # The CPU time kite used, next to the wall time: boots share the CPUs (KITE_GUEST_JOBS),
+    # so a boot that got slower shows whether it worked more or waited longer.
+    local TIMEFORMAT='%U %S' cpu
+    { time run_kite "$log" "$host_kill_on" env "${envs[@]}" "$round_kite" run \
+        --kernel "$KITE_KERNEL" --initrd "$tmp/initrd" --bios "$KITE_BIOS" \
+        --append "console=ttyS0 kite.test=$name kite.round=$round" "${args[@]}"; } \
+        2> "$work/kite-cpu"
+    cpu=$(awk '{ printf "%.1f", $1 + $2 }' "$work/kite-cpu")
     if [ -n "$during_pid" ]; then
         local waited=0
         while kill -0 "$during_pid" 2>/dev/null && [ $waited -lt 300 ]; do
@@ -167,7 +172,7 @@ run_one() {
         wait "$during_pid" 2>/dev/null
     fi
     secs=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo "?")
-    echo "guest: $TAG$name: kite${extra:+ $extra} exited $rc after ${secs}s (console log: $log)"
+    echo "guest: $TAG$name: kite${extra:+ $extra} exited $rc after ${secs}s, ${cpu}s CPU (console log: $log)"
 
     # Per boot: other boots may be checking theirs at the same time.
     local console=$tmp/console-$TAG$name
