@@ -322,6 +322,9 @@ run_job() {
         start=$(date +%s.%N)
         python3 "tests/guest/$arg.py" "$round_kite" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
             "$log" | sed "s/^\(PASS\|FAIL\|SKIP\) guest\./\1 $P/"
+        # A driver that dies half way prints no FAIL for the checks it never reached.
+        local rc=${PIPESTATUS[0]}
+        [ "$rc" -eq 0 ] || echo "FAIL $P${arg//_/-} ($arg.py exited $rc: see its traceback above)"
         echo "guest: $TAG$arg.py took $(echo "$(date +%s.%N) - $start" | bc)s (console log: $log)"
         ;;
     esac
