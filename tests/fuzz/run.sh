@@ -2,7 +2,8 @@
 # Fuzzes the VirtIO core, virtio-mmio, the devices and the split-queue walker with libFuzzer
 # (clang, -fsanitize=fuzzer,address,undefined).
 #
-#   tests/fuzz/run.sh short    ~60 s in all (make check, through tests/run-all.sh)
+#   tests/fuzz/run.sh short    30 s for the first target, 8 to 15 s for the others (make
+#                              check, through tests/run-all.sh)
 #   tests/fuzz/run.sh long     FUZZ_SECONDS (default 600) for the first target, half for
 #                              the others (make fuzz)
 #
@@ -15,11 +16,14 @@
 # each; fuzz_virtio_input.c (keyboard, mouse or tablet while the host floods events) and
 # fuzz_qmp.c (a hostile QMP client against the session parser) a quarter each; some are
 # seeded from tests/fuzz/seeds/mk_NAME.py.
+# FUZZ_JOBS targets (default: one per CPU) are built and run at once, each fuzzer on a CPU
+# of its own for its time; the lines below still come in the order of the list.
 # Long mode also runs the JIT-vs-interpreter differential test (fuzz.jit-diff, below).
 # Prints "PASS fuzz.NAME", "FAIL fuzz.NAME (...)" or "SKIP fuzz.virtio: why".
 # The corpora are kept in build/fuzz/corpus-NAME; crashes go to build/fuzz/NAME-*.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/pool.sh
 mode=${1:-short}
 BUILD=${BUILD:-build}
 out=$BUILD/fuzz
@@ -97,16 +101,27 @@ fuzz_target() {
     fi
 }
 
-fuzz_target virtio "$secs" "$srcs" ""
+# The targets, in the order their results are printed: NAME, SECONDS, SOURCES, LIBS.
+T_NAME=() T_SECS=() T_SRCS=() T_LIBS=()
+target() { T_NAME+=("$1"); T_SECS+=("$2"); T_SRCS+=("$3"); T_LIBS+=("$4"); }
+target virtio "$secs" "$srcs" ""
 # virtio-blk reaches a real file through io_uring: fewer runs per second, a shorter share.
-fuzz_target virtio_blk $(( (secs + 1) / 2 )) "$blk_srcs" "-luring -lpthread"
-fuzz_target virtio_console $(( (secs + 1) / 2 )) "$console_srcs" ""
-fuzz_target virtio_net $(( (secs + 1) / 2 )) "$net_srcs" "-lslirp"
-fuzz_target pci $(( (secs + 1) / 2 )) "$pci_srcs" "-lfdt"
-fuzz_target virtio_pci $(( (secs + 1) / 2 )) "$virtio_pci_srcs" ""
-fuzz_target virtio_input $(( (secs + 3) / 4 )) "$input_srcs" ""
-fuzz_target qmp $(( (secs + 3) / 4 )) "$qmp_srcs" "-ljansson"
-fuzz_target virtio_9p $(( (secs + 1) / 2 )) "$p9_srcs" "-lpthread"
+target virtio_blk $(( (secs + 1) / 2 )) "$blk_srcs" "-luring -lpthread"
+target virtio_console $(( (secs + 1) / 2 )) "$console_srcs" ""
+target virtio_net $(( (secs + 1) / 2 )) "$net_srcs" "-lslirp"
+target pci $(( (secs + 1) / 2 )) "$pci_srcs" "-lfdt"
+target virtio_pci $(( (secs + 1) / 2 )) "$virtio_pci_srcs" ""
+target virtio_input $(( (secs + 3) / 4 )) "$input_srcs" ""
+target qmp $(( (secs + 3) / 4 )) "$qmp_srcs" "-ljansson"
+target virtio_9p $(( (secs + 1) / 2 )) "$p9_srcs" "-lpthread"
+
+fuzz_job() { fuzz_target "${T_NAME[$1]}" "${T_SECS[$1]}" "${T_SRCS[$1]}" "${T_LIBS[$1]}"; }
+
+# FUZZ_JOBS targets at once (default: one per CPU). A fuzzer keeps one CPU busy for its
+# time, so on a host with a CPU for each it runs as many inputs as it did alone.
+rm -rf "$out/jobs"
+mkdir -p "$out/jobs"
+pool_run "$out/jobs" "$(pool_jobs FUZZ_JOBS)" "${#T_NAME[@]}" fuzz_job
 
 # The JIT against the interpreter on random instruction streams (tests/unit/test_jit_diff.c;
 # make check runs 150 fixed programs): in long mode many more, from a seed that changes

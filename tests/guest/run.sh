@@ -44,8 +44,14 @@
 # transport-pci (and, under aia, transport-msix) from lib.sh's transport_checks. A round's
 # results are named guest.ROUND.NAME.CHECK and its logs guest-ROUND-NAME.console; the
 # guest finds the round in kite.round= on its command line.
+#
+# Boots are independent: KITE_GUEST_JOBS (default: the number of CPUs) of them run at once
+# (tests/pool.sh), and each one's lines are printed when it and all before it have ended,
+# in the order above. A .host file therefore names what it makes on the host after its
+# own subshell ($BASHPID), never after run.sh ($$).
 set -u
 cd "$(dirname "$0")/../.."
+. tests/pool.sh
 KITE=${KITE:-build/kite}
 TIMEOUT=${KITE_GUEST_TIMEOUT:-300}
 LOG_DIR=${BUILD:-build}/test-logs
@@ -148,9 +154,14 @@ run_one() {
         during_pid=$!
     fi
     start=$(date +%s.%N)
-    run_kite "$log" "$host_kill_on" env "${envs[@]}" "$round_kite" run --kernel "$KITE_KERNEL" \
-        --initrd "$tmp/initrd" --bios "$KITE_BIOS" \
-        --append "console=ttyS0 kite.test=$name kite.round=$round" "${args[@]}"
+    # The CPU time kite used, next to the wall time: boots share the CPUs (KITE_GUEST_JOBS),
+    # so a boot that got slower shows whether it worked more or waited longer.
+    local TIMEFORMAT='%U %S' cpu
+    { time run_kite "$log" "$host_kill_on" env "${envs[@]}" "$round_kite" run \
+        --kernel "$KITE_KERNEL" --initrd "$tmp/initrd" --bios "$KITE_BIOS" \
+        --append "console=ttyS0 kite.test=$name kite.round=$round" "${args[@]}"; } \
+        2> "$work/kite-cpu"
+    cpu=$(awk '{ printf "%.1f", $1 + $2 }' "$work/kite-cpu")
     if [ -n "$during_pid" ]; then
         local waited=0
         while kill -0 "$during_pid" 2>/dev/null && [ $waited -lt 300 ]; do
@@ -161,31 +172,33 @@ run_one() {
         wait "$during_pid" 2>/dev/null
     fi
     secs=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo "?")
-    echo "guest: $TAG$name: kite${extra:+ $extra} exited $rc after ${secs}s (console log: $log)"
+    echo "guest: $TAG$name: kite${extra:+ $extra} exited $rc after ${secs}s, ${cpu}s CPU (console log: $log)"
 
-    tr -d '\r' < "$log" > "$tmp/console"
+    # Per boot: other boots may be checking theirs at the same time.
+    local console=$tmp/console-$TAG$name
+    tr -d '\r' < "$log" > "$console"
     expected=$(grep -oE '^[[:space:]]*check[[:space:]]+[A-Za-z0-9._-]+' "$script" |
                awk '{print $2}' | sort -u)
     for check in $expected; do
-        if grep -qE "^TEST $check PASS( |$)" "$tmp/console"; then
+        if grep -qE "^TEST $check PASS( |$)" "$console"; then
             echo "PASS $P$name.$check"
-        elif line=$(grep -m1 -E "^TEST $check FAIL" "$tmp/console"); then
+        elif line=$(grep -m1 -E "^TEST $check FAIL" "$console"); then
             echo "FAIL $P$name.$check (${line#TEST $check FAIL })"
         else
             echo "FAIL $P$name.$check (no result line: see $log)"
         fi
     done
     # A FAIL line for a check the script does not name literally still fails the run.
-    grep -E '^TEST [^ ]+ FAIL' "$tmp/console" | while read -r _ check _ detail; do
+    grep -E '^TEST [^ ]+ FAIL' "$console" | while read -r _ check _ detail; do
         echo "$expected" | grep -qx -- "$check" || echo "FAIL $P$name.$check ($detail)"
     done
-    if grep -q '^TESTS DONE' "$tmp/console"; then
+    if grep -q '^TESTS DONE' "$console"; then
         echo "PASS $P$name.completed"
     else
         echo "FAIL $P$name.completed (no TESTS DONE; exit $rc)"
     fi
-    if grep -qE 'Kernel panic|Oops|BUG:|WARNING: CPU|Unable to handle kernel' "$tmp/console"; then
-        echo "FAIL $P$name.kernel-clean ($(grep -m1 -E 'Kernel panic|Oops|BUG:|WARNING: CPU|Unable to handle' "$tmp/console"))"
+    if grep -qE 'Kernel panic|Oops|BUG:|WARNING: CPU|Unable to handle kernel' "$console"; then
+        echo "FAIL $P$name.kernel-clean ($(grep -m1 -E 'Kernel panic|Oops|BUG:|WARNING: CPU|Unable to handle' "$console"))"
     else
         echo "PASS $P$name.kernel-clean"
     fi
@@ -202,14 +215,14 @@ run_one() {
         local want=transport-pci
         [ "$round" = pci-aia ] && want="transport-pci transport-msix"
         for check in $want; do
-            grep -qE "^TEST $check (PASS|FAIL)" "$tmp/console" ||
+            grep -qE "^TEST $check (PASS|FAIL)" "$console" ||
                 echo "FAIL $P$name.$check (no result line: the script must call transport_checks)"
         done ;;
     esac
     if case $round in *aia) true ;; *) false ;; esac; then
         # The round means nothing unless the guest really ran on the APLIC and IMSIC.
-        if grep -q 'riscv-imsic: .*per-CPU IDs' "$tmp/console" &&
-           grep -q 'riscv-aplic .*forwarded to MSI' "$tmp/console"; then
+        if grep -q 'riscv-imsic: .*per-CPU IDs' "$console" &&
+           grep -q 'riscv-aplic .*forwarded to MSI' "$console"; then
             echo "PASS $P$name.irqchip-aia"
         else
             echo "FAIL $P$name.irqchip-aia (no riscv-imsic / riscv-aplic MSI lines on the console)"
@@ -238,14 +251,33 @@ round_wrapper() {
 }
 
 interp_kite=$(round_wrapper interp --engine interp)
-for round in ${KITE_GUEST_ROUNDS:-plic aia pci pci-aia}; do
+aia_kite=$(round_wrapper aia --irqchip aia --engine interp)
+pci_kite=$(round_wrapper pci --transport pci)
+pci_aia_kite=$(round_wrapper pci-aia --transport pci --irqchip aia --engine interp)
+
+# set_round ROUND: the kite to run and how results and logs are named. "interp" is the aia
+# round's run of a script that picks its own interrupt controller or transport: the plic
+# round's machine on the interpreter.
+set_round() {
+    round=$1
     case $round in
     plic) round_kite=$KITE P=guest. TAG= ;;
-    aia) round_kite=$(round_wrapper aia --irqchip aia --engine interp) P=guest.aia. TAG=aia- ;;
-    pci) round_kite=$(round_wrapper pci --transport pci) P=guest.pci. TAG=pci- ;;
-    pci-aia) round_kite=$(round_wrapper pci-aia --transport pci --irqchip aia --engine interp)
-             P=guest.pci-aia. TAG=pci-aia- ;;
-    *) echo "FAIL guest.rounds (unknown round '$round')"; continue ;;
+    interp) round=plic round_kite=$interp_kite P=guest.interp. TAG=interp- ;;
+    aia) round_kite=$aia_kite P=guest.aia. TAG=aia- ;;
+    pci) round_kite=$pci_kite P=guest.pci. TAG=pci- ;;
+    pci-aia) round_kite=$pci_aia_kite P=guest.pci-aia. TAG=pci-aia- ;;
+    esac
+}
+
+# The list of boots, in the order their results are printed: JOB_ROUND, JOB_KIND (script:
+# a tests/guest/NAME.sh, py: a Python console test, bad: an unknown round) and JOB_ARG.
+JOB_ROUND=() JOB_KIND=() JOB_ARG=()
+add_job() { JOB_ROUND+=("$1"); JOB_KIND+=("$2"); JOB_ARG+=("$3"); }
+
+for round in ${KITE_GUEST_ROUNDS:-plic aia pci pci-aia}; do
+    case $round in
+    plic|aia|pci|pci-aia) ;;
+    *) add_job "$round" bad ""; continue ;;
     esac
     for script in tests/guest/*.sh; do
         name=$(basename "$script" .sh)
@@ -257,32 +289,48 @@ for round in ${KITE_GUEST_ROUNDS:-plic aia pci pci-aia}; do
         # round, and in the aia round with the interpreter only.
         if grep -qE '^#[[:space:]]*kite-args:.*--(irqchip|transport)' "$script"; then
             case $round in
-            plic) ;;
-            aia) (round=plic round_kite=$interp_kite P=guest.interp. TAG=interp-
-                  run_one "$script"); continue ;;
-            *) continue ;;
+            plic) add_job plic script "$script" ;;
+            aia) add_job interp script "$script" ;;
             esac
+            continue
         fi
-        # A subshell: one test's host hooks never leak into the next.
-        (run_one "$script")
+        add_job "$round" script "$script"
     done
 
     # The SiFive UART as the interactive console (--uart sifive, then --uart both), on
     # each interrupt controller.
     case $round in plic|aia)
-        if selected uart_sifive_console; then
-            python3 tests/guest/uart_sifive_console.py "$round_kite" "$KITE_KERNEL" \
-                "$KITE_INITRD" "$KITE_BIOS" "$LOG_DIR/guest-${TAG}uart-sifive-console.console" |
-                sed "s/^\(PASS\|FAIL\|SKIP\) guest\./\1 $P/"
-        fi ;;
+        selected uart_sifive_console && add_job "$round" py uart_sifive_console ;;
     esac
 
+    # Then the shell of a normal boot through the console.
     selected interactive || continue
     pys="interactive console_tty virtio_console"
     case $round in pci*) pys=virtio_console ;; esac
-    for py in $pys; do
-        log=$LOG_DIR/guest-$TAG${py//_/-}.console
-        python3 "tests/guest/$py.py" "$round_kite" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
-            "$log" | sed "s/^\(PASS\|FAIL\|SKIP\) guest\./\1 $P/"
-    done
+    for py in $pys; do add_job "$round" py "$py"; done
 done
+
+# run_job I: boots job I, printing its results.
+run_job() {
+    set_round "${JOB_ROUND[$1]}"
+    local arg=${JOB_ARG[$1]} log start
+    case ${JOB_KIND[$1]} in
+    bad) echo "FAIL guest.rounds (unknown round '$round')" ;;
+    script) run_one "$arg" ;;
+    py)
+        log=$LOG_DIR/guest-$TAG${arg//_/-}.console
+        start=$(date +%s.%N)
+        python3 "tests/guest/$arg.py" "$round_kite" "$KITE_KERNEL" "$KITE_INITRD" "$KITE_BIOS" \
+            "$log" | sed "s/^\(PASS\|FAIL\|SKIP\) guest\./\1 $P/"
+        # A driver that dies half way prints no FAIL for the checks it never reached.
+        local rc=${PIPESTATUS[0]}
+        [ "$rc" -eq 0 ] || echo "FAIL $P${arg//_/-} ($arg.py exited $rc: see its traceback above)"
+        echo "guest: $TAG$arg.py took $(echo "$(date +%s.%N) - $start" | bc)s (console log: $log)"
+        ;;
+    esac
+}
+
+# Boots run KITE_GUEST_JOBS at a time (default: one per CPU), their results printed in the
+# list's order.
+mkdir -p "$tmp/jobs"
+pool_run "$tmp/jobs" "$(pool_jobs KITE_GUEST_JOBS)" "${#JOB_KIND[@]}" run_job

@@ -45,8 +45,19 @@ def wait_console(text, seconds=DEADLINE):
 
 class Qmp:
     def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(path)
+        # The socket file appears at bind(), a moment before kite's listen(): a connect in
+        # between is refused, so try again until the deadline.
+        end = time.monotonic() + DEADLINE
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX)
+            try:
+                self.sock.connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                self.sock.close()
+                if time.monotonic() >= end:
+                    raise
+                time.sleep(0.05)
         self.buf = b""
         self.events = []
 

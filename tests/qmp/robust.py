@@ -21,9 +21,12 @@ def result(name, ok, why=""):
 
 
 class Client:
-    def __init__(self, path, negotiate=True):
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.connect(path)
+    def __init__(self, path, negotiate=True, connected=None):
+        if connected is not None:
+            self.s = connected
+        else:
+            self.s = socket.socket(socket.AF_UNIX)
+            self.s.connect(path)
         self.buf = b""
         self.greeting = self.read()
         if negotiate:
@@ -79,6 +82,21 @@ def status_ok(path):
     return r is not None and r.get("return", {}).get("status") == "running"
 
 
+def connect_when_listening(path, end):
+    """A socket connected to kite's QMP once it accepts: the socket file appears at bind(),
+    a moment before listen(), and a connect in between is refused."""
+    while True:
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(path)
+            return s
+        except (FileNotFoundError, ConnectionRefusedError):
+            s.close()
+            if time.monotonic() >= end:
+                raise
+            time.sleep(0.05)
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
         sock = os.path.join(d, "q.sock")
@@ -87,10 +105,7 @@ def main():
                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
         try:
-            end = time.monotonic() + 60
-            while not os.path.exists(sock) and time.monotonic() < end:
-                time.sleep(0.05)
-            run(sock)
+            run(sock, connect_when_listening(sock, time.monotonic() + 60))
             quitter = Client(sock)
             r = quitter.cmd({"execute": "quit"})
             result("quit", r == {"return": {}}, repr(r))
@@ -104,9 +119,9 @@ def main():
                 kite.wait()
 
 
-def run(sock):
+def run(sock, first):
     # Several clients at once, each with its own negotiation.
-    a, b = Client(sock), Client(sock, negotiate=False)
+    a, b = Client(sock, connected=first), Client(sock, negotiate=False)
     r = b.cmd({"execute": "query-status"})
     result("before-capabilities-refused",
            r is not None and r.get("error", {}).get("class") == "CommandNotFound", repr(r))
