@@ -133,11 +133,11 @@ void rv_jit_get_stats(const struct rv_jit *jit, struct rv_jit_stats *st)
 void rv_jit_log_stats(const struct rv_jit *jit)
 {
     log_info("jit", "%llu blocks translated (%llu guest instructions, %llu KiB host code), "
-             "%llu chained, %llu promoted, %llu cache flushes, %llu regions reused, %llu interpreter steps, "
+             "%llu chained, %llu cache flushes, %llu regions reused, %llu interpreter steps, "
              "%llu dispatches (%llu from the jump cache)",
              (unsigned long long)jit->st.blocks, (unsigned long long)jit->st.guest_insns,
              (unsigned long long)(jit->st.code_bytes >> 10),
-             (unsigned long long)jit->st.chains, (unsigned long long)jit->st.promotions,
+             (unsigned long long)jit->st.chains,
              (unsigned long long)jit->st.flushes, (unsigned long long)jit->st.evictions,
              (unsigned long long)jit->st.interp_steps,
              (unsigned long long)jit->st.dispatches, (unsigned long long)jit->st.jc_hits);
@@ -474,9 +474,6 @@ static struct jit_block *add_block(struct rv_cpu *cpu, struct rv_jit *jit, uint6
  * of a boot runs once or twice, the interpreter runs that for less than translating it
  * costs, and the code buffer keeps the code that is used.
  */
-static struct jit_block *translate_now(struct rv_cpu *cpu, struct rv_jit *jit, uint64_t pc,
-                                       uint64_t ram_page, const uint8_t *host);
-
 static struct jit_block *translate(struct rv_cpu *cpu, struct rv_jit *jit, uint64_t pc,
                                    uint64_t ram_page, const uint8_t *host)
 {
@@ -505,13 +502,6 @@ static struct jit_block *translate(struct rv_cpu *cpu, struct rv_jit *jit, uint6
         }
     }
     heat->runs = 0;
-    return translate_now(cpu, jit, pc, ram_page, host);
-}
-
-/* Decodes, files and emits the block at (pc, page) in the current region. */
-static struct jit_block *translate_now(struct rv_cpu *cpu, struct rv_jit *jit, uint64_t pc,
-                                       uint64_t ram_page, const uint8_t *host)
-{
     decode_block(&jit->src, pc, host);
     /* Being a code page keeps it off the store fast path, so stores into it are seen. */
     uint32_t dslot = rv_dcache_track(cpu, ram_page);
@@ -566,50 +556,16 @@ static struct jit_block *find_block(struct rv_cpu *cpu, struct rv_jit *jit)
  * between them never outlives either. And only to a block of the same region or a newer
  * one, which is emptied no sooner than the block jumping there.
  */
-static bool same_code(const struct jit_block *a, const struct jit_block *b)
-{
-    return a->ram_page == b->ram_page && a->dslot == b->dslot && a->gen == b->gen;
-}
-
 static void chain(struct rv_jit *jit, uintptr_t site, const struct jit_block *from,
                   const struct jit_block *b)
 {
-    if (!same_code(from, b) || age_of(jit, b) > age_of(jit, from))
+    if (b->ram_page != from->ram_page || b->dslot != from->dslot || b->gen != from->gen)
+        return;
+    if (age_of(jit, b) > age_of(jit, from))
         return;
     uint8_t *rw = jit->cb.rw + (site - (uintptr_t)jit->cb.rx);
     jit_backend_chain(rw, site, b->chain);
     jit->st.chains++;
-}
-
-/*
- * A block that jumps within its page to one translated in an older region cannot chain
- * there (the older region is emptied first). Left alone, that exit comes back here every
- * time: in a hot loop whose blocks were translated at different times, that was most
- * dispatches. So the target is translated again into the current region, where the jump
- * can chain, and the jump cache points at the new copy. The old copy stays valid for the
- * blocks already chained to it. Returns the block to run (the copy, or b).
- */
-static struct jit_block *chain_or_promote(struct rv_cpu *cpu, struct rv_jit *jit,
-                                          uintptr_t site, const struct jit_block *from,
-                                          struct jit_block *b, struct jit_jc_entry *j,
-                                          const struct rv_tlb_entry *e)
-{
-    if (same_code(from, b) && age_of(jit, b) > age_of(jit, from)) {
-        uint64_t resets = jit->resets, vpage = b->vpc & RV_PAGE_MASK;
-        const uint8_t *host = (const uint8_t *)(uintptr_t)(vpage + e->addend);
-        struct jit_block *copy = translate_now(cpu, jit, b->vpc, b->ram_page, host);
-        jit->st.promotions++;
-        if (!copy->code || copy->n != b->n)
-            return b; /* cannot happen: the same bytes decode the same */
-        *j = (struct jit_jc_entry){.vpc = copy->vpc, .epoch = cpu->code_epoch,
-                                   .addend = e->addend, .entry = copy->chain,
-                                   .block = (uintptr_t)copy};
-        if (jit->resets != resets)
-            return copy; /* a region was emptied: `from` may be gone */
-        b = copy;
-    }
-    chain(jit, site, from, b);
-    return b;
 }
 
 void rv_jit_exec(struct rv_cpu *cpu)
@@ -642,7 +598,7 @@ void rv_jit_exec(struct rv_cpu *cpu)
         }
         if (rv_likely(b && b->code && b->n <= end - cpu->instret)) {
             if (site && from && jit->resets == resets)
-                b = chain_or_promote(cpu, jit, site, from, b, j, e);
+                chain(jit, site, from, b);
             b->code(cpu);
             continue;
         }

@@ -704,16 +704,8 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
             return false;
         }
         if (jit_insn_is_system(i)) {
-            /*
-             * The helper leaves pc and instret for what follows (a trap's handler too);
-             * the jump cache's checks cover what a SYSTEM instruction can change (priv,
-             * satp, TLB, code epoch), and a kick (wfi, interrupts enabled) empties the
-             * budget, so going straight on is safe, and saves a trip through C after each
-             * CSR access Linux makes.
-             */
             call_generic(b, i, k, (const void *)rv_jit_system);
-            xe_mov_rm(e, XE_RCX, CPU, OFF(pc), true);
-            jump_cached(b);
+            epilogue(b);
             return true;
         }
         call_generic(b, i, k, (const void *)rv_jit_generic);
