@@ -6,7 +6,8 @@ set -e
 PKGS="build-essential pkg-config libfdt-dev device-tree-compiler liburing-dev libcmocka-dev
 libjansson-dev
 clang lld llvm libclang-rt-14-dev gcc-riscv64-unknown-elf gcc-riscv64-linux-gnu
-qemu-system-misc libslirp-dev cpio xz-utils zstd e2fsprogs debian-archive-keyring python3 bc"
+qemu-system-misc libslirp-dev cpio xz-utils zstd e2fsprogs debian-archive-keyring python3 bc
+strace"
 
 missing=""
 for p in $PKGS; do

@@ -258,6 +258,31 @@ static int claim_path(const char *path, const struct sockaddr_un *addr)
     return 0;
 }
 
+/*
+ * bind() creates the socket file before listen() lets anyone connect, and a client that
+ * waits for the file (as scripts do) would be refused in between. So the socket is bound
+ * under a temporary name next to `path`, listening starts, and only then is it renamed
+ * into place: once `path` exists, connecting works. (A path too long for the temporary
+ * name is bound directly.)
+ */
+static int bind_and_listen(int fd, const char *path, struct sockaddr_un *addr)
+{
+    char tmp[sizeof(addr->sun_path)];
+    int n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    bool renamed = n > 0 && (size_t)n < sizeof(tmp);
+    if (renamed) {
+        unlink(tmp);
+        strcpy(addr->sun_path, tmp);
+    }
+    int r = bind(fd, (struct sockaddr *)addr, sizeof(*addr)) == 0 &&
+            listen(fd, QMP_MAX_CLIENTS) == 0 && (!renamed || rename(tmp, path) == 0)
+            ? 0 : -errno;
+    if (r < 0 && renamed)
+        unlink(tmp);
+    strcpy(addr->sun_path, path);
+    return r;
+}
+
 struct qmp_server *qmp_server_open(const char *path, struct event_loop *loop,
                                    const struct qmp_env *env)
 {
@@ -279,10 +304,10 @@ struct qmp_server *qmp_server_open(const char *path, struct event_loop *loop,
         srv->clients[i] = (struct qmp_client){.srv = srv, .fd = -1};
     srv->path = strdup(path);
     srv->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (!srv->path || srv->listen_fd < 0 ||
-        bind(srv->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-        listen(srv->listen_fd, QMP_MAX_CLIENTS) != 0) {
-        log_error("qmp", "cannot listen on %s: %s", path, strerror(errno));
+    int r = !srv->path ? -ENOMEM : srv->listen_fd < 0 ? -errno
+          : bind_and_listen(srv->listen_fd, path, &addr);
+    if (r < 0) {
+        log_error("qmp", "cannot listen on %s: %s", path, strerror(-r));
         if (srv->listen_fd >= 0)
             close(srv->listen_fd);
         free(srv->path);

@@ -18,6 +18,38 @@ truncate -s 1M "$tmp/disk.img"
 # status is a check of its own.
 python3 tests/qmp/robust.py "$KITE" "$tmp/spin.bin" "$tmp/disk.img" ||
     echo "FAIL qmp-robust (robust.py exited $?: see its traceback above)"
+# The socket file appears only once kite accepts connections. listen() held back for a
+# second (strace's fault injection) opens the window a client that connects as soon as
+# the file exists would fall into if the file came first.
+if command -v strace > /dev/null 2>&1; then
+    strace -f -qq -o /dev/null -e trace=listen -e inject=listen:delay_enter=1000000 \
+        "$KITE" run --bios "$tmp/spin.bin" --qmp "$tmp/early.sock" > "$tmp/early.log" 2>&1 \
+        < /dev/null &
+    if python3 - "$tmp/early.sock" <<'PY'
+import os, socket, sys, time
+path = sys.argv[1]
+deadline = time.time() + 60
+while not os.path.exists(path):
+    if time.time() > deadline:
+        sys.exit("no socket file within 60 s")
+    time.sleep(0.0005)
+s = socket.socket(socket.AF_UNIX)
+s.connect(path)  # refused if nothing listens yet
+s.settimeout(30)
+sys.exit(0 if b'"QMP"' in s.recv(200) else "no greeting")
+PY
+    then
+        echo "PASS qmp-socket-ready-once-it-exists"
+    else
+        echo "FAIL qmp-socket-ready-once-it-exists (connect as soon as the file existed failed)"
+    fi
+    pkill -f -- "--qmp $tmp/early.sock"
+    wait
+    ls "$tmp" | grep -q '\.tmp$' && echo "FAIL qmp-socket-no-temporary-left ($(ls "$tmp"))" ||
+        echo "PASS qmp-socket-no-temporary-left"
+else
+    echo "SKIP qmp-socket-ready-once-it-exists: no strace (Debian package strace)"
+fi
 if ! command -v "$QEMU" > /dev/null 2>&1; then
     echo "SKIP qmp-oracle: no $QEMU (Debian package qemu-system-misc)"
     exit 0
