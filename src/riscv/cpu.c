@@ -962,6 +962,52 @@ H(fence_i, NEXT();)
 op_generic: {
     uint32_t insn = (uint32_t)rec->imm;
     unsigned len = rec->len;
+    /*
+     * F and D without the trip through C and the code lookup after it: arithmetic, and
+     * FP loads and stores that hit the TLB (a store hit is never into code: code pages
+     * have no write tag), none of which can change the code page, the privilege or the
+     * budget. Loads want FS Dirty already, as the JIT's do. The rest, faults and illegal
+     * encodings included, takes the generic path below.
+     */
+    unsigned major = insn & 0x7f, f3 = (insn >> 12) & 7;
+    if ((major & 0x73) == 0x43 || major == 0x53) {
+        if (rv_likely(cpu->mstatus & MSTATUS_FS) &&
+            rv_fpu_exec(&cpu->fp, x, insn) == RV_FPU_OK) {
+            cpu->mstatus |= MSTATUS_FS | MSTATUS_SD;
+            goto fp_next;
+        }
+    } else if ((major == 0x07 || major == 0x27) && (f3 == 2 || f3 == 3) &&
+               (major == 0x07 ? (cpu->mstatus & MSTATUS_FS) == MSTATUS_FS
+                              : (cpu->mstatus & MSTATUS_FS) != 0)) {
+        unsigned size = f3 == 2 ? 4 : 8;
+        int32_t off = major == 0x07 ? (int32_t)insn >> 20
+                    : ((int32_t)(insn & 0xfe000000u) >> 20) | (int32_t)((insn >> 7) & 31);
+        uint64_t a = x[(insn >> 15) & 31] + (uint64_t)(int64_t)off;
+        const struct rv_tlb_entry *e = &cpu->dtlb[(a >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+        uint64_t tag = a & (RV_PAGE_MASK | (size - 1));
+        uint8_t *h = (uint8_t *)(uintptr_t)(a + e->addend);
+        if (major == 0x07 && e->tag_r == tag) {
+            uint64_t *f = &cpu->fp.f[(insn >> 7) & 31];
+            if (size == 4) {
+                uint32_t w;
+                memcpy(&w, h, 4);
+                *f = w | 0xffffffff00000000ULL; /* NaN-boxed */
+            } else {
+                memcpy(f, h, 8);
+            }
+            goto fp_next;
+        }
+        if (major == 0x27 && e->tag_w == tag) {
+            uint64_t v = cpu->fp.f[(insn >> 20) & 31];
+            if (size == 4) {
+                uint32_t w = (uint32_t)v;
+                memcpy(h, &w, 4);
+            } else {
+                memcpy(h, &v, 8);
+            }
+            goto fp_next;
+        }
+    }
     uint32_t raw = len == 2 ? (uint32_t)rec->rd | ((uint32_t)rec->rs1 << 8) : insn;
     cpu->pc = pc;
     cpu->instret = end - left; /* CSR reads of instret/cycle see the current count */
@@ -971,6 +1017,11 @@ op_generic: {
         goto trap;
     pc = r > 0 ? cpu->pc : pc + len;
     SLOW_NEXT();
+fp_next:
+    pc += len;
+    rec += len >> 1;
+    COUNT();
+    goto *rec->h;
 }
 
 op_illegal:
