@@ -79,10 +79,10 @@ check: deps
 	@$(MAKE) --no-print-directory $(CHECK_JOBS) all unit bench-build || \
 		{ mkdir -p $(BUILD); touch $(BUILD)/build-failed; }
 	@guest/build.sh || true
-	@tests/run-all.sh
+	@BUILD=$(BUILD) tests/run-all.sh
 
 fuzz: deps $(BUILD)/tests/test_jit_diff
-	@tests/fuzz/run.sh long
+	@BUILD=$(BUILD) tests/fuzz/run.sh long
 
 bench: deps all guest bench-build
 	@bench/run.sh

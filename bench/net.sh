@@ -10,7 +10,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 RUNS=${1:-3} MIB=${2:-256} COUNT=${3:-200}
-KITE=${KITE:-build/kite}
+KITE=${KITE:-${BUILD:-build}/kite}
 eval "$(guest/paths.sh)" || exit 1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

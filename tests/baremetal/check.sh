@@ -11,7 +11,7 @@
 # SKIP lines when the cross compiler or build/kite is missing.
 set -u
 cd "$(dirname "$0")/../.."
-KITE=${KITE:-build/kite}
+KITE=${KITE:-${BUILD:-build}/kite}
 out=${BUILD:-build}/baremetal
 QEMU="qemu-system-riscv64 -M spike -nographic -bios"
 

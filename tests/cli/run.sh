@@ -3,7 +3,7 @@
 # and never a crash. Also checks that the help texts name every option.
 set -u
 cd "$(dirname "$0")/../.."
-KITE=${KITE:-build/kite}
+KITE=${KITE:-${BUILD:-build}/kite}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -52,7 +52,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/pool.sh
-KITE=${KITE:-build/kite}
+KITE=${KITE:-${BUILD:-build}/kite}
 TIMEOUT=${KITE_GUEST_TIMEOUT:-300}
 LOG_DIR=${BUILD:-build}/test-logs
 mkdir -p "$LOG_DIR"

@@ -7,7 +7,7 @@
 # Prints PASS/FAIL lines.
 set -u
 cd "$(dirname "$0")/../.."
-KITE=${KITE:-build/kite}
+KITE=${KITE:-${BUILD:-build}/kite}
 QEMU=${QEMU:-qemu-system-riscv64}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
