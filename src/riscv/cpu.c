@@ -507,10 +507,7 @@ int rv_cpu_exec_generic(struct rv_cpu *cpu, uint32_t insn, uint32_t raw, uint64_
         return rv_store(cpu, x[rs1] + (uint64_t)imm, f3 == 2 ? 4 : 8, cpu->fp.f[rs2]);
     }
     case 0x43: case 0x47: case 0x4b: case 0x4f: case 0x53:
-        if (rv_unlikely(fs_off(cpu)) || rv_fpu_exec(&cpu->fp, x, insn) != RV_FPU_OK)
-            return rv_raise(cpu, RV_EXC_ILLEGAL, raw);
-        fs_dirty(cpu);
-        return 0;
+        return rv_fp_arith(cpu, insn) ? 0 : rv_raise(cpu, RV_EXC_ILLEGAL, raw);
     default:
         return rv_raise(cpu, RV_EXC_ILLEGAL, raw);
     }
@@ -971,42 +968,21 @@ op_generic: {
      */
     unsigned major = insn & 0x7f, f3 = (insn >> 12) & 7;
     if ((major & 0x73) == 0x43 || major == 0x53) {
-        if (rv_likely(cpu->mstatus & MSTATUS_FS) &&
-            rv_fpu_exec(&cpu->fp, x, insn) == RV_FPU_OK) {
-            cpu->mstatus |= MSTATUS_FS | MSTATUS_SD;
+        if (rv_fp_arith(cpu, insn))
             goto fp_next;
-        }
     } else if ((major == 0x07 || major == 0x27) && (f3 == 2 || f3 == 3) &&
                (major == 0x07 ? (cpu->mstatus & MSTATUS_FS) == MSTATUS_FS
                               : (cpu->mstatus & MSTATUS_FS) != 0)) {
         unsigned size = f3 == 2 ? 4 : 8;
         int32_t off = major == 0x07 ? (int32_t)insn >> 20
                     : ((int32_t)(insn & 0xfe000000u) >> 20) | (int32_t)((insn >> 7) & 31);
-        uint64_t a = x[(insn >> 15) & 31] + (uint64_t)(int64_t)off;
-        const struct rv_tlb_entry *e = &cpu->dtlb[(a >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
-        uint64_t tag = a & (RV_PAGE_MASK | (size - 1));
-        uint8_t *h = (uint8_t *)(uintptr_t)(a + e->addend);
-        if (major == 0x07 && e->tag_r == tag) {
-            uint64_t *f = &cpu->fp.f[(insn >> 7) & 31];
-            if (size == 4) {
-                uint32_t w;
-                memcpy(&w, h, 4);
-                *f = w | 0xffffffff00000000ULL; /* NaN-boxed */
-            } else {
-                memcpy(f, h, 8);
-            }
+        uint64_t a = x[(insn >> 15) & 31] + (uint64_t)(int64_t)off, v;
+        if (major == 0x07 && rv_load_fast(cpu, a, size, &v)) {
+            cpu->fp.f[(insn >> 7) & 31] = size == 4 ? v | 0xffffffff00000000ULL : v; /* boxed */
             goto fp_next;
         }
-        if (major == 0x27 && e->tag_w == tag) {
-            uint64_t v = cpu->fp.f[(insn >> 20) & 31];
-            if (size == 4) {
-                uint32_t w = (uint32_t)v;
-                memcpy(h, &w, 4);
-            } else {
-                memcpy(h, &v, 8);
-            }
+        if (major == 0x27 && rv_store_fast(cpu, a, size, cpu->fp.f[(insn >> 20) & 31]))
             goto fp_next;
-        }
     }
     uint32_t raw = len == 2 ? (uint32_t)rec->rd | ((uint32_t)rec->rs1 << 8) : insn;
     cpu->pc = pc;

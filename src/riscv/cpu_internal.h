@@ -468,37 +468,70 @@ static inline int rv_raise(struct rv_cpu *cpu, uint64_t cause, uint64_t tval)
     return -1;
 }
 
-/* Fast paths: one compare and an add on a TLB hit. */
-static inline int rv_load(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
+/*
+ * The TLB fast paths: one compare and an add; false on a miss (nothing done). Sizes 1, 2,
+ * 4, 8; values zero-extended.
+ */
+static inline bool rv_load_fast(const struct rv_cpu *cpu, uint64_t va, unsigned size,
+                                uint64_t *val)
 {
     const struct rv_tlb_entry *e = &cpu->dtlb[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
-    if (rv_likely(e->tag_r == (va & (RV_PAGE_MASK | (size - 1))))) {
-        const uint8_t *h = (const uint8_t *)(uintptr_t)(va + e->addend);
-        switch (size) {
-        case 1: *val = *h; break;
-        case 2: { uint16_t v; memcpy(&v, h, 2); *val = v; break; }
-        case 4: { uint32_t v; memcpy(&v, h, 4); *val = v; break; }
-        default: memcpy(val, h, 8); break;
-        }
-        return 0;
+    if (e->tag_r != (va & (RV_PAGE_MASK | (size - 1))))
+        return false;
+    const uint8_t *h = (const uint8_t *)(uintptr_t)(va + e->addend);
+    switch (size) {
+    case 1: *val = *h; break;
+    case 2: { uint16_t v; memcpy(&v, h, 2); *val = v; break; }
+    case 4: { uint32_t v; memcpy(&v, h, 4); *val = v; break; }
+    default: memcpy(val, h, 8); break;
     }
+    return true;
+}
+
+/* A hit is never a store into code: code pages have no write tag. */
+static inline bool rv_store_fast(const struct rv_cpu *cpu, uint64_t va, unsigned size,
+                                 uint64_t val)
+{
+    const struct rv_tlb_entry *e = &cpu->dtlb[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+    if (e->tag_w != (va & (RV_PAGE_MASK | (size - 1))))
+        return false;
+    uint8_t *h = (uint8_t *)(uintptr_t)(va + e->addend);
+    switch (size) {
+    case 1: *h = (uint8_t)val; break;
+    case 2: { uint16_t v = (uint16_t)val; memcpy(h, &v, 2); break; }
+    case 4: { uint32_t v = (uint32_t)val; memcpy(h, &v, 4); break; }
+    default: memcpy(h, &val, 8); break;
+    }
+    return true;
+}
+
+static inline int rv_load(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t *val)
+{
+    if (rv_likely(rv_load_fast(cpu, va, size, val)))
+        return 0;
     return rv_mmu_load_slow(cpu, va, size, val);
 }
 
 static inline int rv_store(struct rv_cpu *cpu, uint64_t va, unsigned size, uint64_t val)
 {
-    const struct rv_tlb_entry *e = &cpu->dtlb[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
-    if (rv_likely(e->tag_w == (va & (RV_PAGE_MASK | (size - 1))))) {
-        uint8_t *h = (uint8_t *)(uintptr_t)(va + e->addend);
-        switch (size) {
-        case 1: *h = (uint8_t)val; break;
-        case 2: { uint16_t v = (uint16_t)val; memcpy(h, &v, 2); break; }
-        case 4: { uint32_t v = (uint32_t)val; memcpy(h, &v, 4); break; }
-        default: memcpy(h, &val, 8); break;
-        }
+    if (rv_likely(rv_store_fast(cpu, va, size, val)))
         return 0;
-    }
     return rv_mmu_store_slow(cpu, va, size, val);
+}
+
+/*
+ * An OP-FP or fused multiply-add instruction (F/D arithmetic, conversions, moves,
+ * compares) on the hart's FPU, marking FS Dirty. False, with nothing changed, where it
+ * must raise an illegal instruction instead: FS Off, or an encoding or rounding mode the
+ * FPU refuses. The FPU never writes x0.
+ */
+static inline bool rv_fp_arith(struct rv_cpu *cpu, uint32_t insn)
+{
+    if (rv_unlikely(!(cpu->mstatus & MSTATUS_FS)) ||
+        rv_fpu_exec(&cpu->fp, cpu->x, insn) != RV_FPU_OK)
+        return false;
+    cpu->mstatus |= MSTATUS_FS | MSTATUS_SD;
+    return true;
 }
 
 #endif

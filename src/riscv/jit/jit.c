@@ -16,7 +16,6 @@
 #include <stdlib.h>
 
 #include "core/log.h"
-#include "riscv/fpu.h"
 #include "riscv/jit/codebuf.h"
 #include "riscv/jit/jit_backend.h"
 
@@ -237,12 +236,7 @@ int rv_jit_generic(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn
 
 int rv_jit_fp(struct rv_cpu *cpu, uint64_t insn)
 {
-    /* The FPU never writes x0, and leaves all state alone when it refuses. */
-    if (rv_unlikely(!(cpu->mstatus & MSTATUS_FS)) ||
-        rv_fpu_exec(&cpu->fp, cpu->x, (uint32_t)insn) != RV_FPU_OK)
-        return 1;
-    cpu->mstatus |= MSTATUS_FS | MSTATUS_SD;
-    return 0;
+    return !rv_fp_arith(cpu, (uint32_t)insn);
 }
 
 int rv_jit_system(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn_raw)

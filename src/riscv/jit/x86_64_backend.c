@@ -495,12 +495,7 @@ static void emit_fp_arith(struct be *b, const struct jit_insn *i, unsigned k)
  */
 static bool host_fp_ok(bool fma)
 {
-    static int ieee, fma3; /* 0 not known yet, 1 yes, -1 no */
-    if (!ieee)
-        ieee = rv_fpu_host_is_ieee() ? 1 : -1;
-    if (!fma3)
-        fma3 = __builtin_cpu_supports("fma") ? 1 : -1;
-    return ieee > 0 && (!fma || fma3 > 0);
+    return rv_fpu_host_is_ieee() && (!fma || __builtin_cpu_supports("fma"));
 }
 
 #define FFLAGS_OFF ((int32_t)offsetof(struct rv_cpu, fp.fflags))
