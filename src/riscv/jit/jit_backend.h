@@ -72,8 +72,10 @@ static inline bool jit_insn_is_system(const struct jit_insn *i)
  * end may point that jump (jit_backend_chain) at the chain entry of the block for that
  * address, if it comes from the same page and generation. Other exits look their target
  * up in the jump cache and jump there if it hits. A chain entry returns to the front end,
- * pc and instret already set, unless the whole block fits under cpu->limit (which a kick
- * sets to 0), so budgets and interrupts work as without chaining.
+ * with pc set to its block's start and instret counted, unless the whole block fits under
+ * cpu->limit (which a kick sets to 0), so budgets and interrupts work as without chaining.
+ * Neither pc nor instret is kept in memory while generated code runs: helpers find them
+ * set when they are called, and the front end when the code returns.
  */
 long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap,
                       uintptr_t exec, size_t *chain_entry);

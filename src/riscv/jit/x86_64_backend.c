@@ -1,11 +1,15 @@
 /*
  * x86-64 backend: a decoded guest block becomes one host function.
  *
- * Conventions inside generated code: RBX holds the struct rv_cpu pointer (saved in the
- * prologue, so calls to helpers keep it). Guest registers live in cpu->x[]; within a block
- * some are also cached in R8-R11, write-through (see struct be), so nothing needs flushing
- * before a helper call or an exit. RAX, RCX, RDX, RSI, RDI are scratch. After the one push
- * the stack is 16-byte aligned, as the SysV ABI wants at a call.
+ * Conventions inside generated code: RBX holds the struct rv_cpu pointer and RBP
+ * cpu->instret as of the running block's start (both callee-saved: helper calls keep them;
+ * RBP is stored to cpu->instret before a helper runs and when control returns to C). It
+ * lives in a register because blocks chained into a loop would otherwise update it in
+ * memory on every pass, a chain of store-to-load forwarding the loop waits on. Guest
+ * registers live in cpu->x[]; within a block the ones it uses are held in RDX, RDI and
+ * R8-R11, written back lazily (see struct be). RAX, RCX and RSI are scratch. The prologue
+ * pushes three registers, which leaves the stack 16-byte aligned at calls, as the SysV ABI
+ * wants.
  */
 #include "riscv/jit/jit_backend.h"
 
@@ -22,7 +26,9 @@
 #define XOFF(r) ((int32_t)(offsetof(struct rv_cpu, x) + 8 * (size_t)(r)))
 #define OFF(field) ((int32_t)offsetof(struct rv_cpu, field))
 
-_Static_assert(sizeof(struct rv_tlb_entry) == 32, "TLB entry index is scaled by 32");
+/* A TLB entry's offset in its table is (va >> (page shift - this)) masked: one shift. */
+#define TLB_ENTRY_SHIFT 5
+_Static_assert(sizeof(struct rv_tlb_entry) == 1u << TLB_ENTRY_SHIFT, "TLB entry size");
 
 bool jit_backend_available(void)
 {
@@ -30,13 +36,20 @@ bool jit_backend_available(void)
 }
 
 /*
- * Guest registers cached in host registers, write-through: every write also goes to
- * cpu->x, so exits and helper calls need no flush. The cache registers are caller-saved,
- * so after any call the cache is reloaded from cpu->x (which also picks up what the helper
- * wrote). The cache starts empty at both entries of a block.
+ * Guest registers held in host registers for the length of a block, written back lazily: a
+ * slot is dirty while its host register is newer than cpu->x. Dirty slots are written back
+ * before anything that reads cpu->x or may take a trap (helper calls) and before every
+ * exit, so what a trap or the next block sees is exact. The host registers are
+ * caller-saved: after a call they are loaded again from cpu->x (which also picks up what
+ * the helper wrote). The cache starts empty at both entries of a block.
+ *
+ * Inline fast paths with an out-of-line slow path keep one slot assignment on both paths:
+ * every slot is assigned before the branch, the slow path writes back and reloads without
+ * changing the assignment, and the fast path may only mark slots dirty (harmless on the
+ * slow path, whose registers equal cpu->x when the paths join).
  */
-#define NCACHE 4
-static const enum xe_reg cache_reg[NCACHE] = {XE_R8, XE_R9, XE_R10, XE_R11};
+#define NCACHE 6
+static const enum xe_reg cache_reg[NCACHE] = {XE_R8, XE_R9, XE_R10, XE_R11, XE_RDI, XE_RDX};
 
 _Static_assert(sizeof(struct jit_jc_entry) == 1u << JIT_JC_SHIFT, "jump cache entry size");
 
@@ -45,10 +58,20 @@ struct be {
     uint64_t vpage;            /* the block's guest page */
     uintptr_t exec;            /* host address the code will run at */
     uintptr_t jump_cache;
+    uintptr_t tag;             /* for cpu->jit_block, set before helpers and chainable exits */
+    const uint8_t *leave;      /* stores RBP to cpu->instret and returns to C */
+    const uint8_t *leave_raw;  /* returns to C; a helper has set cpu->instret */
     int8_t guest[NCACHE];      /* guest register held, -1 if none */
+    bool dirty[NCACHE];
+    bool held[NCACHE];         /* taken as scratch by the instruction being emitted */
     uint32_t used[NCACHE];     /* for least-recently-used replacement */
     uint32_t clock;
 };
+
+static void writeback(struct be *b, int i)
+{
+    xe_mov_mr(&b->e, CPU, XOFF(b->guest[i]), cache_reg[i], true);
+}
 
 static int cache_find(struct be *b, unsigned g)
 {
@@ -61,27 +84,58 @@ static int cache_find(struct be *b, unsigned g)
     return -1;
 }
 
-/* A slot for guest register g (not cached yet), evicting the least recently used. */
+/*
+ * A slot for guest register g (not cached yet), clean and not loaded: the least recently
+ * used one that is not held, written back first if dirty. The registers an instruction
+ * touched just before are never chosen (at most one slot is held, leaving five).
+ */
 static int cache_slot(struct be *b, unsigned g)
 {
-    int best = 0;
+    int best = -1;
     for (int i = 0; i < NCACHE; i++) {
+        if (b->held[i])
+            continue;
         if (b->guest[i] < 0) {
             best = i;
             break;
         }
-        if (b->used[i] < b->used[best])
+        if (best < 0 || b->used[i] < b->used[best])
             best = i;
     }
+    if (b->guest[best] >= 0 && b->dirty[best])
+        writeback(b, best);
     b->guest[best] = (int8_t)g;
+    b->dirty[best] = false;
     b->used[best] = ++b->clock;
     return best;
 }
 
 static void cache_clear(struct be *b)
 {
-    for (int i = 0; i < NCACHE; i++)
+    for (int i = 0; i < NCACHE; i++) {
         b->guest[i] = -1;
+        b->dirty[i] = false;
+        b->held[i] = false;
+    }
+}
+
+/*
+ * Writes every dirty slot back to cpu->x. The slots stay dirty for the code after it: this
+ * is for slow paths; the main path uses flush().
+ */
+static void writeback_all(struct be *b)
+{
+    for (int i = 0; i < NCACHE; i++) {
+        if (b->guest[i] >= 0 && b->dirty[i])
+            writeback(b, i);
+    }
+}
+
+static void flush(struct be *b)
+{
+    writeback_all(b);
+    for (int i = 0; i < NCACHE; i++)
+        b->dirty[i] = false;
 }
 
 /* After a call: the cache registers are gone; load them again from cpu->x. */
@@ -90,6 +144,20 @@ static void cache_reload(struct be *b)
     for (int i = 0; i < NCACHE; i++) {
         if (b->guest[i] >= 0)
             xe_mov_rm(&b->e, cache_reg[i], CPU, XOFF(b->guest[i]), true);
+    }
+}
+
+/* Takes host register r as scratch until the next instruction, writing back its guest. */
+static void claim(struct be *b, enum xe_reg r)
+{
+    for (int i = 0; i < NCACHE; i++) {
+        if (cache_reg[i] != r)
+            continue;
+        if (b->guest[i] >= 0 && b->dirty[i])
+            writeback(b, i);
+        b->guest[i] = -1;
+        b->dirty[i] = false;
+        b->held[i] = true;
     }
 }
 
@@ -104,34 +172,56 @@ static enum xe_reg greg(struct be *b, unsigned g)
     return cache_reg[i];
 }
 
+/*
+ * The slot guest register g will be written to, not loaded (-1 for x0: its writes go to
+ * RAX and nowhere).
+ */
+static int dst_slot(struct be *b, unsigned g)
+{
+    if (g == 0 || g >= 32)
+        return -1;
+    int i = cache_find(b, g);
+    return i >= 0 ? i : cache_slot(b, g);
+}
+
+/*
+ * The host register to write guest register g's new value to, right away: it is marked
+ * dirty, so nothing may write back before the caller has written it.
+ */
+static enum xe_reg gdst(struct be *b, unsigned g)
+{
+    int i = dst_slot(b, g);
+    if (i < 0)
+        return XE_RAX;
+    b->dirty[i] = true;
+    return cache_reg[i];
+}
+
 /* dst = guest register g (the low 32 bits, zero-extended, when !w64). */
 static void ld(struct be *b, enum xe_reg dst, unsigned g, bool w64)
 {
     xe_mov_rr(&b->e, dst, greg(b, g), w64);
 }
 
-/* dst = dst OP guest register g. */
-static void alu_g(struct be *b, enum xe_alu op, enum xe_reg dst, unsigned g, bool w64)
-{
-    xe_alu_rr(&b->e, op, dst, greg(b, g), w64);
-}
-
-/* Guest register g = src (all 64 bits), in cpu->x and in the cache. */
+/* Guest register g = src (all 64 bits). */
 static void st(struct be *b, unsigned g, enum xe_reg src)
 {
-    xe_mov_mr(&b->e, CPU, XOFF(g), src, true);
-    if (g == 0 || g >= 32)
-        return; /* x0's sink is never read */
-    int i = cache_find(b, g);
-    if (i < 0)
-        i = cache_slot(b, g);
-    xe_mov_rr(&b->e, cache_reg[i], src, true);
+    enum xe_reg d = gdst(b, g);
+    if (d != src)
+        xe_mov_rr(&b->e, d, src, true);
 }
 
-static void epilogue(struct be *b)
+/* cpu->jit_block = this block, for helpers (which check it) and chainable exits. */
+static void set_tag(struct be *b)
 {
-    xe_pop(&b->e, XE_RBX);
-    xe_ret(&b->e);
+    xe_mov_ri(&b->e, XE_RAX, b->tag);
+    xe_mov_mr(&b->e, CPU, OFF(jit_block), XE_RAX, true);
+}
+
+/* Before a helper call: cpu->instret as of the block's start. */
+static void sync_instret(struct be *b)
+{
+    xe_mov_mr(&b->e, CPU, OFF(instret), XE_RBP, true);
 }
 
 /*
@@ -155,9 +245,8 @@ static void jump_cached(struct be *b)
     uint8_t *miss2 = xe_jcc(e, XE_CC_NE);
     /* RDX = the fetch TLB entry of the pc's page: still that page, same host page? */
     xe_mov_rr(e, XE_RDX, XE_RCX, true);
-    xe_shift_ri(e, XE_SHR, XE_RDX, RV_PAGE_SHIFT, true);
-    xe_alu_ri(e, XE_AND, XE_RDX, RV_TLB_SIZE - 1, false);
-    xe_shift_ri(e, XE_SHL, XE_RDX, 5, false);
+    xe_shift_ri(e, XE_SHR, XE_RDX, RV_PAGE_SHIFT - TLB_ENTRY_SHIFT, true);
+    xe_alu_ri(e, XE_AND, XE_RDX, (RV_TLB_SIZE - 1) << TLB_ENTRY_SHIFT, false);
     xe_alu_rm(e, XE_ADD, XE_RDX, CPU, OFF(itlb), true);
     xe_alu_ri(e, XE_AND, XE_RCX, (int32_t)0xfffff000u, true);
     xe_alu_rm(e, XE_CMP, XE_RCX, XE_RDX, (int32_t)offsetof(struct rv_tlb_entry, tag_x), true);
@@ -170,32 +259,37 @@ static void jump_cached(struct be *b)
     xe_patch(e, miss2);
     xe_patch(e, miss3);
     xe_patch(e, miss4);
-    epilogue(b);
+    xe_jmp_to(e, b->leave);
 }
 
 /*
- * Leaves the block for guest address `next` after `n` instructions. Within the page, the
- * exit is a jump that may later be chained straight to the next block; until then it
- * falls through to recording itself in cpu->jit_exit and returning. Out of the page, it
- * goes through the jump cache.
+ * Leaves the block for guest address `next` after `n` instructions (the cache written back
+ * already). Within the page, the exit is a jump that may later be chained straight to the
+ * next block; until then it falls through to recording itself and the block in
+ * cpu->jit_exit and cpu->jit_block and returning. Out of the page, it goes through the
+ * jump cache.
  */
 static void exit_to(struct be *b, uint64_t next, unsigned n)
 {
     struct xe *e = &b->e;
-    xe_mov_ri(e, XE_RCX, next);
-    xe_mov_mr(e, CPU, OFF(pc), XE_RCX, true);
-    xe_alu_mi(e, XE_ADD, CPU, OFF(instret), (int32_t)n, true);
+    xe_alu_ri(e, XE_ADD, XE_RBP, (int32_t)n, true);
     if ((next & RV_PAGE_MASK) != b->vpage) {
+        xe_mov_ri(e, XE_RCX, next);
+        xe_mov_mr(e, CPU, OFF(pc), XE_RCX, true);
         jump_cached(b);
         return;
     }
+    /* Chained, the next block's own code sets pc if it has to. */
     uint8_t *site = xe_jmp(e);
     xe_patch(e, site); /* falls through until chained */
+    xe_mov_ri(e, XE_RCX, next);
+    xe_mov_mr(e, CPU, OFF(pc), XE_RCX, true);
     if (site) {
+        set_tag(b);
         xe_mov_ri(e, XE_RAX, b->exec + (uintptr_t)(site - e->start));
         xe_mov_mr(e, CPU, OFF(jit_exit), XE_RAX, true);
     }
-    epilogue(b);
+    xe_jmp_to(e, b->leave);
 }
 
 void jit_backend_chain(uint8_t *site, uintptr_t site_exec, uintptr_t target)
@@ -208,12 +302,14 @@ void jit_backend_chain(uint8_t *site, uintptr_t site_exec, uintptr_t target)
 static void exit_if_helper_says(struct be *b)
 {
     xe_test_rr(&b->e, XE_RAX, XE_RAX, false);
-    xe_jcc8(&b->e, XE_CC_E, 2);
-    epilogue(b); /* pop rbx; ret: exactly two bytes */
+    xe_jcc_to(&b->e, XE_CC_NE, b->leave_raw);
 }
 
+/* A load/store slow path's call, the cache written back already. */
 static void call_helper(struct be *b, const void *fn, uint64_t pc, uint64_t info)
 {
+    set_tag(b);
+    sync_instret(b);
     xe_mov_rr(&b->e, XE_RDI, CPU, true);
     xe_mov_ri(&b->e, XE_RDX, pc);
     xe_mov_ri(&b->e, XE_RCX, info);
@@ -229,13 +325,14 @@ static uint64_t info_of(const struct jit_insn *i, unsigned k)
 static void tlb_probe(struct be *b, const struct jit_insn *i, unsigned size)
 {
     struct xe *e = &b->e;
-    ld(b, XE_RSI, i->rs1, true);
+    enum xe_reg base = greg(b, i->rs1);
     if (i->imm)
-        xe_lea(e, XE_RSI, XE_RSI, i->imm);
+        xe_lea(e, XE_RSI, base, i->imm);
+    else
+        xe_mov_rr(e, XE_RSI, base, true);
     xe_mov_rr(e, XE_RAX, XE_RSI, true);
-    xe_shift_ri(e, XE_SHR, XE_RAX, RV_PAGE_SHIFT, true);
-    xe_alu_ri(e, XE_AND, XE_RAX, RV_TLB_SIZE - 1, false);
-    xe_shift_ri(e, XE_SHL, XE_RAX, 5, false);
+    xe_shift_ri(e, XE_SHR, XE_RAX, RV_PAGE_SHIFT - TLB_ENTRY_SHIFT, true);
+    xe_alu_ri(e, XE_AND, XE_RAX, (RV_TLB_SIZE - 1) << TLB_ENTRY_SHIFT, false);
     xe_alu_rm(e, XE_ADD, XE_RAX, CPU, OFF(dtlb), true);
     xe_mov_rr(e, XE_RCX, XE_RSI, true);
     /* Sign-extended to ~0xfff | (size - 1): a misaligned address never matches a tag. */
@@ -243,104 +340,141 @@ static void tlb_probe(struct be *b, const struct jit_insn *i, unsigned size)
 }
 
 /*
- * Fast path inline, slow path (a helper) after it. Both leave the cache the same: the slow
- * path reloads whatever the fast path ends with, from cpu->x where the helper wrote.
+ * Fast path inline, slow path (a helper) after it. rd's slot is taken before the branch,
+ * so both paths end with the same assignment; the slow path writes the cache back first
+ * (the helper may trap) and reloads it after (the helper wrote rd in cpu->x).
  */
 static void emit_load(struct be *b, const struct jit_insn *i, unsigned k, unsigned size,
                       bool sign)
 {
     struct xe *e = &b->e;
     tlb_probe(b, i, size);
+    int d = dst_slot(b, i->rd);
     xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, tag_r), true);
     uint8_t *slow = xe_jcc(e, XE_CC_NE);
     xe_alu_rm(e, XE_ADD, XE_RSI, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, addend), true);
-    xe_load(e, XE_RAX, XE_RSI, 0, size, sign);
-    st(b, i->rd, XE_RAX);
+    xe_load(e, d < 0 ? XE_RAX : cache_reg[d], XE_RSI, 0, size, sign);
     uint8_t *done = xe_jmp(e);
     xe_patch(e, slow);
+    writeback_all(b);
     call_helper(b, (const void *)rv_jit_load_slow, i->pc, info_of(i, k));
     exit_if_helper_says(b);
     cache_reload(b);
     xe_patch(e, done);
+    if (d >= 0)
+        b->dirty[d] = true;
 }
 
 static void emit_store(struct be *b, const struct jit_insn *i, unsigned k, unsigned size)
 {
     struct xe *e = &b->e;
-    greg(b, i->rs2); /* cached before the branch, so both paths end with the same cache */
+    enum xe_reg val = greg(b, i->rs2);
     tlb_probe(b, i, size);
     xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, tag_w), true);
     uint8_t *slow = xe_jcc(e, XE_CC_NE);
     xe_alu_rm(e, XE_ADD, XE_RSI, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, addend), true);
-    ld(b, XE_RAX, i->rs2, true);
-    xe_store(e, XE_RSI, 0, XE_RAX, size);
+    xe_store(e, XE_RSI, 0, val, size);
     uint8_t *done = xe_jmp(e);
     xe_patch(e, slow);
+    writeback_all(b);
     call_helper(b, (const void *)rv_jit_store_slow, i->pc, info_of(i, k));
     exit_if_helper_says(b);
     cache_reload(b);
     xe_patch(e, done);
 }
 
-/* rd = rs1 OP rs2 for a two-operand x86 ALU instruction. */
-static void alu_rr(struct be *b, const struct jit_insn *i, enum xe_alu op, bool w64)
+/*
+ * rd = rs1 OP rs2 for a two-operand x86 ALU instruction, in place when rd is a source.
+ * The W forms work on 32 bits and sign-extend the result.
+ */
+static void alu_rr(struct be *b, const struct jit_insn *i, enum xe_alu op, bool w64,
+                   bool commutes)
 {
-    ld(b, XE_RAX, i->rs1, w64);
-    alu_g(b, op, XE_RAX, i->rs2, w64);
+    struct xe *e = &b->e;
+    enum xe_reg s1 = greg(b, i->rs1), s2 = greg(b, i->rs2), d = gdst(b, i->rd);
+    if (d == s2 && d != s1) {
+        if (commutes) {
+            xe_alu_rr(e, op, d, s1, w64);
+        } else {
+            xe_mov_rr(e, XE_RAX, s1, w64);
+            xe_alu_rr(e, op, XE_RAX, s2, w64);
+            xe_mov_rr(e, d, XE_RAX, true);
+        }
+    } else {
+        if (d != s1)
+            xe_mov_rr(e, d, s1, w64);
+        xe_alu_rr(e, op, d, s2, w64);
+    }
     if (!w64)
-        xe_movsxd(&b->e, XE_RAX, XE_RAX);
-    st(b, i->rd, XE_RAX);
+        xe_movsxd(e, d, d);
 }
 
 static void alu_ri(struct be *b, const struct jit_insn *i, enum xe_alu op, bool w64)
 {
-    ld(b, XE_RAX, i->rs1, w64);
-    xe_alu_ri(&b->e, op, XE_RAX, i->imm, w64);
+    struct xe *e = &b->e;
+    enum xe_reg s1 = greg(b, i->rs1), d = gdst(b, i->rd);
+    if (op == XE_ADD && d != s1) {
+        if (i->imm)
+            xe_lea(e, d, s1, i->imm); /* the low 32 bits are the same for ADDIW */
+        else
+            xe_mov_rr(e, d, s1, w64);
+    } else {
+        if (d != s1)
+            xe_mov_rr(e, d, s1, w64);
+        if (i->imm || op == XE_AND)
+            xe_alu_ri(e, op, d, i->imm, w64);
+    }
     if (!w64)
-        xe_movsxd(&b->e, XE_RAX, XE_RAX);
-    st(b, i->rd, XE_RAX);
+        xe_movsxd(e, d, d);
 }
 
 static void shift_ri(struct be *b, const struct jit_insn *i, enum xe_shift op, bool w64)
 {
-    ld(b, XE_RAX, i->rs1, w64);
-    xe_shift_ri(&b->e, op, XE_RAX, (uint8_t)i->imm, w64);
+    struct xe *e = &b->e;
+    enum xe_reg s1 = greg(b, i->rs1), d = gdst(b, i->rd);
+    if (d != s1)
+        xe_mov_rr(e, d, s1, w64);
+    xe_shift_ri(e, op, d, (uint8_t)i->imm, w64);
     if (!w64)
-        xe_movsxd(&b->e, XE_RAX, XE_RAX);
-    st(b, i->rd, XE_RAX);
+        xe_movsxd(e, d, d);
 }
 
 /* x86 masks the count in CL to 63 (64-bit) or 31 (32-bit), as RISC-V does. */
 static void shift_rr(struct be *b, const struct jit_insn *i, enum xe_shift op, bool w64)
 {
+    struct xe *e = &b->e;
     ld(b, XE_RCX, i->rs2, false);
-    ld(b, XE_RAX, i->rs1, w64);
-    xe_shift_rcl(&b->e, op, XE_RAX, w64);
+    enum xe_reg s1 = greg(b, i->rs1), d = gdst(b, i->rd);
+    if (d != s1)
+        xe_mov_rr(e, d, s1, w64);
+    xe_shift_rcl(e, op, d, w64);
     if (!w64)
-        xe_movsxd(&b->e, XE_RAX, XE_RAX);
-    st(b, i->rd, XE_RAX);
+        xe_movsxd(e, d, d);
 }
 
 /* rd = (rs1 <cc> rs2 or imm) ? 1 : 0. */
 static void set_cc(struct be *b, const struct jit_insn *i, enum xe_cc cc, bool imm)
 {
     struct xe *e = &b->e;
-    ld(b, XE_RAX, i->rs1, true);
-    if (!imm)
-        ld(b, XE_RDX, i->rs2, true);
+    enum xe_reg s1 = greg(b, i->rs1);
+    enum xe_reg s2 = imm ? XE_RAX : greg(b, i->rs2);
     xe_alu_rr(e, XE_XOR, XE_RCX, XE_RCX, false); /* before the compare: it sets flags */
     if (imm)
-        xe_alu_ri(e, XE_CMP, XE_RAX, i->imm, true);
+        xe_alu_ri(e, XE_CMP, s1, i->imm, true);
     else
-        xe_alu_rr(e, XE_CMP, XE_RAX, XE_RDX, true);
+        xe_alu_rr(e, XE_CMP, s1, s2, true);
     xe_setcc(e, cc, XE_RCX);
     st(b, i->rd, XE_RCX);
 }
 
+/* A pure function called inline: the cache is written back and reloaded around it. */
 static void muldiv_call(struct be *b, const struct jit_insn *i)
 {
-    ld(b, XE_RDI, i->rs1, true);
-    ld(b, XE_RSI, i->rs2, true);
+    enum xe_reg s1 = greg(b, i->rs1), s2 = greg(b, i->rs2);
+    flush(b);
+    xe_mov_rr(&b->e, XE_RSI, s2, true); /* before RDI and RDX, which may hold s1 or s2 */
+    xe_mov_rr(&b->e, XE_RAX, s1, true);
+    xe_mov_rr(&b->e, XE_RDI, XE_RAX, true);
     xe_mov_ri(&b->e, XE_RDX, i->op);
     xe_call(&b->e, (const void *)rv_jit_muldiv);
     cache_reload(b);
@@ -359,6 +493,7 @@ static void emit_divrem(struct be *b, const struct jit_insn *i)
     bool w64 = op == RV_OP_DIV || op == RV_OP_DIVU || op == RV_OP_REM || op == RV_OP_REMU;
     bool sign = op == RV_OP_DIV || op == RV_OP_REM || op == RV_OP_DIVW || op == RV_OP_REMW;
     bool rem = op == RV_OP_REM || op == RV_OP_REMU || op == RV_OP_REMW || op == RV_OP_REMUW;
+    claim(b, XE_RDX); /* the dividend's upper half and the remainder */
     ld(b, XE_RAX, i->rs1, w64);
     ld(b, XE_RCX, i->rs2, w64);
     xe_test_rr(e, XE_RCX, XE_RCX, w64);
@@ -397,17 +532,28 @@ static void emit_divrem(struct be *b, const struct jit_insn *i)
 
 static void emit_branch(struct be *b, const struct jit_insn *i, unsigned n, enum xe_cc cc)
 {
-    ld(b, XE_RAX, i->rs1, true);
-    alu_g(b, XE_CMP, XE_RAX, i->rs2, true);
+    enum xe_reg s1 = greg(b, i->rs1);
+    if (i->rs2 == 0) {
+        xe_alu_ri(&b->e, XE_CMP, s1, 0, true);
+    } else {
+        enum xe_reg s2 = greg(b, i->rs2);
+        xe_alu_rr(&b->e, XE_CMP, s1, s2, true);
+    }
+    flush(b); /* movs only: the flags survive */
     uint8_t *taken = xe_jcc(&b->e, cc);
     exit_to(b, i->pc + i->len, n);
     xe_patch(&b->e, taken);
     exit_to(b, i->pc + (uint64_t)(int64_t)i->imm, n);
 }
 
-/* The interpreter's code for the whole instruction, as a call (see rv_jit_generic). */
+/*
+ * The interpreter's code for the whole instruction, as a call (see rv_jit_generic); the
+ * cache written back already.
+ */
 static void call_generic(struct be *b, const struct jit_insn *i, unsigned k, const void *fn)
 {
+    set_tag(b);
+    sync_instret(b);
     xe_mov_rr(&b->e, XE_RDI, CPU, true);
     xe_mov_ri(&b->e, XE_RSI, i->pc);
     xe_mov_ri(&b->e, XE_RDX, info_of(i, k));
@@ -433,6 +579,7 @@ static void emit_fp_mem(struct be *b, const struct jit_insn *i, unsigned k)
     a.rs1 = (uint8_t)((i->insn >> 15) & 31);
     a.imm = load ? (int32_t)i->insn >> 20
                  : ((int32_t)(i->insn & 0xfe000000u) >> 20) | (int32_t)((i->insn >> 7) & 31);
+    claim(b, XE_RDX);
     tlb_probe(b, &a, size);
     xe_mov_rm(e, XE_RDX, CPU, OFF(mstatus), false);
     xe_alu_ri(e, XE_AND, XE_RDX, (int32_t)MSTATUS_FS, false);
@@ -458,6 +605,7 @@ static void emit_fp_mem(struct be *b, const struct jit_insn *i, unsigned k)
     uint8_t *done = xe_jmp(e);
     xe_patch(e, fs_no);
     xe_patch(e, miss);
+    writeback_all(b);
     call_generic(b, i, k, (const void *)rv_jit_generic);
     exit_if_helper_says(b);
     cache_reload(b);
@@ -467,11 +615,14 @@ static void emit_fp_mem(struct be *b, const struct jit_insn *i, unsigned k)
 /*
  * F/D arithmetic, conversions, moves and compares: the FPU called directly. When it cannot
  * finish the instruction (FS Off, an illegal encoding or rounding mode), the interpreter's
- * code runs it and raises the exception.
+ * code runs it and raises the exception. The FPU reads and writes integer registers too
+ * (moves, conversions, compares): the cache is written back before and reloaded after,
+ * but stays marked as it was (see struct be); on the main path, flush() first.
  */
 static void emit_fp_arith(struct be *b, const struct jit_insn *i, unsigned k)
 {
     struct xe *e = &b->e;
+    writeback_all(b);
     xe_mov_rr(e, XE_RDI, CPU, true);
     xe_mov_ri(e, XE_RSI, i->insn);
     xe_call(e, (const void *)rv_jit_fp);
@@ -480,7 +631,7 @@ static void emit_fp_arith(struct be *b, const struct jit_insn *i, unsigned k)
     call_generic(b, i, k, (const void *)rv_jit_generic);
     exit_if_helper_says(b);
     xe_patch(e, done);
-    cache_reload(b); /* after either call; the FPU may have written an integer register */
+    cache_reload(b);
 }
 
 /*
@@ -532,6 +683,7 @@ static bool emit_fp_inline(struct be *b, const struct jit_insn *i, unsigned k)
     }
     if (!host_fp_ok(fma))
         return false;
+    claim(b, XE_RDX);
 
     uint8_t *slow[5];
     unsigned ns = 0;
@@ -587,30 +739,31 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
     case RV_OP_FENCE_I: /* stores into code already end the block that holds it */
         return false;
     case RV_OP_LUI:
-        xe_mov_ri(e, XE_RAX, (uint64_t)(int64_t)i->imm);
-        st(b, i->rd, XE_RAX);
+        xe_mov_ri(e, gdst(b, i->rd), (uint64_t)(int64_t)i->imm);
         return false;
     case RV_OP_AUIPC:
-        xe_mov_ri(e, XE_RAX, i->pc + (uint64_t)(int64_t)i->imm);
-        st(b, i->rd, XE_RAX);
+        xe_mov_ri(e, gdst(b, i->rd), i->pc + (uint64_t)(int64_t)i->imm);
         return false;
     case RV_OP_JAL:
-        xe_mov_ri(e, XE_RAX, i->pc + i->len);
-        st(b, i->rd, XE_RAX);
+        xe_mov_ri(e, gdst(b, i->rd), i->pc + i->len);
+        flush(b);
         exit_to(b, i->pc + (uint64_t)(int64_t)i->imm, n);
         return true;
-    case RV_OP_JALR:
+    case RV_OP_JALR: {
         /* The target first: rd may be rs1. */
-        ld(b, XE_RCX, i->rs1, true);
+        enum xe_reg base = greg(b, i->rs1);
         if (i->imm)
-            xe_lea(e, XE_RCX, XE_RCX, i->imm);
+            xe_lea(e, XE_RCX, base, i->imm);
+        else
+            xe_mov_rr(e, XE_RCX, base, true);
         xe_alu_ri(e, XE_AND, XE_RCX, -2, true);
-        xe_mov_ri(e, XE_RAX, i->pc + i->len);
-        st(b, i->rd, XE_RAX);
+        xe_mov_ri(e, gdst(b, i->rd), i->pc + i->len);
+        flush(b);
         xe_mov_mr(e, CPU, OFF(pc), XE_RCX, true);
-        xe_alu_mi(e, XE_ADD, CPU, OFF(instret), (int32_t)n, true);
+        xe_alu_ri(e, XE_ADD, XE_RBP, (int32_t)n, true);
         jump_cached(b);
         return true;
+    }
     case RV_OP_BEQ: emit_branch(b, i, n, XE_CC_E); return true;
     case RV_OP_BNE: emit_branch(b, i, n, XE_CC_NE); return true;
     case RV_OP_BLT: emit_branch(b, i, n, XE_CC_L); return true;
@@ -630,8 +783,7 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
     case RV_OP_SD: emit_store(b, i, k, 8); return false;
     case RV_OP_ADDI:
         if (i->rs1 == 0) {
-            xe_mov_ri(e, XE_RAX, (uint64_t)(int64_t)i->imm);
-            st(b, i->rd, XE_RAX);
+            xe_mov_ri(e, gdst(b, i->rd), (uint64_t)(int64_t)i->imm);
             return false;
         }
         alu_ri(b, i, XE_ADD, true);
@@ -648,33 +800,39 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
     case RV_OP_SLLIW: shift_ri(b, i, XE_SHL, false); return false;
     case RV_OP_SRLIW: shift_ri(b, i, XE_SHR, false); return false;
     case RV_OP_SRAIW: shift_ri(b, i, XE_SAR, false); return false;
-    case RV_OP_ADD: alu_rr(b, i, XE_ADD, true); return false;
-    case RV_OP_SUB: alu_rr(b, i, XE_SUB, true); return false;
+    case RV_OP_ADD: alu_rr(b, i, XE_ADD, true, true); return false;
+    case RV_OP_SUB: alu_rr(b, i, XE_SUB, true, false); return false;
     case RV_OP_SLL: shift_rr(b, i, XE_SHL, true); return false;
     case RV_OP_SLT: set_cc(b, i, XE_CC_L, false); return false;
     case RV_OP_SLTU: set_cc(b, i, XE_CC_B, false); return false;
-    case RV_OP_XOR: alu_rr(b, i, XE_XOR, true); return false;
+    case RV_OP_XOR: alu_rr(b, i, XE_XOR, true, true); return false;
     case RV_OP_SRL: shift_rr(b, i, XE_SHR, true); return false;
     case RV_OP_SRA: shift_rr(b, i, XE_SAR, true); return false;
-    case RV_OP_OR: alu_rr(b, i, XE_OR, true); return false;
-    case RV_OP_AND: alu_rr(b, i, XE_AND, true); return false;
-    case RV_OP_ADDW: alu_rr(b, i, XE_ADD, false); return false;
-    case RV_OP_SUBW: alu_rr(b, i, XE_SUB, false); return false;
+    case RV_OP_OR: alu_rr(b, i, XE_OR, true, true); return false;
+    case RV_OP_AND: alu_rr(b, i, XE_AND, true, true); return false;
+    case RV_OP_ADDW: alu_rr(b, i, XE_ADD, false, true); return false;
+    case RV_OP_SUBW: alu_rr(b, i, XE_SUB, false, false); return false;
     case RV_OP_SLLW: shift_rr(b, i, XE_SHL, false); return false;
     case RV_OP_SRLW: shift_rr(b, i, XE_SHR, false); return false;
     case RV_OP_SRAW: shift_rr(b, i, XE_SAR, false); return false;
     case RV_OP_MUL:
     case RV_OP_MULW: {
         bool w64 = i->op == RV_OP_MUL;
-        ld(b, XE_RAX, i->rs1, w64);
-        xe_imul_rr(e, XE_RAX, greg(b, i->rs2), w64);
+        enum xe_reg s1 = greg(b, i->rs1), s2 = greg(b, i->rs2), d = gdst(b, i->rd);
+        if (d == s2) { /* multiplication commutes */
+            s2 = s1;
+            s1 = d;
+        }
+        if (d != s1)
+            xe_mov_rr(e, d, s1, w64);
+        xe_imul_rr(e, d, s2, w64);
         if (!w64)
-            xe_movsxd(e, XE_RAX, XE_RAX);
-        st(b, i->rd, XE_RAX);
+            xe_movsxd(e, d, d);
         return false;
     }
     case RV_OP_MULH:
     case RV_OP_MULHU:
+        claim(b, XE_RDX); /* the product's upper half */
         ld(b, XE_RAX, i->rs1, true);
         xe_mul_r(e, i->op == RV_OP_MULH, greg(b, i->rs2));
         st(b, i->rd, XE_RDX);
@@ -694,13 +852,16 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
         }
         if (major == 0x43 || major == 0x47 || major == 0x4b || major == 0x4f ||
             major == 0x53) {
-            if (!emit_fp_inline(b, i, k))
+            if (!emit_fp_inline(b, i, k)) {
                 emit_fp_arith(b, i, k);
+                flush(b); /* emits nothing: marks the written-back slots clean */
+            }
             return false;
         }
+        flush(b);
         if (jit_insn_is_system(i)) {
             call_generic(b, i, k, (const void *)rv_jit_system);
-            epilogue(b);
+            xe_jmp_to(e, b->leave_raw);
             return true;
         }
         call_generic(b, i, k, (const void *)rv_jit_generic);
@@ -719,29 +880,44 @@ long jit_backend_emit(const struct jit_block_src *src, uint8_t *buf, size_t cap,
                       uintptr_t exec, size_t *chain_entry)
 {
     struct be b = {.vpage = src->in[0].pc & RV_PAGE_MASK, .exec = exec,
-                   .jump_cache = src->jump_cache};
+                   .jump_cache = src->jump_cache, .tag = src->tag};
     struct xe *e = &b.e;
     xe_init(e, buf, cap);
     cache_clear(&b);
     xe_push(e, XE_RBX);
+    xe_push(e, XE_RBP);
+    xe_push(e, XE_RAX); /* alignment */
     xe_mov_rr(e, XE_RBX, XE_RDI, true);
+    xe_mov_rm(e, XE_RBP, CPU, OFF(instret), true);
     uint8_t *body = xe_jmp(e);
-    /* Chain entry: RBX is set and saved already; run only if the block fits the budget. */
+    b.leave = e->p;
+    sync_instret(&b);
+    b.leave_raw = e->p;
+    xe_pop(e, XE_RCX);
+    xe_pop(e, XE_RBP);
+    xe_pop(e, XE_RBX);
+    xe_ret(e);
+    /*
+     * Chain entry: RBX and RBP are set already; run only if the block fits the budget,
+     * else leave with pc at the block (a chained jump does not set it).
+     */
+    const uint8_t *over_budget = e->p;
+    xe_mov_ri(e, XE_RCX, src->in[0].pc);
+    xe_mov_mr(e, CPU, OFF(pc), XE_RCX, true);
+    xe_jmp_to(e, b.leave);
     *chain_entry = xe_size(e);
-    xe_mov_rm(e, XE_RAX, CPU, OFF(instret), true);
-    xe_alu_ri(e, XE_ADD, XE_RAX, (int32_t)src->n, true);
+    xe_lea(e, XE_RAX, XE_RBP, (int32_t)src->n);
     xe_alu_rm(e, XE_CMP, XE_RAX, CPU, OFF(limit), true);
-    xe_jcc8(e, XE_CC_BE, 2);
-    epilogue(&b);
+    xe_jcc_to(e, XE_CC_A, over_budget);
     xe_patch(e, body);
-    /* Whichever way it came in, the block says it is the one running (for the helpers). */
-    xe_mov_ri(e, XE_RAX, src->tag);
-    xe_mov_mr(e, CPU, OFF(jit_block), XE_RAX, true);
     bool ended = false;
-    for (unsigned k = 0; k < src->n && !ended; k++)
+    for (unsigned k = 0; k < src->n && !ended; k++) {
+        memset(b.held, 0, sizeof(b.held));
         ended = emit_insn(&b, &src->in[k], k, src->n);
+    }
     if (!ended) {
         const struct jit_insn *last = &src->in[src->n - 1];
+        flush(&b);
         exit_to(&b, last->pc + last->len, src->n);
     }
     if (e->overflow)

@@ -323,6 +323,34 @@ void xe_jcc8(struct xe *e, enum xe_cc cc, uint8_t n)
     xe_byte(e, n);
 }
 
+/* Backward (or known) targets: the short form when the target is in reach. */
+static void jump_to(struct xe *e, int op8, const uint8_t *target)
+{
+    intptr_t rel8 = target - (e->p + 2);
+    if (rel8 >= -128 && rel8 <= 127) {
+        xe_byte(e, (uint8_t)op8);
+        xe_byte(e, (uint8_t)(int8_t)rel8);
+        return;
+    }
+    if (op8 == 0xeb) {
+        xe_byte(e, 0xe9);
+    } else {
+        xe_byte(e, 0x0f);
+        xe_byte(e, (uint8_t)(op8 + 0x10)); /* 0x7X -> 0x0f 0x8X */
+    }
+    xe_u32(e, (uint32_t)(int32_t)(target - (e->p + 4)));
+}
+
+void xe_jcc_to(struct xe *e, enum xe_cc cc, const uint8_t *target)
+{
+    jump_to(e, 0x70 + cc, target);
+}
+
+void xe_jmp_to(struct xe *e, const uint8_t *target)
+{
+    jump_to(e, 0xeb, target);
+}
+
 void xe_patch(struct xe *e, uint8_t *site)
 {
     if (!site || e->overflow)

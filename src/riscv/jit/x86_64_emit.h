@@ -114,6 +114,9 @@ uint8_t *xe_jcc(struct xe *e, enum xe_cc cc);
 uint8_t *xe_jmp(struct xe *e);
 /* Jcc rel8 over the next `n` bytes (n < 128). */
 void xe_jcc8(struct xe *e, enum xe_cc cc, uint8_t n);
+/* Jumps to an address already emitted (rel8 if it reaches, else rel32). */
+void xe_jcc_to(struct xe *e, enum xe_cc cc, const uint8_t *target);
+void xe_jmp_to(struct xe *e, const uint8_t *target);
 /* Points the rel32 at `site` to the current position. */
 void xe_patch(struct xe *e, uint8_t *site);
 
