@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "riscv/jit/codebuf.h"
@@ -76,7 +75,6 @@ struct rv_jit {
     uint8_t hot_runs;              /* JIT_HOT_RUNS unless a test asks otherwise */
     struct jit_block cold;         /* what find_block returns for code still running cold */
     bool dump;
-    FILE *perf_map;                /* KITE_JIT_PERFMAP: /tmp/perf-PID.map for perf report */
 };
 
 bool rv_jit_available(void)
@@ -109,12 +107,6 @@ struct rv_jit *rv_jit_new(int *err)
     jit->region_end = JIT_REGION_CODE;
     const char *d = getenv("KITE_JIT_DUMP");
     jit->dump = d && *d && *d != '0';
-    const char *pm = getenv("KITE_JIT_PERFMAP");
-    if (pm && *pm && *pm != '0') {
-        char path[64];
-        snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
-        jit->perf_map = fopen(path, "w");
-    }
     return jit;
 }
 
@@ -123,8 +115,6 @@ void rv_jit_free(struct rv_jit *jit)
     if (!jit)
         return;
     jit_codebuf_destroy(&jit->cb);
-    if (jit->perf_map)
-        fclose(jit->perf_map);
     free(jit->pool);
     free(jit);
 }
@@ -452,9 +442,6 @@ static bool emit(struct rv_jit *jit, struct jit_block *b)
     jit->st.code_bytes += (uint64_t)size;
     if (jit->dump)
         dump_block(&jit->src, rw, size, start);
-    if (jit->perf_map) /* symbols for perf report; a reused address gets a later line */
-        fprintf(jit->perf_map, "%lx %lx guest_%llx\n", (unsigned long)exec,
-                (unsigned long)size, (unsigned long long)jit->src.in[0].pc);
     return true;
 }
 
