@@ -64,8 +64,16 @@ struct be {
     int8_t guest[NCACHE];      /* guest register held, -1 if none */
     bool dirty[NCACHE];
     bool held[NCACHE];         /* taken as scratch by the instruction being emitted */
+    bool reserved[NCACHE];     /* held for the whole block (a loop's, see loop_regs) */
     uint32_t used[NCACHE];     /* for least-recently-used replacement */
     uint32_t clock;
+    /* A block whose last branch goes back to its start: see loop_regs(). */
+    uint64_t start;
+    bool loop;
+    bool loop_broken;          /* the body did not keep the head's assignment: emit again */
+    const uint8_t *loop_head;
+    int8_t head_guest[NCACHE];
+    bool head_dirty[NCACHE];
 };
 
 static void writeback(struct be *b, int i)
@@ -530,6 +538,34 @@ static void emit_divrem(struct be *b, const struct jit_insn *i)
     st(b, i->rd, XE_RAX);
 }
 
+/*
+ * The branch that closes a loop block, flags set: not taken, the block leaves for `next`;
+ * taken, it goes round again from the loop head with the guest registers still in host
+ * registers, as long as the whole block fits the budget (else it writes them back and
+ * leaves with pc at its start, as a chain entry would). The head's assignment must be the
+ * one the body ends with; when it is not, the block is emitted again without the loop.
+ */
+static void loop_back(struct be *b, enum xe_cc cc, uint64_t next, unsigned n)
+{
+    struct xe *e = &b->e;
+    for (int s = 0; s < NCACHE; s++) {
+        if (b->guest[s] != b->head_guest[s] || (b->dirty[s] && !b->head_dirty[s]))
+            b->loop_broken = true;
+    }
+    uint8_t *taken = xe_jcc(e, cc);
+    writeback_all(b);
+    exit_to(b, next, n);
+    xe_patch(e, taken);
+    xe_alu_ri(e, XE_ADD, XE_RBP, (int32_t)n, true);
+    xe_lea(e, XE_RAX, XE_RBP, (int32_t)n);
+    xe_alu_rm(e, XE_CMP, XE_RAX, CPU, OFF(limit), true);
+    xe_jcc_to(e, XE_CC_BE, b->loop_head);
+    writeback_all(b);
+    xe_mov_ri(e, XE_RCX, b->start);
+    xe_mov_mr(e, CPU, OFF(pc), XE_RCX, true);
+    xe_jmp_to(e, b->leave);
+}
+
 static void emit_branch(struct be *b, const struct jit_insn *i, unsigned n, enum xe_cc cc)
 {
     enum xe_reg s1 = greg(b, i->rs1);
@@ -539,11 +575,16 @@ static void emit_branch(struct be *b, const struct jit_insn *i, unsigned n, enum
         enum xe_reg s2 = greg(b, i->rs2);
         xe_alu_rr(&b->e, XE_CMP, s1, s2, true);
     }
+    uint64_t target = i->pc + (uint64_t)(int64_t)i->imm;
+    if (b->loop && target == b->start) {
+        loop_back(b, cc, i->pc + i->len, n);
+        return;
+    }
     flush(b); /* movs only: the flags survive */
     uint8_t *taken = xe_jcc(&b->e, cc);
     exit_to(b, i->pc + i->len, n);
     xe_patch(&b->e, taken);
-    exit_to(b, i->pc + (uint64_t)(int64_t)i->imm, n);
+    exit_to(b, target, n);
 }
 
 /*
@@ -876,11 +917,87 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
     }
 }
 
-long jit_backend_emit(const struct jit_block_src *src, uint8_t *buf, size_t cap,
-                      uintptr_t exec, size_t *chain_entry)
+/*
+ * Guest registers instruction i reads and writes through the cache (x0 and the sink not
+ * counted). Instructions run by a helper use cpu->x, written back and reloaded around the
+ * call, and need no slot; the FP loads and stores take their base register from the cache.
+ */
+static void insn_regs(const struct jit_insn *i, uint64_t *reads, uint64_t *writes)
+{
+    unsigned op = i->op;
+    uint64_t r = 0, w = 0;
+    if (op == RV_OP_GENERIC) {
+        unsigned major = i->insn & 0x7f, f3 = (i->insn >> 12) & 7;
+        if ((major == 0x07 || major == 0x27) && (f3 == 2 || f3 == 3))
+            r = 1ull << ((i->insn >> 15) & 31);
+    } else if (op == RV_OP_LUI || op == RV_OP_AUIPC || op == RV_OP_JAL) {
+        w = 1ull << i->rd;
+    } else if ((op >= RV_OP_BEQ && op <= RV_OP_BGEU) || (op >= RV_OP_SB && op <= RV_OP_SD)) {
+        r = 1ull << i->rs1 | 1ull << i->rs2;
+    } else if (op == RV_OP_JALR || (op >= RV_OP_LB && op <= RV_OP_LWU) ||
+               (op >= RV_OP_ADDI && op <= RV_OP_SRAIW)) {
+        r = 1ull << i->rs1;
+        w = 1ull << i->rd;
+    } else if (op >= RV_OP_ADD && op < RV_OP_COUNT) {
+        r = 1ull << i->rs1 | 1ull << i->rs2;
+        w = 1ull << i->rd;
+    }
+    const uint64_t cached = 0xfffffffeull; /* x1..x31 */
+    *reads |= r & cached;
+    *writes |= w & cached;
+}
+
+/* Whether instruction i takes RDX as scratch (see claim()). */
+static bool insn_claims_rdx(const struct jit_insn *i)
+{
+    return i->op == RV_OP_GENERIC || i->op == RV_OP_MULH || i->op == RV_OP_MULHU ||
+           (i->op >= RV_OP_DIV && i->op <= RV_OP_REMU) ||
+           (i->op >= RV_OP_DIVW && i->op <= RV_OP_REMUW);
+}
+
+/*
+ * A loop block (its last instruction a conditional branch back to its start) keeps the
+ * guest registers it uses in host registers from one pass to the next, if they fit: the
+ * loop head loads every one of them into a fixed slot, marked dirty if the block writes
+ * it, and the body never needs another slot, so it ends with the head's assignment. RDX
+ * is left out (reserved) when an instruction would claim it. Returns false if the block
+ * is no loop or its registers do not fit.
+ */
+static bool loop_regs(struct be *b, const struct jit_block_src *src)
+{
+    const struct jit_insn *last = &src->in[src->n - 1];
+    if (last->op < RV_OP_BEQ || last->op > RV_OP_BGEU ||
+        last->pc + (uint64_t)(int64_t)last->imm != src->in[0].pc)
+        return false;
+    uint64_t reads = 0, writes = 0;
+    bool rdx = false;
+    for (unsigned k = 0; k < src->n; k++) {
+        insn_regs(&src->in[k], &reads, &writes);
+        rdx |= insn_claims_rdx(&src->in[k]);
+    }
+    uint64_t regs = reads | writes;
+    if (__builtin_popcountll(regs) > NCACHE - rdx)
+        return false;
+    if (rdx)
+        claim(b, XE_RDX);
+    for (int s = 0; s < NCACHE; s++)
+        b->reserved[s] = b->held[s];
+    for (unsigned g = 1; g < 32; g++) {
+        if (regs >> g & 1) {
+            greg(b, g);
+            b->dirty[cache_find(b, g)] = writes >> g & 1;
+        }
+    }
+    memcpy(b->head_guest, b->guest, sizeof(b->head_guest));
+    memcpy(b->head_dirty, b->dirty, sizeof(b->head_dirty));
+    return true;
+}
+
+static long emit_block(const struct jit_block_src *src, uint8_t *buf, size_t cap,
+                       uintptr_t exec, size_t *chain_entry, bool try_loop)
 {
     struct be b = {.vpage = src->in[0].pc & RV_PAGE_MASK, .exec = exec,
-                   .jump_cache = src->jump_cache, .tag = src->tag};
+                   .jump_cache = src->jump_cache, .tag = src->tag, .start = src->in[0].pc};
     struct xe *e = &b.e;
     xe_init(e, buf, cap);
     cache_clear(&b);
@@ -910,9 +1027,11 @@ long jit_backend_emit(const struct jit_block_src *src, uint8_t *buf, size_t cap,
     xe_alu_rm(e, XE_CMP, XE_RAX, CPU, OFF(limit), true);
     xe_jcc_to(e, XE_CC_A, over_budget);
     xe_patch(e, body);
+    b.loop = try_loop && loop_regs(&b, src);
+    b.loop_head = e->p;
     bool ended = false;
     for (unsigned k = 0; k < src->n && !ended; k++) {
-        memset(b.held, 0, sizeof(b.held));
+        memcpy(b.held, b.reserved, sizeof(b.held));
         ended = emit_insn(&b, &src->in[k], k, src->n);
     }
     if (!ended) {
@@ -922,7 +1041,18 @@ long jit_backend_emit(const struct jit_block_src *src, uint8_t *buf, size_t cap,
     }
     if (e->overflow)
         return -ENOSPC;
+    if (b.loop_broken)
+        return -EAGAIN;
     return (long)xe_size(e);
+}
+
+long jit_backend_emit(const struct jit_block_src *src, uint8_t *buf, size_t cap,
+                      uintptr_t exec, size_t *chain_entry)
+{
+    long r = emit_block(src, buf, cap, exec, chain_entry, true);
+    if (r == -EAGAIN)
+        r = emit_block(src, buf, cap, exec, chain_entry, false);
+    return r;
 }
 
 #else /* no backend for this host */
