@@ -50,7 +50,7 @@ def main():
     paths = bench_run.guest_paths()
     bins = {"old": args.old, "new": args.new}
     with tempfile.TemporaryDirectory() as tmp:
-        initrd = bench_run.make_initrd(paths["KITE_INITRD"], tmp, False)
+        initrd = bench_run.make_initrd(paths["KITE_INITRD"], tmp, set())
         print(f"{'guest':6} {'kite':4} {'wall (s)':>9} {'CPU (s)':>8}  in-guest figures (s)")
         for test in ("noop", "cpu"):
             samples = {who: ([], [], {}) for who in bins}

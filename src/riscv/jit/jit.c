@@ -302,22 +302,33 @@ uint64_t rv_jit_muldiv(uint64_t a, uint64_t b, uint64_t op)
 
 /* ---- translation ---- */
 
-static bool ends_block(const struct jit_insn *i)
+static bool is_cond_branch(const struct jit_insn *i)
+{
+    return i->op >= RV_OP_BEQ && i->op <= RV_OP_BGEU;
+}
+
+/*
+ * Jumps, SYSTEM instructions and conditional branches end a block. Decoding goes on past a
+ * conditional branch (see decode_block), and stops at one that goes back to the block's
+ * start: a loop, which the backend keeps in registers.
+ */
+static bool ends_block(const struct jit_insn *i, uint64_t start)
 {
     switch (i->op) {
     case RV_OP_JAL: case RV_OP_JALR:
-    case RV_OP_BEQ: case RV_OP_BNE: case RV_OP_BLT: case RV_OP_BGE:
-    case RV_OP_BLTU: case RV_OP_BGEU:
     case RV_OP_FENCE_I:
         return true;
+    case RV_OP_BEQ: case RV_OP_BNE: case RV_OP_BLT: case RV_OP_BGE:
+    case RV_OP_BLTU: case RV_OP_BGEU:
+        return i->pc + (uint64_t)(int64_t)i->imm == start;
     default:
         return jit_insn_is_system(i);
     }
 }
 
 /*
- * Decodes from `host` (the page's bytes) starting at pc, stopping after a control transfer
- * or SYSTEM instruction, before an illegal one (the interpreter raises it), before one that
+ * Decodes from `host` (the page's bytes) starting at pc, stopping after an instruction that
+ * ends the block (see ends_block), before an illegal one (the interpreter raises it), before one that
  * straddles into the next page (which may be mapped elsewhere), and at the page's end.
  */
 static void decode_block(struct jit_block_src *src, uint64_t pc, const uint8_t *host)
@@ -345,8 +356,25 @@ static void decode_block(struct jit_block_src *src, uint64_t pc, const uint8_t *
         if (op == RV_OP_GENERIC)
             i->insn = (uint32_t)r.imm;
         off += r.len;
-        if (ends_block(i))
+        if (ends_block(i, pc))
             break;
+    }
+    /*
+     * A block that closes a loop to its start keeps the conditional branches inside it as
+     * side exits (a loop with an early exit, or an if, becomes one block the backend keeps
+     * in registers). Any other block ends at its first conditional branch: longer blocks
+     * there would mostly duplicate code run once (boot) in overlapping translations.
+     */
+    if (src->n == 0)
+        return;
+    const struct jit_insn *last = &src->in[src->n - 1];
+    if (is_cond_branch(last) && last->pc + (uint64_t)(int64_t)last->imm == pc)
+        return;
+    for (unsigned k = 0; k < src->n; k++) {
+        if (is_cond_branch(&src->in[k])) {
+            src->n = k + 1;
+            break;
+        }
     }
 }
 

@@ -25,9 +25,10 @@ struct jit_insn {
 };
 
 /*
- * A straight run of instructions in one guest page. Only the last may transfer control
- * (a branch, jal, jalr) or be a SYSTEM instruction; otherwise the block falls through to
- * the instruction after the last.
+ * A run of instructions in one guest page. Only the last may be a jump (jal, jalr) or a
+ * SYSTEM instruction; conditional branches may come anywhere (a taken one leaves the
+ * block). If the last does not transfer control, the block falls through to the
+ * instruction after it.
  */
 struct jit_block_src {
     unsigned n;

@@ -74,6 +74,15 @@ struct be {
     const uint8_t *loop_head;
     int8_t head_guest[NCACHE];
     bool head_dirty[NCACHE];
+    /* Taken branches before the last instruction, emitted after the body. */
+    struct side_exit {
+        uint8_t *site;         /* the jcc to patch */
+        uint64_t target;
+        unsigned n;            /* instructions retired when it is taken */
+        int8_t guest[NCACHE];  /* the cache at the branch */
+        bool dirty[NCACHE];
+    } side[JIT_MAX_INSNS];
+    unsigned nside;
 };
 
 static void writeback(struct be *b, int i)
@@ -566,7 +575,13 @@ static void loop_back(struct be *b, enum xe_cc cc, uint64_t next, unsigned n)
     xe_jmp_to(e, b->leave);
 }
 
-static void emit_branch(struct be *b, const struct jit_insn *i, unsigned n, enum xe_cc cc)
+/*
+ * A conditional branch. The last instruction of a block leaves it either way; one before
+ * that leaves it when taken (a side exit, emitted after the block's body with the cache
+ * as it is here) and goes on in the block when not. Returns whether the block ended.
+ */
+static bool emit_branch(struct be *b, const struct jit_insn *i, unsigned k, unsigned n,
+                        enum xe_cc cc)
 {
     enum xe_reg s1 = greg(b, i->rs1);
     if (i->rs2 == 0) {
@@ -576,15 +591,39 @@ static void emit_branch(struct be *b, const struct jit_insn *i, unsigned n, enum
         xe_alu_rr(&b->e, XE_CMP, s1, s2, true);
     }
     uint64_t target = i->pc + (uint64_t)(int64_t)i->imm;
+    if (k + 1 < n) {
+        struct side_exit *x = &b->side[b->nside++];
+        x->site = xe_jcc(&b->e, cc);
+        x->target = target;
+        x->n = k + 1;
+        memcpy(x->guest, b->guest, sizeof(x->guest));
+        memcpy(x->dirty, b->dirty, sizeof(x->dirty));
+        return false;
+    }
     if (b->loop && target == b->start) {
         loop_back(b, cc, i->pc + i->len, n);
-        return;
+        return true;
     }
     flush(b); /* movs only: the flags survive */
     uint8_t *taken = xe_jcc(&b->e, cc);
     exit_to(b, i->pc + i->len, n);
     xe_patch(&b->e, taken);
     exit_to(b, target, n);
+    return true;
+}
+
+/* The side exits, after the body: each writes back what was dirty at its branch. */
+static void emit_side_exits(struct be *b)
+{
+    for (unsigned x = 0; x < b->nside; x++) {
+        const struct side_exit *se = &b->side[x];
+        xe_patch(&b->e, se->site);
+        for (int i = 0; i < NCACHE; i++) {
+            if (se->guest[i] >= 0 && se->dirty[i])
+                xe_mov_mr(&b->e, CPU, XOFF(se->guest[i]), cache_reg[i], true);
+        }
+        exit_to(b, se->target, se->n);
+    }
 }
 
 /*
@@ -805,12 +844,12 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
         jump_cached(b);
         return true;
     }
-    case RV_OP_BEQ: emit_branch(b, i, n, XE_CC_E); return true;
-    case RV_OP_BNE: emit_branch(b, i, n, XE_CC_NE); return true;
-    case RV_OP_BLT: emit_branch(b, i, n, XE_CC_L); return true;
-    case RV_OP_BGE: emit_branch(b, i, n, XE_CC_GE); return true;
-    case RV_OP_BLTU: emit_branch(b, i, n, XE_CC_B); return true;
-    case RV_OP_BGEU: emit_branch(b, i, n, XE_CC_AE); return true;
+    case RV_OP_BEQ: return emit_branch(b, i, k, n, XE_CC_E);
+    case RV_OP_BNE: return emit_branch(b, i, k, n, XE_CC_NE);
+    case RV_OP_BLT: return emit_branch(b, i, k, n, XE_CC_L);
+    case RV_OP_BGE: return emit_branch(b, i, k, n, XE_CC_GE);
+    case RV_OP_BLTU: return emit_branch(b, i, k, n, XE_CC_B);
+    case RV_OP_BGEU: return emit_branch(b, i, k, n, XE_CC_AE);
     case RV_OP_LB: emit_load(b, i, k, 1, true); return false;
     case RV_OP_LH: emit_load(b, i, k, 2, true); return false;
     case RV_OP_LW: emit_load(b, i, k, 4, true); return false;
@@ -1039,6 +1078,7 @@ static long emit_block(const struct jit_block_src *src, uint8_t *buf, size_t cap
         flush(&b);
         exit_to(&b, last->pc + last->len, src->n);
     }
+    emit_side_exits(&b);
     if (e->overflow)
         return -ENOSPC;
     if (b.loop_broken)
