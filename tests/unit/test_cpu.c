@@ -818,6 +818,153 @@ static void test_budget_mid_block(void **state)
     assert_int_equal(X(h, 5), 22);
 }
 
+/*
+ * Loops (a block that branches back to its start, which the JIT keeps in host registers
+ * from pass to pass): a pass through the slow-path page goes through the helper, and the
+ * pass that runs off the end of RAM faults with every register, mepc and minstret as
+ * after exactly that many passes.
+ */
+static void test_loop_slow_page_and_fault(void **state)
+{
+    struct harness *h = *state;
+    const uint64_t first = SLOW_PAGE - 16, ram_end = RAM_BASE + RAM_SIZE;
+    put64(h, first, 1000);
+    put64(h, first + 8, 2000);
+    h->slow_value = 7;
+    struct prog p = prog_begin(h);
+    li(&p, 10, first);
+    op(&p, LI(11, 2000));
+    uint64_t loop = p.pc;
+    op(&p, LD(6, 10, 0));
+    op(&p, ADD(7, 7, 6));
+    op(&p, ADDI(10, 10, 8));
+    op(&p, ADDI(5, 5, 1));
+    op(&p, BNE(5, 11, (int32_t)(loop - p.pc)));
+    op(&p, WFI);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    const uint64_t passes = 2 + 0x1000 / 8;
+    assert_int_equal(X(h, 28), RV_EXC_LOAD_ACCESS);
+    assert_int_equal(X(h, 29), loop);
+    assert_int_equal(X(h, 30), ram_end);
+    assert_int_equal(X(h, 5), passes);
+    assert_int_equal(X(h, 10), ram_end);
+    assert_int_equal(X(h, 7), 3000 + (passes - 2) * 7);
+    assert_true(h->slow_page_used);
+    /* The passes, not the load that faulted, then the handler's six. */
+    assert_int_equal(rv_cpu_instret(h->cpu), (loop - RAM_BASE) / 4 + 5 * passes + 6);
+}
+
+/*
+ * A loop with an early exit (a conditional branch inside it, a side exit of the JIT's
+ * loop block): taken on the pass that finds a zero, never taken when there is none.
+ */
+static void test_loop_early_exit(void **state)
+{
+    struct harness *h = *state;
+    const uint64_t data = RAM_BASE + 0x20000;
+    for (int found = 1; found >= 0; found--) {
+        for (int i = 0; i < 40; i++)
+            put32(h, data + 4 * (uint64_t)i, (uint32_t)(i + 1));
+        if (found)
+            put32(h, data + 4 * 25, 0);
+        rv_cpu_reset(h->cpu, RAM_BASE, 0);
+        struct prog p = prog_begin(h);
+        li(&p, 10, data);
+        li(&p, 11, data + 4 * 40);
+        op(&p, LI(7, 0));
+        uint64_t loop = p.pc;
+        op(&p, LW(6, 10, 0));
+        uint64_t exit_branch = p.pc;
+        op(&p, BEQ(6, 0, 0)); /* patched below to `out` */
+        op(&p, ADD(7, 7, 6));
+        op(&p, ADDI(10, 10, 4));
+        op(&p, BNE(10, 11, (int32_t)(loop - p.pc)));
+        op(&p, LI(8, 1)); /* only when the loop ran out */
+        uint64_t out = p.pc;
+        put32(h, exit_branch, BEQ(6, 0, (int32_t)(out - exit_branch)));
+        op(&p, WFI);
+        assert_int_equal(run(h), RV_RUN_WFI);
+        if (found) {
+            assert_int_equal(X(h, 7), 25 * 26 / 2);
+            assert_int_equal(X(h, 10), data + 4 * 25);
+            assert_int_equal(X(h, 8), 0);
+            assert_int_equal(rv_cpu_instret(h->cpu), (loop - RAM_BASE) / 4 + 5 * 25 + 2 + 1);
+        } else {
+            assert_int_equal(X(h, 7), 40 * 41 / 2);
+            assert_int_equal(X(h, 10), data + 4 * 40);
+            assert_int_equal(X(h, 8), 1);
+            assert_int_equal(rv_cpu_instret(h->cpu), (loop - RAM_BASE) / 4 + 5 * 40 + 1 + 1);
+        }
+    }
+}
+
+/*
+ * Loops with division, which takes a host register the JIT's loop could otherwise keep a
+ * guest register in: with five registers (they fit beside it), six (they would fit
+ * without the division) and seven (too many).
+ */
+static void test_loop_divide_and_many_registers(void **state)
+{
+    struct harness *h = *state;
+    for (int nregs = 5; nregs <= 7; nregs++) {
+        rv_cpu_reset(h->cpu, RAM_BASE, 0);
+        struct prog p = prog_begin(h);
+        op(&p, LI(8, 1));
+        op(&p, LI(11, 300));
+        li(&p, 9, 1000003);
+        uint64_t loop = p.pc;
+        /* x8 the divisor, x9 the dividend, x11 the end; x18-x21 as nregs allows */
+        uint32_t rem = nregs == 5 ? 18 : 20;
+        op(&p, DIVU(18, 9, 8));
+        op(&p, ADD(19, 19, 18));
+        op(&p, REMU(rem, 9, 8));
+        op(&p, ADD(19, 19, rem));
+        if (nregs == 7)
+            op(&p, ADD(21, 21, 18));
+        op(&p, ADDI(8, 8, 1));
+        op(&p, BNE(8, 11, (int32_t)(loop - p.pc)));
+        op(&p, WFI);
+        assert_int_equal(run(h), RV_RUN_WFI);
+        uint64_t q = 0, r = 0;
+        for (uint64_t d = 1; d < 300; d++) {
+            q += 1000003 / d;
+            r += 1000003 % d;
+        }
+        assert_int_equal(X(h, 8), 300);
+        assert_int_equal(X(h, 9), 1000003);
+        assert_int_equal(X(h, 19), q + r);
+        assert_int_equal(X(h, rem), 1000003 % 299);
+        if (nregs > 5)
+            assert_int_equal(X(h, 18), 1000003 / 299);
+        assert_int_equal(X(h, 21), nregs == 7 ? q : 0);
+    }
+}
+
+/* A budget that ends in the middle of a pass through a loop ends exactly there. */
+static void test_budget_mid_loop(void **state)
+{
+    struct harness *h = *state;
+    struct prog p = prog_begin(h);
+    op(&p, LI(6, 100));
+    uint64_t loop = p.pc;
+    op(&p, ADDI(5, 5, 1));
+    op(&p, ADDI(6, 6, -1));
+    op(&p, BNE(6, 0, (int32_t)(loop - p.pc)));
+    spin(&p);
+    uint64_t n = (loop - RAM_BASE) / 4;
+    /* Twice through the loop first, so the JIT has it translated when the budget bites. */
+    assert_int_equal(rv_cpu_run(h->cpu, n + 6), RV_RUN_BUDGET);
+    assert_int_equal(rv_cpu_run(h->cpu, 3 * 10 + 2), RV_RUN_BUDGET);
+    assert_int_equal(rv_cpu_instret(h->cpu), n + 3 * 12 + 2);
+    assert_int_equal(X(h, 5), 13);
+    assert_int_equal(X(h, 6), 87);
+    assert_int_equal(rv_cpu_get_pc(h->cpu), loop + 8);
+    assert_int_equal(rv_cpu_run(h->cpu, 1 + 3 * 87), RV_RUN_BUDGET);
+    assert_int_equal(X(h, 5), 100);
+    assert_int_equal(X(h, 6), 0);
+    assert_int_equal(rv_cpu_get_pc(h->cpu), loop + 12);
+}
+
 static void test_timer(void **state)
 {
     struct harness *h = *state;
@@ -1104,6 +1251,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_self_modifying_same_block, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt_in_hot_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget_mid_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loop_slow_page_and_fault, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loop_early_exit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loop_divide_and_many_registers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_budget_mid_loop, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

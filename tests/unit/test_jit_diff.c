@@ -81,9 +81,25 @@ static int32_t simm(struct rng *r, int bits)
     return (int32_t)(rnd(r) & ((1u << bits) - 1)) - (1 << (bits - 1));
 }
 
+/*
+ * Inside a generated loop (see put_loop()) every register an instruction names comes from
+ * a small pool, so the JIT can keep the loop in host registers.
+ */
+static struct {
+    unsigned n;                 /* 0: no pool */
+    uint32_t reg[6];
+} pool;
+
+static uint32_t reg_any(struct rng *r)
+{
+    return pool.n ? pool.reg[below(r, pool.n)] : below(r, 32);
+}
+
 /* Destination registers: mostly not the pointer registers x2-x5, so memory ops keep hitting. */
 static uint32_t rd_of(struct rng *r)
 {
+    if (pool.n)
+        return pool.reg[1 + below(r, pool.n - 1)]; /* not reg[0], the loop's counter */
     uint32_t rd = below(r, 32);
     if (rd >= 2 && rd <= 5 && below(r, 8))
         rd = 6 + below(r, 20);
@@ -93,6 +109,8 @@ static uint32_t rd_of(struct rng *r)
 static uint32_t base_reg(struct rng *r)
 {
     static const uint32_t bases[] = {2, 2, 3, 3, 4, 5};
+    if (pool.n)
+        return below(r, 8) ? pool.reg[pool.n - 1] : reg_any(r); /* reg[n-1]: a pointer */
     if (below(r, 16) == 0)
         return below(r, 32); /* anything: usually faults */
     return bases[below(r, sizeof(bases) / sizeof(bases[0]))];
@@ -103,7 +121,7 @@ static bool fp_heavy;
 
 static uint32_t gen32(struct rng *r, unsigned slot, unsigned nslots)
 {
-    uint32_t rd = rd_of(r), rs1 = below(r, 32), rs2 = below(r, 32);
+    uint32_t rd = rd_of(r), rs1 = reg_any(r), rs2 = reg_any(r);
     switch (fp_heavy && below(r, 2) ? 20 : below(r, 24)) {
     case 0: case 1: case 2: { /* OP */
         static const uint32_t f7[] = {0, 0, 0x20, 1};
@@ -226,6 +244,7 @@ static uint64_t code_start;
 static uint64_t executed; /* instructions compared, for the summary line */
 static unsigned paged_programs;
 static uint64_t remaps;   /* the alias moved to the other copy of the code */
+static uint64_t loops;    /* translations that loop in host registers */
 
 static void put64_both(struct machine_pair *m, uint64_t pa, uint64_t v)
 {
@@ -329,6 +348,61 @@ static void build_tables(struct machine_pair *m, struct rng *r)
 }
 
 /* Writes the same random program into both harnesses and sets the same registers. */
+static void put_insn(struct machine_pair *m, uint64_t pc, uint32_t w)
+{
+    const uint64_t copy = CODE2 - CODE;
+    for (int k = 0; k < 2; k++) {
+        put16(m->h[k], pc, (uint16_t)w);
+        put16(m->h[k], pc + 2, (uint16_t)(w >> 16));
+        put16(m->h[k], pc + copy, (uint16_t)w);
+        put16(m->h[k], pc + copy + 2, (uint16_t)(w >> 16));
+    }
+}
+
+/*
+ * A counted loop whose body draws its registers from a pool of up to six, one of them a
+ * data pointer: `li c, K; loop: body; addi c, c, -1; bne c, x0, loop`. The JIT keeps such
+ * a loop in host registers; its branches become side exits, its loads, stores and FP
+ * helpers slow paths inside the loop. Returns the pc after it.
+ */
+static uint64_t put_loop(struct machine_pair *m, struct rng *r, uint64_t pc, unsigned slot,
+                         unsigned nslots)
+{
+    static const uint32_t pointers[] = {2, 3, 4, 5};
+    pool.n = 3 + below(r, 4);
+    pool.reg[pool.n - 1] = pointers[below(r, 4)];
+    for (unsigned k = 0; k + 1 < pool.n; k++) {
+        uint32_t g;
+        bool dup;
+        do { /* x6..x29: the handler uses x30 and x31 */
+            g = 6 + below(r, 24);
+            dup = false;
+            for (unsigned j = 0; j < k; j++)
+                dup |= pool.reg[j] == g;
+        } while (dup);
+        pool.reg[k] = g;
+    }
+    put_insn(m, pc, ADDI(pool.reg[0], 0, 1 + (int32_t)below(r, 20)));
+    pc += 4;
+    uint64_t head = pc;
+    unsigned len = 2 + below(r, 10);
+    for (unsigned k = 0; k < len; k++) {
+        uint32_t w;
+        do { /* mostly no jumps or SYSTEM, which would end the block */
+            w = gen32(r, slot + (unsigned)(pc - head) / 2, nslots);
+        } while (((w & 0x7f) == 0x73 || (w & 0x7f) == 0x6f || (w & 0x7f) == 0x67) &&
+                 below(r, 8));
+        put_insn(m, pc, w);
+        pc += 4;
+    }
+    put_insn(m, pc, ADDI(pool.reg[0], pool.reg[0], -1));
+    pc += 4;
+    put_insn(m, pc, BNE(pool.reg[0], 0, (int32_t)(head - pc)));
+    pc += 4;
+    pool.n = 0;
+    return pc;
+}
+
 static void build(struct machine_pair *m, struct rng *r)
 {
     if (paged.on)
@@ -390,6 +464,10 @@ static void build(struct machine_pair *m, struct rng *r)
     const uint64_t copy = CODE2 - CODE;
     for (unsigned i = 0; i < n; i++) {
         unsigned slot = (unsigned)((pc - code_start) / 2);
+        if (below(r, 24) == 0 && i + 16 < n) {
+            pc = put_loop(m, r, pc, slot, nslots);
+            continue;
+        }
         bool other = below(r, 8) == 0;
         if (below(r, 3) == 0) {
             uint16_t c = gen16(r), c2 = other ? gen16(r) : c;
@@ -628,6 +706,9 @@ static bool run_one(uint64_t seed)
     }
     executed += m.h[0]->cpu->instret;
     remaps += get64(m.h[0], REMAP_COUNT);
+    struct rv_jit_stats st;
+    rv_jit_get_stats(m.h[1]->cpu->jit, &st);
+    loops += st.loops;
     harness_free(m.h[0]);
     harness_free(m.h[1]);
     return ok;
@@ -648,10 +729,13 @@ static void test_random_streams(void **state)
             failed++;
     }
     fprintf(stderr, "%u programs (%u paged) from seed %llu, %llu instructions on each "
-            "engine, %llu remappings of running code\n", programs, paged_programs,
-            (unsigned long long)seed0, (unsigned long long)executed,
-            (unsigned long long)remaps);
+            "engine, %llu remappings of running code, %llu loop translations\n", programs,
+            paged_programs, (unsigned long long)seed0, (unsigned long long)executed,
+            (unsigned long long)remaps, (unsigned long long)loops);
     assert_int_equal(failed, 0);
+    /* The generator's loops must keep reaching the JIT's loop blocks. */
+    if (programs >= 50)
+        assert_true(loops > 0);
 }
 
 int main(void)

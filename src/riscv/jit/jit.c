@@ -131,11 +131,12 @@ void rv_jit_get_stats(const struct rv_jit *jit, struct rv_jit_stats *st)
 
 void rv_jit_log_stats(const struct rv_jit *jit)
 {
-    log_info("jit", "%llu blocks translated (%llu guest instructions, %llu KiB host code), "
-             "%llu chained, %llu cache flushes, %llu regions reused, %llu interpreter steps, "
+    log_info("jit", "%llu blocks translated (%llu guest instructions, %llu KiB host code, "
+             "%llu loops in registers), %llu chained, %llu cache flushes, %llu regions reused, %llu interpreter steps, "
              "%llu dispatches (%llu from the jump cache)",
              (unsigned long long)jit->st.blocks, (unsigned long long)jit->st.guest_insns,
              (unsigned long long)(jit->st.code_bytes >> 10),
+             (unsigned long long)jit->st.loops,
              (unsigned long long)jit->st.chains,
              (unsigned long long)jit->st.flushes, (unsigned long long)jit->st.evictions,
              (unsigned long long)jit->st.interp_steps,
@@ -460,14 +461,15 @@ static bool emit(struct rv_jit *jit, struct jit_block *b)
         return false;
     uint8_t *rw = jit->cb.rw + start;
     uintptr_t exec = (uintptr_t)jit_codebuf_exec_addr(&jit->cb, rw);
-    size_t chain = 0;
-    long size = jit_backend_emit(&jit->src, rw, jit->region_end - start, exec, &chain);
+    struct jit_emitted out = {0};
+    long size = jit_backend_emit(&jit->src, rw, jit->region_end - start, exec, &out);
     if (size < 0)
         return false;
     jit->cb.used = start + (size_t)size;
     b->code = (void (*)(struct rv_cpu *))exec;
-    b->chain = exec + chain;
+    b->chain = exec + out.chain_entry;
     jit->st.code_bytes += (uint64_t)size;
+    jit->st.loops += out.loop;
     if (jit->dump)
         dump_block(&jit->src, rw, size, start);
     return true;

@@ -35,6 +35,7 @@ struct rv_jit_stats {
     uint64_t guest_insns;   /* guest instructions in them */
     uint64_t code_bytes;    /* host code generated, in total */
     uint64_t chains;        /* exits linked straight to the next block */
+    uint64_t loops;         /* translations that loop to their start in host registers */
     uint64_t dispatches;    /* blocks entered from C (not through a chain or jump cache) */
     uint64_t jc_hits;       /* ... of which the jump cache found */
     uint64_t flushes;       /* times the whole cache was dropped (fence.i, reset) */

@@ -62,11 +62,16 @@ static inline bool jit_insn_is_system(const struct jit_insn *i)
     return i->op == RV_OP_GENERIC && (i->insn & 0x7f) == 0x73;
 }
 
+/* What jit_backend_emit says about the code it made. */
+struct jit_emitted {
+    size_t chain_entry;        /* the offset where other blocks may jump in (see below) */
+    bool loop;                 /* it loops back to its start in host registers */
+};
+
 /*
  * Host code for `b`, a function void f(struct rv_cpu *) that runs the block and leaves pc
  * and instret for the next one. `exec` is the address `buf` will run at. Returns its size,
- * or -ENOSPC if `cap` bytes do not suffice; *chain_entry is the offset where other blocks
- * may jump in (see below).
+ * or -ENOSPC if `cap` bytes do not suffice.
  *
  * Chaining: an exit to a constant guest address in the block's own page stores the
  * execute-view address of a patchable jump in cpu->jit_exit before it returns. The front
@@ -79,7 +84,7 @@ static inline bool jit_insn_is_system(const struct jit_insn *i)
  * set when they are called, and the front end when the code returns.
  */
 long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap,
-                      uintptr_t exec, size_t *chain_entry);
+                      uintptr_t exec, struct jit_emitted *out);
 /* Points the jump at `site` (write view; `site_exec` is where it runs) to `target`. */
 void jit_backend_chain(uint8_t *site, uintptr_t site_exec, uintptr_t target);
 /* Whether this build has a backend for the host it runs on. */

@@ -1033,7 +1033,7 @@ static bool loop_regs(struct be *b, const struct jit_block_src *src)
 }
 
 static long emit_block(const struct jit_block_src *src, uint8_t *buf, size_t cap,
-                       uintptr_t exec, size_t *chain_entry, bool try_loop)
+                       uintptr_t exec, struct jit_emitted *out, bool try_loop)
 {
     struct be b = {.vpage = src->in[0].pc & RV_PAGE_MASK, .exec = exec,
                    .jump_cache = src->jump_cache, .tag = src->tag, .start = src->in[0].pc};
@@ -1061,7 +1061,7 @@ static long emit_block(const struct jit_block_src *src, uint8_t *buf, size_t cap
     xe_mov_ri(e, XE_RCX, src->in[0].pc);
     xe_mov_mr(e, CPU, OFF(pc), XE_RCX, true);
     xe_jmp_to(e, b.leave);
-    *chain_entry = xe_size(e);
+    out->chain_entry = xe_size(e);
     xe_lea(e, XE_RAX, XE_RBP, (int32_t)src->n);
     xe_alu_rm(e, XE_CMP, XE_RAX, CPU, OFF(limit), true);
     xe_jcc_to(e, XE_CC_A, over_budget);
@@ -1083,15 +1083,16 @@ static long emit_block(const struct jit_block_src *src, uint8_t *buf, size_t cap
         return -ENOSPC;
     if (b.loop_broken)
         return -EAGAIN;
+    out->loop = b.loop;
     return (long)xe_size(e);
 }
 
 long jit_backend_emit(const struct jit_block_src *src, uint8_t *buf, size_t cap,
-                      uintptr_t exec, size_t *chain_entry)
+                      uintptr_t exec, struct jit_emitted *out)
 {
-    long r = emit_block(src, buf, cap, exec, chain_entry, true);
+    long r = emit_block(src, buf, cap, exec, out, true);
     if (r == -EAGAIN)
-        r = emit_block(src, buf, cap, exec, chain_entry, false);
+        r = emit_block(src, buf, cap, exec, out, false);
     return r;
 }
 
@@ -1103,13 +1104,13 @@ bool jit_backend_available(void)
 }
 
 long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap,
-                      uintptr_t exec, size_t *chain_entry)
+                      uintptr_t exec, struct jit_emitted *out)
 {
     (void)b;
     (void)buf;
     (void)cap;
     (void)exec;
-    (void)chain_entry;
+    (void)out;
     return -ENOTSUP;
 }
 
