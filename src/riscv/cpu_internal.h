@@ -300,7 +300,7 @@ struct rv_cpu {
 
     struct rv_jit *jit;    /* the JIT engine, NULL when the interpreter runs alone */
     uintptr_t jit_exit;    /* set by translated code: the chainable exit it left by */
-    uintptr_t jit_block;   /* set by translated code: the block running (struct jit_block) */
+    uintptr_t jit_block;   /* set by translated code with jit_exit: the block it left */
     /*
      * Bumped whenever decoded code is forgotten (a decode-cache page released, the JIT's
      * cache flushed): the JIT's jump cache entries are good while it is unchanged.

@@ -164,11 +164,15 @@ static int take_trap(struct rv_cpu *cpu)
     return 1;
 }
 
-/* Instruction k finished without trapping: go on in the block, or leave it at npc. */
-static int after(struct rv_cpu *cpu, uint64_t npc, unsigned k)
+/*
+ * Instruction k finished without trapping: go on in the block, or leave it at npc. It
+ * leaves if an interrupt or stop is due, or if decoded code was forgotten while the
+ * instruction ran (`epoch` is cpu->code_epoch from before it): the block's own code may
+ * be what changed.
+ */
+static int after(struct rv_cpu *cpu, uint64_t npc, unsigned k, uint64_t epoch)
 {
-    if (rv_unlikely(cpu->limit == 0 ||
-                    !block_valid(cpu, (const struct jit_block *)cpu->jit_block))) {
+    if (rv_unlikely(cpu->limit == 0 || cpu->code_epoch != epoch)) {
         cpu->pc = npc;
         cpu->instret++;
         return 1;
@@ -186,6 +190,7 @@ static int after(struct rv_cpu *cpu, uint64_t npc, unsigned k)
 int rv_jit_load_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info)
 {
     unsigned k = INFO_K(info), op = INFO_OP(info);
+    uint64_t epoch = cpu->code_epoch;
     cpu->pc = pc;
     cpu->instret += k;
     unsigned size;
@@ -205,23 +210,25 @@ int rv_jit_load_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info
     default: break;
     }
     cpu->x[INFO_RD(info)] = v;
-    return after(cpu, pc + INFO_LEN(info), k);
+    return after(cpu, pc + INFO_LEN(info), k, epoch);
 }
 
 int rv_jit_store_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info)
 {
     unsigned k = INFO_K(info), op = INFO_OP(info);
+    uint64_t epoch = cpu->code_epoch;
     cpu->pc = pc;
     cpu->instret += k;
     unsigned size = op == RV_OP_SB ? 1 : op == RV_OP_SH ? 2 : op == RV_OP_SW ? 4 : 8;
     if (rv_mmu_store_slow(cpu, va, size, cpu->x[INFO_RS2(info)]))
         return take_trap(cpu);
-    return after(cpu, pc + INFO_LEN(info), k);
+    return after(cpu, pc + INFO_LEN(info), k, epoch);
 }
 
 int rv_jit_generic(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn_raw)
 {
     unsigned k = INFO_K(info), len = INFO_LEN(info);
+    uint64_t epoch = cpu->code_epoch;
     cpu->pc = pc;
     cpu->instret += k; /* CSR-like reads of instret see the current count */
     int r = rv_cpu_exec_generic(cpu, (uint32_t)insn_raw, (uint32_t)(insn_raw >> 32), pc + len);
@@ -232,7 +239,7 @@ int rv_jit_generic(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn
         cpu->instret++;
         return 1;
     }
-    return after(cpu, pc + len, k);
+    return after(cpu, pc + len, k, epoch);
 }
 
 int rv_jit_fp(struct rv_cpu *cpu, uint64_t insn)

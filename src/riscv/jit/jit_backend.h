@@ -32,7 +32,7 @@ struct jit_insn {
  */
 struct jit_block_src {
     unsigned n;
-    uintptr_t tag;             /* stored in cpu->jit_block whenever the block starts */
+    uintptr_t tag;             /* stored in cpu->jit_block when it leaves by a chainable exit */
     uintptr_t jump_cache;      /* the JIT's struct jit_jc_entry[JIT_JC_SIZE] */
     struct jit_insn in[JIT_MAX_INSNS];
 };

@@ -228,7 +228,7 @@ static void st(struct be *b, unsigned g, enum xe_reg src)
         xe_mov_rr(&b->e, d, src, true);
 }
 
-/* cpu->jit_block = this block, for helpers (which check it) and chainable exits. */
+/* cpu->jit_block = this block, for the front end to chain the exit it leaves by. */
 static void set_tag(struct be *b)
 {
     xe_mov_ri(&b->e, XE_RAX, b->tag);
@@ -325,7 +325,6 @@ static void exit_if_helper_says(struct be *b)
 /* A load/store slow path's call, the cache written back already. */
 static void call_helper(struct be *b, const void *fn, uint64_t pc, uint64_t info)
 {
-    set_tag(b);
     sync_instret(b);
     xe_mov_rr(&b->e, XE_RDI, CPU, true);
     xe_mov_ri(&b->e, XE_RDX, pc);
@@ -632,7 +631,6 @@ static void emit_side_exits(struct be *b)
  */
 static void call_generic(struct be *b, const struct jit_insn *i, unsigned k, const void *fn)
 {
-    set_tag(b);
     sync_instret(b);
     xe_mov_rr(&b->e, XE_RDI, CPU, true);
     xe_mov_ri(&b->e, XE_RSI, i->pc);
