@@ -9,7 +9,7 @@
 int jit_codebuf_init(struct jit_codebuf *cb, size_t size)
 {
     cb->rw = cb->rx = NULL;
-    cb->size = cb->used = 0;
+    cb->size = cb->used = cb->keep = 0;
     int fd = memfd_create("kite-jit", MFD_CLOEXEC);
     if (fd < 0)
         return -errno;
@@ -40,10 +40,13 @@ int jit_codebuf_init(struct jit_codebuf *cb, size_t size)
 void jit_codebuf_reset(struct jit_codebuf *cb)
 {
     /* Frees the memfd's pages (both views see zeros again); failure only costs memory. */
-    size_t len = (cb->used + 4095) & ~(size_t)4095;
-    if (len)
-        (void)madvise(cb->rw, len < cb->size ? len : cb->size, MADV_REMOVE);
-    cb->used = 0;
+    size_t from = (cb->keep + 4095) & ~(size_t)4095;
+    size_t to = (cb->used + 4095) & ~(size_t)4095;
+    if (to > cb->size)
+        to = cb->size;
+    if (to > from)
+        (void)madvise(cb->rw + from, to - from, MADV_REMOVE);
+    cb->used = cb->keep;
 }
 
 void jit_codebuf_destroy(struct jit_codebuf *cb)
@@ -53,5 +56,5 @@ void jit_codebuf_destroy(struct jit_codebuf *cb)
     if (cb->rx)
         munmap(cb->rx, cb->size);
     cb->rw = cb->rx = NULL;
-    cb->size = cb->used = 0;
+    cb->size = cb->used = cb->keep = 0;
 }

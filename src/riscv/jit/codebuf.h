@@ -16,14 +16,15 @@ struct jit_codebuf {
     uint8_t *rx;        /* execute view of the same bytes */
     size_t size;
     size_t used;
+    size_t keep;        /* bytes at the start a reset keeps (code every block shares) */
 };
 
 /* Returns 0 or a negative errno. */
 int jit_codebuf_init(struct jit_codebuf *cb, size_t size);
 void jit_codebuf_destroy(struct jit_codebuf *cb);
 /*
- * Forgets everything written so far (the caller drops every pointer into it first) and
- * gives its memory back to the host until it is written again.
+ * Forgets everything written after the first `keep` bytes (the caller drops every pointer
+ * into it first) and gives that memory back to the host until it is written again.
  */
 void jit_codebuf_reset(struct jit_codebuf *cb);
 /* Execute-view address of a write-view pointer. */

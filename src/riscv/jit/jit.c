@@ -29,6 +29,7 @@
 #define JIT_MAX_BLOCKS 20480u      /* block records */
 #define JIT_REGIONS 4
 #define JIT_REGION_CODE (JIT_CODE_SIZE / JIT_REGIONS)
+#define JIT_STUB_AREA 4096u        /* before the regions: code every block calls */
 #define JIT_REGION_BLOCKS (JIT_MAX_BLOCKS / JIT_REGIONS)
 #define JIT_HOT_RUNS 3             /* a block gets code the n-th time it runs */
 #define JIT_HEAT_BITS 16
@@ -58,6 +59,7 @@ struct rv_jit {
     struct jit_jc_entry jc[JIT_JC_SIZE]; /* the jump cache (see jit_backend.h) */
     struct jit_block *hash[JIT_HASH_SIZE]; /* buckets on (vpc, ram page), newest first */
     struct jit_block_src src;      /* scratch for the translator */
+    struct jit_stubs stubs;
     struct rv_jit_stats st;
     uint64_t dc_flushes;           /* the decode cache's flush count when last looked at */
     /*
@@ -94,7 +96,16 @@ struct rv_jit *rv_jit_new(int *err)
         return NULL;
     }
     jit->pool = calloc(JIT_MAX_BLOCKS, sizeof(*jit->pool));
-    int r = jit->pool ? jit_codebuf_init(&jit->cb, JIT_CODE_SIZE) : -ENOMEM;
+    int r = jit->pool ? jit_codebuf_init(&jit->cb, JIT_STUB_AREA + JIT_CODE_SIZE) : -ENOMEM;
+    if (r == 0) {
+        long n = jit_backend_stubs(jit->cb.rw, JIT_STUB_AREA, (uintptr_t)jit->cb.rx,
+                                   &jit->stubs);
+        if (n < 0) {
+            jit_codebuf_destroy(&jit->cb);
+            r = (int)n;
+        }
+        jit->cb.keep = jit->cb.used = JIT_STUB_AREA;
+    }
     if (r < 0) {
         free(jit->pool);
         free(jit);
@@ -104,7 +115,7 @@ struct rv_jit *rv_jit_new(int *err)
     for (unsigned i = 0; i < JIT_JC_SIZE; i++)
         jit->jc[i].vpc = UINT64_MAX; /* odd: never a pc */
     jit->hot_runs = JIT_HOT_RUNS;
-    jit->region_end = JIT_REGION_CODE;
+    jit->region_end = JIT_STUB_AREA + JIT_REGION_CODE;
     const char *d = getenv("KITE_JIT_DUMP");
     jit->dump = d && *d && *d != '0';
     return jit;
@@ -182,10 +193,10 @@ static int after(struct rv_cpu *cpu, uint64_t npc, unsigned k, uint64_t epoch)
 }
 
 #define INFO_K(i) ((unsigned)((i) & 0xff))
-#define INFO_LEN(i) ((unsigned)(((i) >> 8) & 0xff))
-#define INFO_RD(i) ((unsigned)(((i) >> 16) & 0xff))
-#define INFO_RS2(i) ((unsigned)(((i) >> 24) & 0xff))
-#define INFO_OP(i) ((unsigned)(((i) >> 32) & 0xff))
+#define INFO_LEN(i) ((unsigned)(((i) >> 8) & 0xf))
+#define INFO_RD(i) ((unsigned)(((i) >> 12) & 0x3f))
+#define INFO_RS2(i) ((unsigned)(((i) >> 18) & 0x3f))
+#define INFO_OP(i) ((unsigned)(((i) >> 24) & 0xff))
 
 int rv_jit_load_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info)
 {
@@ -392,7 +403,7 @@ static void flush_all(struct rv_cpu *cpu, struct rv_jit *jit)
     jit->used = 0;
     memset(jit->region_used, 0, sizeof(jit->region_used));
     jit->region = 0;
-    jit->region_end = JIT_REGION_CODE;
+    jit->region_end = JIT_STUB_AREA + JIT_REGION_CODE;
     jit_codebuf_reset(&jit->cb);
     jit->st.flushes++;
     jit->resets++;
@@ -431,7 +442,7 @@ static void next_region(struct rv_cpu *cpu, struct rv_jit *jit)
     }
     jit->used -= jit->region_used[jit->region];
     jit->region_used[jit->region] = 0;
-    jit->cb.used = (size_t)jit->region * JIT_REGION_CODE;
+    jit->cb.used = JIT_STUB_AREA + (size_t)jit->region * JIT_REGION_CODE;
     jit->region_end = jit->cb.used + JIT_REGION_CODE;
     jit->st.evictions++;
     jit->resets++;
@@ -463,6 +474,7 @@ static bool emit(struct rv_jit *jit, struct jit_block *b)
 {
     jit->src.tag = (uintptr_t)b;
     jit->src.jump_cache = (uintptr_t)jit->jc;
+    jit->src.stubs = jit->stubs;
     size_t start = (jit->cb.used + 15) & ~(size_t)15;
     if (start >= jit->region_end)
         return false;

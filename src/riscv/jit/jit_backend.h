@@ -24,6 +24,11 @@ struct jit_insn {
     uint8_t op, rd, rs1, rs2, len;
 };
 
+/* Code all blocks share, made once before any (jit_backend_stubs): execute addresses. */
+struct jit_stubs {
+    uintptr_t load, store;     /* the slow paths of loads and stores */
+};
+
 /*
  * A run of instructions in one guest page. Only the last may be a jump (jal, jalr) or a
  * SYSTEM instruction; conditional branches may come anywhere (a taken one leaves the
@@ -34,6 +39,7 @@ struct jit_block_src {
     unsigned n;
     uintptr_t tag;             /* stored in cpu->jit_block when it leaves by a chainable exit */
     uintptr_t jump_cache;      /* the JIT's struct jit_jc_entry[JIT_JC_SIZE] */
+    struct jit_stubs stubs;
     struct jit_insn in[JIT_MAX_INSNS];
 };
 
@@ -85,6 +91,11 @@ struct jit_emitted {
  */
 long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap,
                       uintptr_t exec, struct jit_emitted *out);
+/*
+ * The shared code into `buf` (`exec` is where it will run), which must stay within 2 GiB
+ * of every block. Returns its size or a negative errno.
+ */
+long jit_backend_stubs(uint8_t *buf, size_t cap, uintptr_t exec, struct jit_stubs *out);
 /* Points the jump at `site` (write view; `site_exec` is where it runs) to `target`. */
 void jit_backend_chain(uint8_t *site, uintptr_t site_exec, uintptr_t target);
 /* Whether this build has a backend for the host it runs on. */
@@ -92,14 +103,16 @@ bool jit_backend_available(void);
 
 /*
  * Helpers the generated code calls. `info` packs the instruction's index k in its block
- * (bits 0-7), length (8-15), rd (16-23), rs2 (24-31) and op (32-39). While a helper runs,
+ * (bits 0-7), length (8-11), rd (12-17), rs2 (18-23) and op (24-31): 32 bits, so one
+ * immediate carries it. While a helper runs,
  * cpu->pc and cpu->instret are those of instruction k, as in the interpreter. A nonzero
  * return means the block must end now: pc and instret are already set for what follows
  * (a trap was taken, an interrupt or stop is due, or code the block came from changed).
  */
 #define JIT_INFO(k, len, rd, rs2, op)                                                     \
-    ((uint64_t)(k) | (uint64_t)(len) << 8 | (uint64_t)(rd) << 16 | (uint64_t)(rs2) << 24 | \
-     (uint64_t)(op) << 32)
+    ((uint32_t)(k) | (uint32_t)(len) << 8 | (uint32_t)(rd) << 12 | (uint32_t)(rs2) << 18 | \
+     (uint32_t)(op) << 24)
+_Static_assert(JIT_MAX_INSNS <= 256 && RV_OP_COUNT <= 256, "JIT_INFO fields");
 int rv_jit_load_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info);
 int rv_jit_store_slow(struct rv_cpu *cpu, uint64_t va, uint64_t pc, uint64_t info);
 /* F/D, A: what the interpreter does, as a call. insn_raw = insn | raw << 32. */

@@ -83,6 +83,17 @@ struct be {
         bool dirty[NCACHE];
     } side[JIT_MAX_INSNS];
     unsigned nside;
+    /* Loads' and stores' TLB misses, emitted after the body. */
+    struct slow_path {
+        uint8_t *site;         /* the jcc to patch */
+        const uint8_t *resume; /* where the fast path goes on */
+        uint64_t pc;
+        uint32_t info;         /* JIT_INFO */
+        uint64_t desc;         /* the cache at the branch (cache_desc) */
+        bool store;
+    } slow[JIT_MAX_INSNS];
+    unsigned nslow;
+    struct jit_stubs stubs;
 };
 
 static void writeback(struct be *b, int i)
@@ -322,16 +333,6 @@ static void exit_if_helper_says(struct be *b)
     xe_jcc_to(&b->e, XE_CC_NE, b->leave_raw);
 }
 
-/* A load/store slow path's call, the cache written back already. */
-static void call_helper(struct be *b, const void *fn, uint64_t pc, uint64_t info)
-{
-    sync_instret(b);
-    xe_mov_rr(&b->e, XE_RDI, CPU, true);
-    xe_mov_ri(&b->e, XE_RDX, pc);
-    xe_mov_ri(&b->e, XE_RCX, info);
-    xe_call(&b->e, fn);
-}
-
 static uint64_t info_of(const struct jit_insn *i, unsigned k)
 {
     return JIT_INFO(k, i->len, i->rd, i->rs2, i->op);
@@ -356,9 +357,36 @@ static void tlb_probe(struct be *b, const struct jit_insn *i, unsigned size)
 }
 
 /*
- * Fast path inline, slow path (a helper) after it. rd's slot is taken before the branch,
- * so both paths end with the same assignment; the slow path writes the cache back first
- * (the helper may trap) and reloads it after (the helper wrote rd in cpu->x).
+ * The cache as a slow path's stub sees it (see emit_stub): bits 0-5 the dirty slots, 8-13
+ * the slots holding a guest register, 16 + 5i the register slot i holds.
+ */
+static uint64_t cache_desc(const struct be *b)
+{
+    uint64_t d = 0;
+    for (int i = 0; i < NCACHE; i++) {
+        if (b->guest[i] < 0)
+            continue;
+        d |= 1ull << (8 + i) | (uint64_t)(b->guest[i] & 31) << (16 + 5 * i);
+        if (b->dirty[i])
+            d |= 1ull << i;
+    }
+    return d;
+}
+
+/* A load or store's slow path, emitted after the block's body (see emit_slow_paths). */
+static void add_slow_path(struct be *b, uint8_t *site, const struct jit_insn *i, unsigned k,
+                          bool store)
+{
+    struct slow_path *sp = &b->slow[b->nslow++];
+    *sp = (struct slow_path){.site = site, .pc = i->pc, .info = JIT_INFO(k, i->len, i->rd,
+                             i->rs2, i->op), .desc = cache_desc(b), .store = store};
+}
+
+/*
+ * TLB hit inline; on a miss the slow path (after the block) calls the helper through a
+ * shared stub, which writes the cache back first (the helper may trap) and reloads it
+ * after (the helper wrote rd in cpu->x). rd's slot is taken before the branch, so both
+ * paths end with the same assignment.
  */
 static void emit_load(struct be *b, const struct jit_insn *i, unsigned k, unsigned size,
                       bool sign)
@@ -367,16 +395,10 @@ static void emit_load(struct be *b, const struct jit_insn *i, unsigned k, unsign
     tlb_probe(b, i, size);
     int d = dst_slot(b, i->rd);
     xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, tag_r), true);
-    uint8_t *slow = xe_jcc(e, XE_CC_NE);
+    add_slow_path(b, xe_jcc(e, XE_CC_NE), i, k, false);
     xe_alu_rm(e, XE_ADD, XE_RSI, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, addend), true);
     xe_load(e, d < 0 ? XE_RAX : cache_reg[d], XE_RSI, 0, size, sign);
-    uint8_t *done = xe_jmp(e);
-    xe_patch(e, slow);
-    writeback_all(b);
-    call_helper(b, (const void *)rv_jit_load_slow, i->pc, info_of(i, k));
-    exit_if_helper_says(b);
-    cache_reload(b);
-    xe_patch(e, done);
+    b->slow[b->nslow - 1].resume = e->p;
     if (d >= 0)
         b->dirty[d] = true;
 }
@@ -387,16 +409,93 @@ static void emit_store(struct be *b, const struct jit_insn *i, unsigned k, unsig
     enum xe_reg val = greg(b, i->rs2);
     tlb_probe(b, i, size);
     xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, tag_w), true);
-    uint8_t *slow = xe_jcc(e, XE_CC_NE);
+    add_slow_path(b, xe_jcc(e, XE_CC_NE), i, k, true);
     xe_alu_rm(e, XE_ADD, XE_RSI, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, addend), true);
     xe_store(e, XE_RSI, 0, val, size);
-    uint8_t *done = xe_jmp(e);
-    xe_patch(e, slow);
-    writeback_all(b);
-    call_helper(b, (const void *)rv_jit_store_slow, i->pc, info_of(i, k));
-    exit_if_helper_says(b);
-    cache_reload(b);
-    xe_patch(e, done);
+    b->slow[b->nslow - 1].resume = e->p;
+}
+
+/*
+ * The slow paths, after the body: cpu->pc, then the stub with RAX = the cache's
+ * description, RSI = the address (still there from the probe), RCX = info.
+ */
+static void emit_slow_paths(struct be *b)
+{
+    struct xe *e = &b->e;
+    for (unsigned n = 0; n < b->nslow; n++) {
+        const struct slow_path *sp = &b->slow[n];
+        xe_patch(e, sp->site);
+        if ((int64_t)sp->pc == (int32_t)sp->pc) {
+            xe_mov_mi(e, CPU, OFF(pc), (int32_t)sp->pc);
+        } else {
+            xe_mov_ri(e, XE_RCX, sp->pc);
+            xe_mov_mr(e, CPU, OFF(pc), XE_RCX, true);
+        }
+        xe_mov_ri(e, XE_RAX, sp->desc);
+        xe_mov_ri(e, XE_RCX, sp->info);
+        xe_call_rel(e, b->exec + xe_size(e), sp->store ? b->stubs.store : b->stubs.load);
+        xe_test_rr(e, XE_RAX, XE_RAX, false);
+        xe_jcc_to(e, XE_CC_NE, b->leave_raw);
+        xe_jmp_to(e, sp->resume);
+    }
+}
+
+/*
+ * The shared slow path of loads or stores, called from a block's slow path as described
+ * there: writes the dirty slots back, stores RBP to cpu->instret, calls the helper
+ * (rv_jit_load_slow or rv_jit_store_slow, with cpu->pc) and, unless it says the block
+ * must end, loads the slots again from cpu->x. Returns the helper's answer in EAX.
+ * The three pushes keep the stack 16-byte aligned at the call.
+ */
+static void emit_stub(struct xe *e, const void *helper)
+{
+    xe_push(e, XE_RSI);
+    xe_push(e, XE_RCX);
+    xe_push(e, XE_RAX);
+    for (int i = 0; i < NCACHE; i++) {
+        xe_test_al(e, (uint8_t)(1u << i));
+        uint8_t *skip = xe_jcc(e, XE_CC_E);
+        xe_mov_rr(e, XE_RCX, XE_RAX, true);
+        xe_shift_ri(e, XE_SHR, XE_RCX, (uint8_t)(16 + 5 * i), true);
+        xe_alu_ri(e, XE_AND, XE_RCX, 31, false);
+        xe_mov_mr_idx8(e, CPU, XE_RCX, XOFF(0), cache_reg[i]);
+        xe_patch(e, skip);
+    }
+    xe_mov_mr(e, CPU, OFF(instret), XE_RBP, true);
+    xe_mov_rr(e, XE_RDI, CPU, true);
+    xe_mov_rm(e, XE_RSI, XE_RSP, 16, true);
+    xe_mov_rm(e, XE_RDX, CPU, OFF(pc), true);
+    xe_mov_rm(e, XE_RCX, XE_RSP, 8, false);
+    xe_call(e, helper);
+    xe_test_rr(e, XE_RAX, XE_RAX, false);
+    uint8_t *out = xe_jcc(e, XE_CC_NE);
+    xe_mov_rm(e, XE_RAX, XE_RSP, 0, true);
+    for (int i = 0; i < NCACHE; i++) {
+        xe_test_ah(e, (uint8_t)(1u << i));
+        uint8_t *skip = xe_jcc(e, XE_CC_E);
+        xe_mov_rr(e, XE_RCX, XE_RAX, true);
+        xe_shift_ri(e, XE_SHR, XE_RCX, (uint8_t)(16 + 5 * i), true);
+        xe_alu_ri(e, XE_AND, XE_RCX, 31, false);
+        xe_mov_rm_idx8(e, cache_reg[i], CPU, XE_RCX, XOFF(0));
+        xe_patch(e, skip);
+    }
+    xe_alu_rr(e, XE_XOR, XE_RAX, XE_RAX, false);
+    xe_patch(e, out);
+    xe_alu_ri(e, XE_ADD, XE_RSP, 24, true);
+    xe_ret(e);
+}
+
+long jit_backend_stubs(uint8_t *buf, size_t cap, uintptr_t exec, struct jit_stubs *out)
+{
+    struct xe e;
+    xe_init(&e, buf, cap);
+    out->load = exec + xe_size(&e);
+    emit_stub(&e, (const void *)rv_jit_load_slow);
+    while (xe_size(&e) % 16)
+        xe_byte(&e, 0xcc);
+    out->store = exec + xe_size(&e);
+    emit_stub(&e, (const void *)rv_jit_store_slow);
+    return e.overflow ? -ENOSPC : (long)xe_size(&e);
 }
 
 /*
@@ -1034,7 +1133,8 @@ static long emit_block(const struct jit_block_src *src, uint8_t *buf, size_t cap
                        uintptr_t exec, struct jit_emitted *out, bool try_loop)
 {
     struct be b = {.vpage = src->in[0].pc & RV_PAGE_MASK, .exec = exec,
-                   .jump_cache = src->jump_cache, .tag = src->tag, .start = src->in[0].pc};
+                   .jump_cache = src->jump_cache, .tag = src->tag, .start = src->in[0].pc,
+                   .stubs = src->stubs};
     struct xe *e = &b.e;
     xe_init(e, buf, cap);
     cache_clear(&b);
@@ -1077,6 +1177,7 @@ static long emit_block(const struct jit_block_src *src, uint8_t *buf, size_t cap
         exit_to(&b, last->pc + last->len, src->n);
     }
     emit_side_exits(&b);
+    emit_slow_paths(&b);
     if (e->overflow)
         return -ENOSPC;
     if (b.loop_broken)
@@ -1099,6 +1200,15 @@ long jit_backend_emit(const struct jit_block_src *src, uint8_t *buf, size_t cap,
 bool jit_backend_available(void)
 {
     return false;
+}
+
+long jit_backend_stubs(uint8_t *buf, size_t cap, uintptr_t exec, struct jit_stubs *out)
+{
+    (void)buf;
+    (void)cap;
+    (void)exec;
+    (void)out;
+    return -ENOTSUP;
 }
 
 long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap,

@@ -197,6 +197,58 @@ void xe_movsxd(struct xe *e, enum xe_reg dst, enum xe_reg src)
     modrm_reg(e, dst, src);
 }
 
+/* ModRM, SIB and disp8/disp32 for [base + index*8 + disp] (base not RBP/R13 with disp 0). */
+static void modrm_idx8(struct xe *e, unsigned reg, unsigned base, unsigned index, int32_t disp)
+{
+    bool d8 = disp >= -128 && disp <= 127;
+    xe_byte(e, (uint8_t)((d8 ? 0x44 : 0x84) | ((reg & 7) << 3)));
+    xe_byte(e, (uint8_t)(0xc0 | ((index & 7) << 3) | (base & 7)));
+    if (d8)
+        xe_byte(e, (uint8_t)(int8_t)disp);
+    else
+        xe_u32(e, (uint32_t)disp);
+}
+
+static void rex_idx(struct xe *e, unsigned reg, unsigned base, unsigned index)
+{
+    xe_byte(e, (uint8_t)(0x48 | ((reg >> 3) << 2) | ((index >> 3) << 1) | (base >> 3)));
+}
+
+void xe_mov_mr_idx8(struct xe *e, enum xe_reg base, enum xe_reg index, int32_t disp,
+                    enum xe_reg src)
+{
+    rex_idx(e, src, base, index);
+    xe_byte(e, 0x89);
+    modrm_idx8(e, src, base, index, disp);
+}
+
+void xe_mov_rm_idx8(struct xe *e, enum xe_reg dst, enum xe_reg base, enum xe_reg index,
+                    int32_t disp)
+{
+    rex_idx(e, dst, base, index);
+    xe_byte(e, 0x8b);
+    modrm_idx8(e, dst, base, index, disp);
+}
+
+void xe_test_al(struct xe *e, uint8_t imm)
+{
+    xe_byte(e, 0xa8);
+    xe_byte(e, imm);
+}
+
+void xe_test_ah(struct xe *e, uint8_t imm)
+{
+    xe_byte(e, 0xf6);
+    xe_byte(e, 0xc4);
+    xe_byte(e, imm);
+}
+
+void xe_call_rel(struct xe *e, uintptr_t here, uintptr_t target)
+{
+    xe_byte(e, 0xe8);
+    xe_u32(e, (uint32_t)(int32_t)((intptr_t)target - (intptr_t)(here + 5)));
+}
+
 void xe_lea(struct xe *e, enum xe_reg dst, enum xe_reg base, int32_t disp)
 {
     rex(e, true, dst, base, false);

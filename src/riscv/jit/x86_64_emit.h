@@ -71,6 +71,16 @@ void xe_shift_rcl(struct xe *e, enum xe_shift op, enum xe_reg dst, bool w64);
 /* dst = sign-extended low 32 bits of src. */
 void xe_movsxd(struct xe *e, enum xe_reg dst, enum xe_reg src);
 void xe_lea(struct xe *e, enum xe_reg dst, enum xe_reg base, int32_t disp);
+/* 64-bit [base + index*8 + disp] = src, and dst = [base + index*8 + disp]. */
+void xe_mov_mr_idx8(struct xe *e, enum xe_reg base, enum xe_reg index, int32_t disp,
+                    enum xe_reg src);
+void xe_mov_rm_idx8(struct xe *e, enum xe_reg dst, enum xe_reg base, enum xe_reg index,
+                    int32_t disp);
+/* test al, imm8 / test ah, imm8. */
+void xe_test_al(struct xe *e, uint8_t imm);
+void xe_test_ah(struct xe *e, uint8_t imm);
+/* A call with rel32 from the instruction at execute address `here` to `target`. */
+void xe_call_rel(struct xe *e, uintptr_t here, uintptr_t target);
 /* dst *= [base+disp] (low half of the product). */
 void xe_imul_rm(struct xe *e, enum xe_reg dst, enum xe_reg base, int32_t disp, bool w64);
 void xe_imul_rr(struct xe *e, enum xe_reg dst, enum xe_reg src, bool w64);
