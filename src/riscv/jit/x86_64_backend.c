@@ -789,6 +789,69 @@ static void emit_fp_mem(struct be *b, const struct jit_insn *i, unsigned k)
     xe_patch(e, done);
 }
 
+/* The AMOs emit_amo does inline: swap, add, xor, and, or (word or doubleword). */
+static bool amo_inline(uint32_t insn, enum xe_alu *op)
+{
+    unsigned f3 = (insn >> 12) & 7;
+    if (f3 != 2 && f3 != 3)
+        return false;
+    switch (insn >> 27) {
+    case 0x00: *op = XE_ADD; return true;
+    case 0x01: *op = XE_ADD; return true; /* swap: no op (see emit_amo) */
+    case 0x04: *op = XE_XOR; return true;
+    case 0x0c: *op = XE_AND; return true;
+    case 0x08: *op = XE_OR; return true;
+    default: return false;
+    }
+}
+
+/*
+ * An AMO on the TLB fast path when its entry allows both reading and writing (as the
+ * interpreter's amo_host): the old value to rd, the new one stored. One hart, so no host
+ * atomics are needed; aq and rl order nothing more. Anything else (a miss, misalignment,
+ * MMIO, a trigger armed, which keeps tags out of the TLB) runs the interpreter's code.
+ * Returns false for AMOs it does not cover (LR, SC, min and max).
+ */
+static bool emit_amo(struct be *b, const struct jit_insn *i, unsigned k)
+{
+    struct xe *e = &b->e;
+    uint32_t insn = i->insn;
+    enum xe_alu op;
+    if (!amo_inline(insn, &op))
+        return false;
+    bool swap = (insn >> 27) == 0x01, w64 = ((insn >> 12) & 7) == 3;
+    unsigned size = w64 ? 8 : 4;
+    enum xe_reg src = greg(b, (insn >> 20) & 31);
+    struct jit_insn a = *i;
+    a.rs1 = (uint8_t)((insn >> 15) & 31);
+    a.imm = 0;
+    tlb_probe(b, &a, size);
+    int d = dst_slot(b, (insn >> 7) & 31);
+    xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, tag_r), true);
+    uint8_t *miss_r = xe_jcc(e, XE_CC_NE);
+    xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, tag_w), true);
+    uint8_t *miss_w = xe_jcc(e, XE_CC_NE);
+    xe_alu_rm(e, XE_ADD, XE_RSI, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, addend), true);
+    xe_load(e, XE_RCX, XE_RSI, 0, size, true); /* old, sign-extended for .w */
+    xe_mov_rr(e, XE_RAX, swap ? src : XE_RCX, true);
+    if (!swap)
+        xe_alu_rr(e, op, XE_RAX, src, w64);
+    xe_store(e, XE_RSI, 0, XE_RAX, size);
+    if (d >= 0)
+        xe_mov_rr(e, cache_reg[d], XE_RCX, true);
+    uint8_t *done = xe_jmp(e);
+    xe_patch(e, miss_r);
+    xe_patch(e, miss_w);
+    writeback_all(b);
+    call_generic(b, i, k, (const void *)rv_jit_generic);
+    exit_if_helper_says(b);
+    cache_reload(b);
+    xe_patch(e, done);
+    if (d >= 0)
+        b->dirty[d] = true;
+    return true;
+}
+
 /*
  * F/D arithmetic, conversions, moves and compares: the FPU called directly. When it cannot
  * finish the instruction (FS Off, an illegal encoding or rounding mode), the interpreter's
@@ -1027,6 +1090,8 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
             emit_fp_mem(b, i, k);
             return false;
         }
+        if (major == 0x2f && emit_amo(b, i, k))
+            return false;
         if (major == 0x43 || major == 0x47 || major == 0x4b || major == 0x4f ||
             major == 0x53) {
             if (!emit_fp_inline(b, i, k)) {
@@ -1064,8 +1129,13 @@ static void insn_regs(const struct jit_insn *i, uint64_t *reads, uint64_t *write
     uint64_t r = 0, w = 0;
     if (op == RV_OP_GENERIC) {
         unsigned major = i->insn & 0x7f, f3 = (i->insn >> 12) & 7;
+        enum xe_alu amo_op;
         if ((major == 0x07 || major == 0x27) && (f3 == 2 || f3 == 3))
             r = 1ull << ((i->insn >> 15) & 31);
+        if (major == 0x2f && amo_inline(i->insn, &amo_op)) {
+            r = 1ull << ((i->insn >> 15) & 31) | 1ull << ((i->insn >> 20) & 31);
+            w = 1ull << ((i->insn >> 7) & 31);
+        }
     } else if (op == RV_OP_LUI || op == RV_OP_AUIPC || op == RV_OP_JAL) {
         w = 1ull << i->rd;
     } else if ((op >= RV_OP_BEQ && op <= RV_OP_BGEU) || (op >= RV_OP_SB && op <= RV_OP_SD)) {
