@@ -27,6 +27,7 @@ struct jit_insn {
 /* Code all blocks share, made once before any (jit_backend_stubs): execute addresses. */
 struct jit_stubs {
     uintptr_t load, store;     /* the slow paths of loads and stores */
+    uintptr_t generic;         /* rv_jit_generic's */
 };
 
 /*

@@ -83,14 +83,15 @@ struct be {
         bool dirty[NCACHE];
     } side[JIT_MAX_INSNS];
     unsigned nside;
-    /* Loads' and stores' TLB misses, emitted after the body. */
+    /* Fast paths' ways out (TLB misses and the like), emitted after the body. */
     struct slow_path {
-        uint8_t *site;         /* the jcc to patch */
+        uint8_t *site[2];      /* the jccs to patch (the second may be NULL) */
         const uint8_t *resume; /* where the fast path goes on */
         uint64_t pc;
         uint32_t info;         /* JIT_INFO */
         uint64_t desc;         /* the cache at the branch (cache_desc) */
-        bool store;
+        enum stub_kind { STUB_LOAD, STUB_STORE, STUB_GENERIC } kind;
+        uint64_t insn_raw;     /* STUB_GENERIC: insn | raw << 32 */
     } slow[JIT_MAX_INSNS];
     unsigned nslow;
     struct jit_stubs stubs;
@@ -373,13 +374,19 @@ static uint64_t cache_desc(const struct be *b)
     return d;
 }
 
-/* A load or store's slow path, emitted after the block's body (see emit_slow_paths). */
-static void add_slow_path(struct be *b, uint8_t *site, const struct jit_insn *i, unsigned k,
-                          bool store)
+/*
+ * A fast path's way out, emitted after the block's body (see emit_slow_paths), with the
+ * cache as it is now; the caller sets resume once the fast path is emitted.
+ */
+static struct slow_path *add_slow_path(struct be *b, uint8_t *site, const struct jit_insn *i,
+                                       unsigned k, enum stub_kind kind)
 {
     struct slow_path *sp = &b->slow[b->nslow++];
-    *sp = (struct slow_path){.site = site, .pc = i->pc, .info = JIT_INFO(k, i->len, i->rd,
-                             i->rs2, i->op), .desc = cache_desc(b), .store = store};
+    *sp = (struct slow_path){.site = {site, NULL}, .pc = i->pc,
+                             .info = JIT_INFO(k, i->len, i->rd, i->rs2, i->op),
+                             .desc = cache_desc(b), .kind = kind,
+                             .insn_raw = i->insn | (uint64_t)i->raw << 32};
+    return sp;
 }
 
 /*
@@ -395,10 +402,10 @@ static void emit_load(struct be *b, const struct jit_insn *i, unsigned k, unsign
     tlb_probe(b, i, size);
     int d = dst_slot(b, i->rd);
     xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, tag_r), true);
-    add_slow_path(b, xe_jcc(e, XE_CC_NE), i, k, false);
+    struct slow_path *sp = add_slow_path(b, xe_jcc(e, XE_CC_NE), i, k, STUB_LOAD);
     xe_alu_rm(e, XE_ADD, XE_RSI, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, addend), true);
     xe_load(e, d < 0 ? XE_RAX : cache_reg[d], XE_RSI, 0, size, sign);
-    b->slow[b->nslow - 1].resume = e->p;
+    sp->resume = e->p;
     if (d >= 0)
         b->dirty[d] = true;
 }
@@ -409,45 +416,75 @@ static void emit_store(struct be *b, const struct jit_insn *i, unsigned k, unsig
     enum xe_reg val = greg(b, i->rs2);
     tlb_probe(b, i, size);
     xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, tag_w), true);
-    add_slow_path(b, xe_jcc(e, XE_CC_NE), i, k, true);
+    struct slow_path *sp = add_slow_path(b, xe_jcc(e, XE_CC_NE), i, k, STUB_STORE);
     xe_alu_rm(e, XE_ADD, XE_RSI, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, addend), true);
     xe_store(e, XE_RSI, 0, val, size);
-    b->slow[b->nslow - 1].resume = e->p;
+    sp->resume = e->p;
 }
 
 /*
- * The slow paths, after the body: cpu->pc, then the stub with RAX = the cache's
- * description, RSI = the address (still there from the probe), RCX = info.
+ * Calls a stub for the instruction `sp` describes: cpu->pc, then RAX = the cache's
+ * description, RCX = info and RSI = the address (a load or store: still there from the
+ * probe) or the instruction (generic). Leaves the block if the helper says so.
  */
-static void emit_slow_paths(struct be *b)
+static void emit_stub_call(struct be *b, const struct slow_path *sp)
 {
     struct xe *e = &b->e;
+    if ((int64_t)sp->pc == (int32_t)sp->pc) {
+        xe_mov_mi(e, CPU, OFF(pc), (int32_t)sp->pc);
+    } else {
+        xe_mov_ri(e, XE_RCX, sp->pc);
+        xe_mov_mr(e, CPU, OFF(pc), XE_RCX, true);
+    }
+    xe_mov_ri(e, XE_RAX, sp->desc);
+    xe_mov_ri(e, XE_RCX, sp->info);
+    uintptr_t stub = b->stubs.load;
+    if (sp->kind == STUB_STORE) {
+        stub = b->stubs.store;
+    } else if (sp->kind == STUB_GENERIC) {
+        stub = b->stubs.generic;
+        xe_mov_ri(e, XE_RSI, sp->insn_raw);
+    }
+    xe_call_rel(e, b->exec + xe_size(e), stub);
+    xe_test_rr(e, XE_RAX, XE_RAX, false);
+    xe_jcc_to(e, XE_CC_NE, b->leave_raw);
+}
+
+/* The slow paths, after the body. */
+static void emit_slow_paths(struct be *b)
+{
     for (unsigned n = 0; n < b->nslow; n++) {
         const struct slow_path *sp = &b->slow[n];
-        xe_patch(e, sp->site);
-        if ((int64_t)sp->pc == (int32_t)sp->pc) {
-            xe_mov_mi(e, CPU, OFF(pc), (int32_t)sp->pc);
-        } else {
-            xe_mov_ri(e, XE_RCX, sp->pc);
-            xe_mov_mr(e, CPU, OFF(pc), XE_RCX, true);
-        }
-        xe_mov_ri(e, XE_RAX, sp->desc);
-        xe_mov_ri(e, XE_RCX, sp->info);
-        xe_call_rel(e, b->exec + xe_size(e), sp->store ? b->stubs.store : b->stubs.load);
-        xe_test_rr(e, XE_RAX, XE_RAX, false);
-        xe_jcc_to(e, XE_CC_NE, b->leave_raw);
-        xe_jmp_to(e, sp->resume);
+        xe_patch(&b->e, sp->site[0]);
+        xe_patch(&b->e, sp->site[1]);
+        emit_stub_call(b, sp);
+        xe_jmp_to(&b->e, sp->resume);
     }
 }
 
 /*
- * The shared slow path of loads or stores, called from a block's slow path as described
- * there: writes the dirty slots back, stores RBP to cpu->instret, calls the helper
- * (rv_jit_load_slow or rv_jit_store_slow, with cpu->pc) and, unless it says the block
- * must end, loads the slots again from cpu->x. Returns the helper's answer in EAX.
- * The three pushes keep the stack 16-byte aligned at the call.
+ * The interpreter's code for the whole instruction, called in line through the generic
+ * stub: every slot is written back and reloaded, so all are clean after it.
  */
-static void emit_stub(struct xe *e, const void *helper)
+static void emit_generic(struct be *b, const struct jit_insn *i, unsigned k)
+{
+    struct slow_path sp = {.pc = i->pc, .info = JIT_INFO(k, i->len, i->rd, i->rs2, i->op),
+                           .desc = cache_desc(b), .kind = STUB_GENERIC,
+                           .insn_raw = i->insn | (uint64_t)i->raw << 32};
+    emit_stub_call(b, &sp);
+    for (int s = 0; s < NCACHE; s++)
+        b->dirty[s] = false;
+}
+
+/*
+ * The shared slow path of loads, stores or generic instructions, called as
+ * emit_stub_call describes: writes the dirty slots back, stores RBP to cpu->instret,
+ * calls the helper (rv_jit_load_slow or rv_jit_store_slow with the address and cpu->pc,
+ * rv_jit_generic with cpu->pc and the instruction) and, unless it says the block must
+ * end, loads the slots again from cpu->x. Returns the helper's answer in EAX. The three
+ * pushes keep the stack 16-byte aligned at the call.
+ */
+static void emit_stub(struct xe *e, const void *helper, bool generic)
 {
     xe_push(e, XE_RSI);
     xe_push(e, XE_RCX);
@@ -463,9 +500,15 @@ static void emit_stub(struct xe *e, const void *helper)
     }
     xe_mov_mr(e, CPU, OFF(instret), XE_RBP, true);
     xe_mov_rr(e, XE_RDI, CPU, true);
-    xe_mov_rm(e, XE_RSI, XE_RSP, 16, true);
-    xe_mov_rm(e, XE_RDX, CPU, OFF(pc), true);
-    xe_mov_rm(e, XE_RCX, XE_RSP, 8, false);
+    if (generic) { /* (cpu, pc, info, insn_raw) */
+        xe_mov_rm(e, XE_RSI, CPU, OFF(pc), true);
+        xe_mov_rm(e, XE_RDX, XE_RSP, 8, false);
+        xe_mov_rm(e, XE_RCX, XE_RSP, 16, true);
+    } else { /* (cpu, va, pc, info) */
+        xe_mov_rm(e, XE_RSI, XE_RSP, 16, true);
+        xe_mov_rm(e, XE_RDX, CPU, OFF(pc), true);
+        xe_mov_rm(e, XE_RCX, XE_RSP, 8, false);
+    }
     xe_call(e, helper);
     xe_test_rr(e, XE_RAX, XE_RAX, false);
     uint8_t *out = xe_jcc(e, XE_CC_NE);
@@ -490,11 +533,15 @@ long jit_backend_stubs(uint8_t *buf, size_t cap, uintptr_t exec, struct jit_stub
     struct xe e;
     xe_init(&e, buf, cap);
     out->load = exec + xe_size(&e);
-    emit_stub(&e, (const void *)rv_jit_load_slow);
+    emit_stub(&e, (const void *)rv_jit_load_slow, false);
     while (xe_size(&e) % 16)
         xe_byte(&e, 0xcc);
     out->store = exec + xe_size(&e);
-    emit_stub(&e, (const void *)rv_jit_store_slow);
+    emit_stub(&e, (const void *)rv_jit_store_slow, false);
+    while (xe_size(&e) % 16)
+        xe_byte(&e, 0xcc);
+    out->generic = exec + xe_size(&e);
+    emit_stub(&e, (const void *)rv_jit_generic, true);
     return e.overflow ? -ENOSPC : (long)xe_size(&e);
 }
 
@@ -762,11 +809,12 @@ static void emit_fp_mem(struct be *b, const struct jit_insn *i, unsigned k)
     xe_alu_ri(e, XE_AND, XE_RDX, (int32_t)MSTATUS_FS, false);
     if (load)
         xe_alu_ri(e, XE_CMP, XE_RDX, (int32_t)MSTATUS_FS, false);
-    uint8_t *fs_no = xe_jcc(e, load ? XE_CC_NE : XE_CC_E);
+    struct slow_path *sp = add_slow_path(b, xe_jcc(e, load ? XE_CC_NE : XE_CC_E), i, k,
+                                         STUB_GENERIC);
     xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX,
               (int32_t)(load ? offsetof(struct rv_tlb_entry, tag_r)
                              : offsetof(struct rv_tlb_entry, tag_w)), true);
-    uint8_t *miss = xe_jcc(e, XE_CC_NE);
+    sp->site[1] = xe_jcc(e, XE_CC_NE);
     xe_alu_rm(e, XE_ADD, XE_RSI, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, addend), true);
     if (load) {
         xe_load(e, XE_RAX, XE_RSI, 0, size, false);
@@ -779,14 +827,7 @@ static void emit_fp_mem(struct be *b, const struct jit_insn *i, unsigned k)
         xe_mov_rm(e, XE_RAX, CPU, FOFF(freg), true);
         xe_store(e, XE_RSI, 0, XE_RAX, size);
     }
-    uint8_t *done = xe_jmp(e);
-    xe_patch(e, fs_no);
-    xe_patch(e, miss);
-    writeback_all(b);
-    call_generic(b, i, k, (const void *)rv_jit_generic);
-    exit_if_helper_says(b);
-    cache_reload(b);
-    xe_patch(e, done);
+    sp->resume = e->p;
 }
 
 /* The AMOs emit_amo does inline: swap, add, xor, and, or (word or doubleword). */
@@ -828,9 +869,9 @@ static bool emit_amo(struct be *b, const struct jit_insn *i, unsigned k)
     tlb_probe(b, &a, size);
     int d = dst_slot(b, (insn >> 7) & 31);
     xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, tag_r), true);
-    uint8_t *miss_r = xe_jcc(e, XE_CC_NE);
+    struct slow_path *sp = add_slow_path(b, xe_jcc(e, XE_CC_NE), i, k, STUB_GENERIC);
     xe_alu_rm(e, XE_CMP, XE_RCX, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, tag_w), true);
-    uint8_t *miss_w = xe_jcc(e, XE_CC_NE);
+    sp->site[1] = xe_jcc(e, XE_CC_NE);
     xe_alu_rm(e, XE_ADD, XE_RSI, XE_RAX, (int32_t)offsetof(struct rv_tlb_entry, addend), true);
     xe_load(e, XE_RCX, XE_RSI, 0, size, true); /* old, sign-extended for .w */
     xe_mov_rr(e, XE_RAX, swap ? src : XE_RCX, true);
@@ -839,14 +880,7 @@ static bool emit_amo(struct be *b, const struct jit_insn *i, unsigned k)
     xe_store(e, XE_RSI, 0, XE_RAX, size);
     if (d >= 0)
         xe_mov_rr(e, cache_reg[d], XE_RCX, true);
-    uint8_t *done = xe_jmp(e);
-    xe_patch(e, miss_r);
-    xe_patch(e, miss_w);
-    writeback_all(b);
-    call_generic(b, i, k, (const void *)rv_jit_generic);
-    exit_if_helper_says(b);
-    cache_reload(b);
-    xe_patch(e, done);
+    sp->resume = e->p;
     if (d >= 0)
         b->dirty[d] = true;
     return true;
@@ -1100,15 +1134,13 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
             }
             return false;
         }
-        flush(b);
         if (jit_insn_is_system(i)) {
+            flush(b);
             call_generic(b, i, k, (const void *)rv_jit_system);
             xe_jmp_to(e, b->leave_raw);
             return true;
         }
-        call_generic(b, i, k, (const void *)rv_jit_generic);
-        exit_if_helper_says(b);
-        cache_reload(b); /* the instruction may have written any register */
+        emit_generic(b, i, k); /* reloads: the instruction may have written any register */
         return false;
     }
     default:
