@@ -205,7 +205,8 @@ static void write_mstatus(struct rv_cpu *cpu, uint64_t val, uint64_t writable)
         rv_tlb_sum_mxr_changed(cpu, old);
     if ((old ^ s) & (MSTATUS_MPRV | MSTATUS_MPP))
         rv_csr_mode_changed(cpu);
-    if ((old ^ s) & (MSTATUS_MIE | MSTATUS_SIE))
+    /* Only enabling can make an interrupt deliverable (and local_irq_save() is frequent). */
+    if (~old & s & (MSTATUS_MIE | MSTATUS_SIE))
         rv_cpu_kick(cpu);
 }
 

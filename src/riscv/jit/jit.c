@@ -270,7 +270,11 @@ int rv_jit_system(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn_
     if (r == 0)
         cpu->pc = pc + len;
     cpu->instret++;
-    return 1;
+    /*
+     * Done: the block goes on through the jump cache at the new pc unless something
+     * zeroed cpu->limit (an interrupt may now be taken, a stop, wfi, a trigger armed).
+     */
+    return cpu->limit == 0;
 }
 
 static inline int64_t sext32(uint64_t v)

@@ -123,7 +123,10 @@ int rv_jit_generic(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn
  * instruction must go through rv_jit_generic (which then raises its exception).
  */
 int rv_jit_fp(struct rv_cpu *cpu, uint64_t insn);
-/* SYSTEM: always ends the block. */
+/*
+ * SYSTEM: always ends the block. 0: it is done and nothing asks the run loop to look, so
+ * the code may go on at cpu->pc (instret counted); nonzero: return to the front end.
+ */
 int rv_jit_system(struct rv_cpu *cpu, uint64_t pc, uint64_t info, uint64_t insn_raw);
 /* Division and the rarer multiplications, with RISC-V's results for x/0 and overflow. */
 uint64_t rv_jit_muldiv(uint64_t a, uint64_t b, uint64_t op);

@@ -1137,7 +1137,10 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
         if (jit_insn_is_system(i)) {
             flush(b);
             call_generic(b, i, k, (const void *)rv_jit_system);
-            xe_jmp_to(e, b->leave_raw);
+            exit_if_helper_says(b);
+            xe_mov_rm(e, XE_RBP, CPU, OFF(instret), true);
+            xe_mov_rm(e, XE_RCX, CPU, OFF(pc), true);
+            jump_cached(b);
             return true;
         }
         emit_generic(b, i, k); /* reloads: the instruction may have written any register */
