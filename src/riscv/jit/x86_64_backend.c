@@ -477,6 +477,29 @@ static void emit_generic(struct be *b, const struct jit_insn *i, unsigned k)
 }
 
 /*
+ * In a stub, with the cache's description in RAX (see cache_desc): stores every dirty slot
+ * to cpu->x, or loads every held slot from it. RCX is scratch.
+ */
+static void stub_slots(struct xe *e, bool load)
+{
+    for (int i = 0; i < NCACHE; i++) {
+        if (load)
+            xe_test_ah(e, (uint8_t)(1u << i));
+        else
+            xe_test_al(e, (uint8_t)(1u << i));
+        uint8_t *skip = xe_jcc(e, XE_CC_E);
+        xe_mov_rr(e, XE_RCX, XE_RAX, true);
+        xe_shift_ri(e, XE_SHR, XE_RCX, (uint8_t)(16 + 5 * i), true);
+        xe_alu_ri(e, XE_AND, XE_RCX, 31, false);
+        if (load)
+            xe_mov_rm_idx8(e, cache_reg[i], CPU, XE_RCX, XOFF(0));
+        else
+            xe_mov_mr_idx8(e, CPU, XE_RCX, XOFF(0), cache_reg[i]);
+        xe_patch(e, skip);
+    }
+}
+
+/*
  * The shared slow path of loads, stores or generic instructions, called as
  * emit_stub_call describes: writes the dirty slots back, stores RBP to cpu->instret,
  * calls the helper (rv_jit_load_slow or rv_jit_store_slow with the address and cpu->pc,
@@ -489,15 +512,7 @@ static void emit_stub(struct xe *e, const void *helper, bool generic)
     xe_push(e, XE_RSI);
     xe_push(e, XE_RCX);
     xe_push(e, XE_RAX);
-    for (int i = 0; i < NCACHE; i++) {
-        xe_test_al(e, (uint8_t)(1u << i));
-        uint8_t *skip = xe_jcc(e, XE_CC_E);
-        xe_mov_rr(e, XE_RCX, XE_RAX, true);
-        xe_shift_ri(e, XE_SHR, XE_RCX, (uint8_t)(16 + 5 * i), true);
-        xe_alu_ri(e, XE_AND, XE_RCX, 31, false);
-        xe_mov_mr_idx8(e, CPU, XE_RCX, XOFF(0), cache_reg[i]);
-        xe_patch(e, skip);
-    }
+    stub_slots(e, false);
     xe_mov_mr(e, CPU, OFF(instret), XE_RBP, true);
     xe_mov_rr(e, XE_RDI, CPU, true);
     if (generic) { /* (cpu, pc, info, insn_raw) */
@@ -513,15 +528,7 @@ static void emit_stub(struct xe *e, const void *helper, bool generic)
     xe_test_rr(e, XE_RAX, XE_RAX, false);
     uint8_t *out = xe_jcc(e, XE_CC_NE);
     xe_mov_rm(e, XE_RAX, XE_RSP, 0, true);
-    for (int i = 0; i < NCACHE; i++) {
-        xe_test_ah(e, (uint8_t)(1u << i));
-        uint8_t *skip = xe_jcc(e, XE_CC_E);
-        xe_mov_rr(e, XE_RCX, XE_RAX, true);
-        xe_shift_ri(e, XE_SHR, XE_RCX, (uint8_t)(16 + 5 * i), true);
-        xe_alu_ri(e, XE_AND, XE_RCX, 31, false);
-        xe_mov_rm_idx8(e, cache_reg[i], CPU, XE_RCX, XOFF(0));
-        xe_patch(e, skip);
-    }
+    stub_slots(e, true);
     xe_alu_rr(e, XE_XOR, XE_RAX, XE_RAX, false);
     xe_patch(e, out);
     xe_alu_ri(e, XE_ADD, XE_RSP, 24, true);
