@@ -18,6 +18,9 @@ ne() { [ "$1" != "$2" ]; }
 fails() { ! "$@"; }
 has() { case "$1" in *"$2"*) return 0 ;; esac; return 1; }
 has_prefix() { case "$1" in "$2"*) return 0 ;; esac; return 1; }
+# Uptime in hundredths of a second as a plain decimal ("0.08" with the dot removed would be
+# read as octal by $(( )), and 0.08 is a time a fast boot reaches a test at).
+uptime_cs() { awk '{ printf "%d\n", $1 * 100 + 0.5 }' /proc/uptime; }
 num_between() { [ -n "$1" ] && [ "$1" -ge "$2" ] 2>/dev/null && [ "$1" -le "$3" ]; }
 
 # The round of tests/guest/run.sh this boot belongs to (kite.round=): plic, aia, pci, pci-aia.
