@@ -4,10 +4,11 @@
  * for everything outside its fast paths.
  *
  * Exactness comes from sharing, not re-implementing: instructions are decoded by the
- * interpreter's decoder, slow loads and stores go through the same MMU paths, and SYSTEM,
- * A, F and D instructions run the interpreter's own code. A block syncs pc and instret
- * before any call that can trap, and ends as soon as a helper reports a trap, a kick
- * (interrupt, stop, wfi) or that the code it was translated from changed.
+ * interpreter's decoder, slow loads and stores go through the same MMU paths, and SYSTEM
+ * instructions, LR/SC, the rarer AMOs and F/D outside the backend's fast paths run the
+ * interpreter's (or the FPU's) own code. Generated code stores pc, instret and the guest
+ * registers it holds before any call that can trap, and a block ends as soon as a helper
+ * reports a trap, a kick (interrupt, stop, wfi) or that decoded code was forgotten.
  */
 #include "riscv/jit/jit.h"
 
