@@ -160,11 +160,17 @@ static void writeback_all(struct be *b)
     }
 }
 
+/* After code that wrote every dirty slot back: they are all clean. */
+static void mark_clean(struct be *b)
+{
+    for (int i = 0; i < NCACHE; i++)
+        b->dirty[i] = false;
+}
+
 static void flush(struct be *b)
 {
     writeback_all(b);
-    for (int i = 0; i < NCACHE; i++)
-        b->dirty[i] = false;
+    mark_clean(b);
 }
 
 /* After a call: the cache registers are gone; load them again from cpu->x. */
@@ -334,7 +340,7 @@ static void exit_if_helper_says(struct be *b)
     xe_jcc_to(&b->e, XE_CC_NE, b->leave_raw);
 }
 
-static uint64_t info_of(const struct jit_insn *i, unsigned k)
+static uint32_t info_of(const struct jit_insn *i, unsigned k)
 {
     return JIT_INFO(k, i->len, i->rd, i->rs2, i->op);
 }
@@ -374,6 +380,14 @@ static uint64_t cache_desc(const struct be *b)
     return d;
 }
 
+/* A stub call for instruction k, with the cache as it is now. */
+static struct slow_path stub_call_for(const struct be *b, const struct jit_insn *i,
+                                      unsigned k, enum stub_kind kind)
+{
+    return (struct slow_path){.pc = i->pc, .info = info_of(i, k), .desc = cache_desc(b),
+                              .kind = kind, .insn_raw = i->insn | (uint64_t)i->raw << 32};
+}
+
 /*
  * A fast path's way out, emitted after the block's body (see emit_slow_paths), with the
  * cache as it is now; the caller sets resume once the fast path is emitted.
@@ -382,10 +396,8 @@ static struct slow_path *add_slow_path(struct be *b, uint8_t *site, const struct
                                        unsigned k, enum stub_kind kind)
 {
     struct slow_path *sp = &b->slow[b->nslow++];
-    *sp = (struct slow_path){.site = {site, NULL}, .pc = i->pc,
-                             .info = JIT_INFO(k, i->len, i->rd, i->rs2, i->op),
-                             .desc = cache_desc(b), .kind = kind,
-                             .insn_raw = i->insn | (uint64_t)i->raw << 32};
+    *sp = stub_call_for(b, i, k, kind);
+    sp->site[0] = site;
     return sp;
 }
 
@@ -446,8 +458,7 @@ static void emit_stub_call(struct be *b, const struct slow_path *sp)
         xe_mov_ri(e, XE_RSI, sp->insn_raw);
     }
     xe_call_rel(e, b->exec + xe_size(e), stub);
-    xe_test_rr(e, XE_RAX, XE_RAX, false);
-    xe_jcc_to(e, XE_CC_NE, b->leave_raw);
+    exit_if_helper_says(b);
 }
 
 /* The slow paths, after the body. */
@@ -468,12 +479,9 @@ static void emit_slow_paths(struct be *b)
  */
 static void emit_generic(struct be *b, const struct jit_insn *i, unsigned k)
 {
-    struct slow_path sp = {.pc = i->pc, .info = JIT_INFO(k, i->len, i->rd, i->rs2, i->op),
-                           .desc = cache_desc(b), .kind = STUB_GENERIC,
-                           .insn_raw = i->insn | (uint64_t)i->raw << 32};
+    struct slow_path sp = stub_call_for(b, i, k, STUB_GENERIC);
     emit_stub_call(b, &sp);
-    for (int s = 0; s < NCACHE; s++)
-        b->dirty[s] = false;
+    mark_clean(b);
 }
 
 /*
@@ -1137,7 +1145,7 @@ static bool emit_insn(struct be *b, const struct jit_insn *i, unsigned k, unsign
             major == 0x53) {
             if (!emit_fp_inline(b, i, k)) {
                 emit_fp_arith(b, i, k);
-                flush(b); /* emits nothing: marks the written-back slots clean */
+                mark_clean(b); /* emit_fp_arith wrote them back */
             }
             return false;
         }
