@@ -31,6 +31,7 @@
 #define JIT_REGIONS 4
 #define JIT_REGION_CODE (JIT_CODE_SIZE / JIT_REGIONS)
 #define JIT_STUB_AREA 4096u        /* before the regions: code every block calls */
+#define JIT_REGION_START(r) (JIT_STUB_AREA + (size_t)(r) * JIT_REGION_CODE)
 #define JIT_REGION_BLOCKS (JIT_MAX_BLOCKS / JIT_REGIONS)
 #define JIT_HOT_RUNS 3             /* a block gets code the n-th time it runs */
 #define JIT_HEAT_BITS 16
@@ -60,7 +61,6 @@ struct rv_jit {
     struct jit_jc_entry jc[JIT_JC_SIZE]; /* the jump cache (see jit_backend.h) */
     struct jit_block *hash[JIT_HASH_SIZE]; /* buckets on (vpc, ram page), newest first */
     struct jit_block_src src;      /* scratch for the translator */
-    struct jit_stubs stubs;
     struct rv_jit_stats st;
     uint64_t dc_flushes;           /* the decode cache's flush count when last looked at */
     /*
@@ -100,7 +100,7 @@ struct rv_jit *rv_jit_new(int *err)
     int r = jit->pool ? jit_codebuf_init(&jit->cb, JIT_STUB_AREA + JIT_CODE_SIZE) : -ENOMEM;
     if (r == 0) {
         long n = jit_backend_stubs(jit->cb.rw, JIT_STUB_AREA, (uintptr_t)jit->cb.rx,
-                                   &jit->stubs);
+                                   &jit->src.stubs);
         if (n < 0) {
             jit_codebuf_destroy(&jit->cb);
             r = (int)n;
@@ -115,8 +115,9 @@ struct rv_jit *rv_jit_new(int *err)
     }
     for (unsigned i = 0; i < JIT_JC_SIZE; i++)
         jit->jc[i].vpc = UINT64_MAX; /* odd: never a pc */
+    jit->src.jump_cache = (uintptr_t)jit->jc;
     jit->hot_runs = JIT_HOT_RUNS;
-    jit->region_end = JIT_STUB_AREA + JIT_REGION_CODE;
+    jit->region_end = JIT_REGION_START(1);
     const char *d = getenv("KITE_JIT_DUMP");
     jit->dump = d && *d && *d != '0';
     return jit;
@@ -408,7 +409,7 @@ static void flush_all(struct rv_cpu *cpu, struct rv_jit *jit)
     jit->used = 0;
     memset(jit->region_used, 0, sizeof(jit->region_used));
     jit->region = 0;
-    jit->region_end = JIT_STUB_AREA + JIT_REGION_CODE;
+    jit->region_end = JIT_REGION_START(1);
     jit_codebuf_reset(&jit->cb);
     jit->st.flushes++;
     jit->resets++;
@@ -447,8 +448,8 @@ static void next_region(struct rv_cpu *cpu, struct rv_jit *jit)
     }
     jit->used -= jit->region_used[jit->region];
     jit->region_used[jit->region] = 0;
-    jit->cb.used = JIT_STUB_AREA + (size_t)jit->region * JIT_REGION_CODE;
-    jit->region_end = jit->cb.used + JIT_REGION_CODE;
+    jit->cb.used = JIT_REGION_START(jit->region);
+    jit->region_end = JIT_REGION_START(jit->region + 1);
     jit->st.evictions++;
     jit->resets++;
     rv_code_changed(cpu);
@@ -478,8 +479,6 @@ static void dump_block(const struct jit_block_src *src, const uint8_t *code, lon
 static bool emit(struct rv_jit *jit, struct jit_block *b)
 {
     jit->src.tag = (uintptr_t)b;
-    jit->src.jump_cache = (uintptr_t)jit->jc;
-    jit->src.stubs = jit->stubs;
     size_t start = (jit->cb.used + 15) & ~(size_t)15;
     if (start >= jit->region_end)
         return false;
