@@ -296,8 +296,9 @@ static void put_counting_chain(struct harness *h, uint64_t pc, unsigned n)
 /*
  * A block must never jump straight into a region of the cache that was emptied and
  * filled with other code. B jumps back to A on the same page, but B is translated a region
- * later than A; then enough other code is translated to empty A's region (not B's) and
- * overwrite it. B must still reach A, not whatever now lies where A's code was.
+ * later than A, so its chained jump leads into an older region; then enough other code is
+ * translated to empty A's region (not B's) and overwrite it. B must still reach A, not
+ * whatever now lies where A's code was: the jump must have been undone.
  */
 static void test_no_chain_into_reused_region(void **state)
 {

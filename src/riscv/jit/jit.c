@@ -38,6 +38,8 @@
 #define JIT_HEAT_SIZE (1u << JIT_HEAT_BITS)
 #define JIT_HASH_BITS 14
 #define JIT_HASH_SIZE (1u << JIT_HASH_BITS)
+/* Chained jumps into one region from newer ones, kept to be undone (see chain()). */
+#define JIT_REGION_LINKS 4096u
 
 struct jit_block {
     uint64_t vpc;
@@ -60,6 +62,8 @@ struct rv_jit {
     uint64_t resets;               /* regions emptied and whole flushes, so far */
     struct jit_jc_entry jc[JIT_JC_SIZE]; /* the jump cache (see jit_backend.h) */
     struct jit_block *hash[JIT_HASH_SIZE]; /* buckets on (vpc, ram page), newest first */
+    uint32_t links[JIT_REGIONS][JIT_REGION_LINKS]; /* code buffer offsets of the jumps */
+    uint32_t nlinks[JIT_REGIONS];
     struct jit_block_src src;      /* scratch for the translator */
     struct rv_jit_stats st;
     uint64_t dc_flushes;           /* the decode cache's flush count when last looked at */
@@ -408,6 +412,7 @@ static void flush_all(struct rv_cpu *cpu, struct rv_jit *jit)
     memset(jit->hash, 0, sizeof(jit->hash));
     jit->used = 0;
     memset(jit->region_used, 0, sizeof(jit->region_used));
+    memset(jit->nlinks, 0, sizeof(jit->nlinks));
     jit->region = 0;
     jit->region_end = JIT_REGION_START(1);
     jit_codebuf_reset(&jit->cb);
@@ -430,13 +435,18 @@ static unsigned age_of(const struct rv_jit *jit, const struct jit_block *b)
 
 /*
  * Moves on to the next region, emptying it: its blocks leave their hash buckets and no
- * longer run. Nothing else can reach them: the jump cache is dropped (the epoch), chains
- * only ever lead to blocks of the same age or newer (see chain()), and the oldest region
- * is the one emptied, so no surviving block jumps into it.
+ * longer run. Nothing else can reach them: the jump cache is dropped (the epoch), and the
+ * chained jumps into the region from newer ones go back to returning to the front end
+ * (the region emptied is the oldest, so no other region jumps into it unrecorded).
  */
 static void next_region(struct rv_cpu *cpu, struct rv_jit *jit)
 {
     jit->region = (jit->region + 1) % JIT_REGIONS;
+    for (uint32_t i = 0; i < jit->nlinks[jit->region]; i++) {
+        uint32_t off = jit->links[jit->region][i];
+        jit_backend_unchain(jit->cb.rw + off, (uintptr_t)jit->cb.rx + off);
+    }
+    jit->nlinks[jit->region] = 0;
     struct jit_block *first = &jit->pool[jit->region * JIT_REGION_BLOCKS];
     for (uint32_t i = 0; i < jit->region_used[jit->region]; i++) {
         struct jit_block *b = &first[i];
@@ -599,17 +609,23 @@ static struct jit_block *find_block(struct rv_cpu *cpu, struct rv_jit *jit)
 
 /*
  * Links the exit the last block left by (`site`, an execute-view address) straight to `b`.
- * Only within one page and generation: then both blocks are retired together, so a jump
- * between them never outlives either. And only to a block of the same region or a newer
- * one, which is emptied no sooner than the block jumping there.
+ * Only within one page and generation: then both blocks go stale together, so a jump
+ * between them never outlives either. A jump into a block of an older region (hot code
+ * translated early, called from code translated since) is recorded with that region, to
+ * be undone when it is emptied, which happens before the jumping block's region is: the
+ * oldest goes first. Jumps into the same region or a newer one need no record.
  */
 static void chain(struct rv_jit *jit, uintptr_t site, const struct jit_block *from,
                   const struct jit_block *b)
 {
     if (b->ram_page != from->ram_page || b->dslot != from->dslot || b->gen != from->gen)
         return;
-    if (age_of(jit, b) > age_of(jit, from))
-        return;
+    if (age_of(jit, b) > age_of(jit, from)) {
+        unsigned to = region_of(jit, b);
+        if (jit->nlinks[to] == JIT_REGION_LINKS)
+            return; /* it stays an exit to the front end */
+        jit->links[to][jit->nlinks[to]++] = (uint32_t)(site - (uintptr_t)jit->cb.rx);
+    }
     uint8_t *rw = jit->cb.rw + (site - (uintptr_t)jit->cb.rx);
     jit_backend_chain(rw, site, b->chain);
     jit->st.chains++;

@@ -99,6 +99,8 @@ long jit_backend_emit(const struct jit_block_src *b, uint8_t *buf, size_t cap,
 long jit_backend_stubs(uint8_t *buf, size_t cap, uintptr_t exec, struct jit_stubs *out);
 /* Points the jump at `site` (write view; `site_exec` is where it runs) to `target`. */
 void jit_backend_chain(uint8_t *site, uintptr_t site_exec, uintptr_t target);
+/* Undoes jit_backend_chain: the exit at `site` returns to the front end again. */
+void jit_backend_unchain(uint8_t *site, uintptr_t site_exec);
 /* Whether this build has a backend for the host it runs on. */
 bool jit_backend_available(void);
 

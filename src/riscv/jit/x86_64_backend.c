@@ -333,6 +333,11 @@ void jit_backend_chain(uint8_t *site, uintptr_t site_exec, uintptr_t target)
     memcpy(site, &rel, 4);
 }
 
+void jit_backend_unchain(uint8_t *site, uintptr_t site_exec)
+{
+    jit_backend_chain(site, site_exec, site_exec + 4); /* unchained, it falls through */
+}
+
 /* After a helper call: a nonzero return ends the block at once (the helper set pc). */
 static void exit_if_helper_says(struct be *b)
 {
@@ -1347,6 +1352,12 @@ void jit_backend_chain(uint8_t *site, uintptr_t site_exec, uintptr_t target)
     (void)site;
     (void)site_exec;
     (void)target;
+}
+
+void jit_backend_unchain(uint8_t *site, uintptr_t site_exec)
+{
+    (void)site;
+    (void)site_exec;
 }
 
 #endif
