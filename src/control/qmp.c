@@ -485,17 +485,17 @@ static const struct command *parse_request(json_t *req, json_t **args, struct re
     return NULL;
 }
 
-void qmp_session_line(struct qmp_session *s, const char *line, size_t len)
+void qmp_session_text(struct qmp_session *s, const char *text, size_t len)
 {
-    /* Blank lines (a client's "\r\n") are not requests. */
+    /* Blank text (a client's "\r\n") is not a request. */
     size_t i = 0;
-    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
         i++;
     if (i == len)
         return;
     struct reply r = {0};
     json_error_t jerr;
-    json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *req = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     json_t *id = NULL, *args = NULL;
     if (!req) {
         fail(&r, ERR_GENERIC, "JSON parse error, %s (column %d)", jerr.text, jerr.column);

@@ -1,11 +1,12 @@
 /*
- * The QEMU Machine Protocol, as kite speaks it: one session per client, one JSON object per
- * line each way. A session greets, waits for qmp_capabilities, then runs commands against
+ * The QEMU Machine Protocol, as kite speaks it: one session per client, JSON objects each
+ * way (a client's however it spreads them over lines: control/qmp_frame.h; kite's one per
+ * line). A session greets, waits for qmp_capabilities, then runs commands against
  * the machine (core/vm_control.h) and the input bus (core/input.h), and receives events
  * once negotiated. Replies and errors have QEMU's shapes and error classes, so a script
  * written for QEMU works for the commands both have.
  *
- * This file knows nothing about sockets: qmp_server.c carries the lines.
+ * This file knows nothing about sockets: qmp_server.c carries the texts.
  */
 #ifndef KITE_CONTROL_QMP_H
 #define KITE_CONTROL_QMP_H
@@ -35,15 +36,15 @@ struct qmp_session;
 struct qmp_session *qmp_session_new(const struct qmp_env *env, qmp_send_fn send,
                                     void *opaque);
 void qmp_session_free(struct qmp_session *s);
-/* One line from the client (without its newline); replies through send. */
-void qmp_session_line(struct qmp_session *s, const char *line, size_t len);
+/* One JSON text from the client; replies through send (nothing for a blank one). */
+void qmp_session_text(struct qmp_session *s, const char *text, size_t len);
 /* Whether the session finished capabilities negotiation (and so gets events). */
 bool qmp_session_negotiated(const struct qmp_session *s);
 
 /* The text of an event (data may be NULL: a JSON object in text form otherwise), with the
  * time now; malloc'd, caller frees. */
 char *qmp_event_text(const char *name, const char *data_json);
-/* The text of an error reply, for transport-level errors (a line too long). */
+/* The text of an error reply, for transport-level errors (a request too long). */
 char *qmp_error_text(const char *cls, const char *desc);
 
 #endif

@@ -15,12 +15,14 @@
 #include "core/event_loop.h"
 #include "core/input.h"
 #include "core/log.h"
+#include "control/qmp_frame.h"
 
 struct qmp_client {
     struct qmp_server *srv;
     int fd;                     /* -1: slot free */
     struct qmp_session *session;
-    char in[QMP_LINE_MAX];
+    char in[QMP_TEXT_MAX];
+    struct qmp_framer framer;   /* where the texts in `in` end */
     size_t in_len;
     char *out;
     size_t out_len, out_cap;
@@ -48,6 +50,7 @@ static void client_close(struct qmp_client *c)
     free(c->out);
     c->out = NULL;
     c->out_len = c->out_cap = c->in_len = 0;
+    c->framer = (struct qmp_framer){0};
     c->closing = false;
 }
 
@@ -112,26 +115,25 @@ static short client_events(void *opaque)
     return (short)((c->closing ? 0 : POLLIN) | (c->out_len ? POLLOUT : 0));
 }
 
-/* Runs every complete line in the input buffer. */
-static void client_lines(struct qmp_client *c)
+/* Runs every complete JSON text in the input buffer and keeps what is not complete yet. */
+static void client_texts(struct qmp_client *c)
 {
-    size_t start = 0;
-    for (size_t i = 0; i < c->in_len && !c->closing; i++) {
-        if (c->in[i] != '\n')
-            continue;
-        qmp_session_line(c->session, c->in + start, i - start);
-        start = i + 1;
-    }
-    memmove(c->in, c->in + start, c->in_len - start);
-    c->in_len -= start;
+    size_t start, end;
+    while (!c->closing && qmp_frame_next(&c->framer, c->in, c->in_len, &start, &end))
+        qmp_session_text(c->session, c->in + start, end - start);
+    size_t done = qmp_frame_consumed(&c->framer);
+    memmove(c->in, c->in + done, c->in_len - done);
+    c->in_len -= done;
+    qmp_frame_drop(&c->framer, done);
     if (c->in_len == sizeof(c->in) && !c->closing) {
-        char *e = qmp_error_text("GenericError", "line longer than 65536 bytes: disconnected");
+        char *e = qmp_error_text("GenericError",
+                                 "request longer than 65536 bytes: disconnected");
         if (e) {
             client_send(c, e, strlen(e));
             free(e);
         }
-        log_warn("qmp", "a client sent a line longer than %d bytes: disconnected",
-                 QMP_LINE_MAX);
+        log_warn("qmp", "a client sent a request longer than %d bytes: disconnected",
+                 QMP_TEXT_MAX);
         c->closing = true;
     }
 }
@@ -147,7 +149,7 @@ static void client_ready(void *opaque, short revents)
         }
         if (n > 0) {
             c->in_len += (size_t)n;
-            client_lines(c);
+            client_texts(c);
         }
     } else if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
         client_close(c);

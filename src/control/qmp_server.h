@@ -1,6 +1,6 @@
 /*
  * The QMP socket: a unix socket on the event loop, several clients at once, one QMP session
- * each (control/qmp.h). Lines are bounded (QMP_LINE_MAX) and so is what waits to be sent to
+ * each (control/qmp.h). Requests are bounded (QMP_TEXT_MAX) and so is what waits to be sent to
  * a client that does not read (QMP_OUT_MAX): past either, that client is closed and the
  * others and the machine carry on. Events (the machine's, INPUT_LED) go to every client that
  * finished capabilities negotiation.
@@ -13,7 +13,7 @@
 struct event_loop;
 
 #define QMP_MAX_CLIENTS 8
-#define QMP_LINE_MAX (64 * 1024)
+#define QMP_TEXT_MAX (64 * 1024)  /* one request, as it arrives */
 #define QMP_OUT_MAX (1024 * 1024)
 
 struct qmp_server;

@@ -1,9 +1,10 @@
 /*
- * libFuzzer target: a hostile QMP client against the session parser and dispatcher. The
- * input is split into lines, each handed to one session as the server would; a keyboard
- * and a tablet sit on the input bus and a fake machine takes stop/cont/reset/quit. The
- * sanitizers catch memory errors; the asserts check that every non-blank line gets exactly
- * one reply and that every reply is a JSON object with "return" or "error".
+ * libFuzzer target: a hostile QMP client against the framer, the session parser and the
+ * dispatcher. The input is cut into JSON texts as the server cuts a client's stream
+ * (control/qmp_frame.h), each handed to one session; a keyboard and a tablet sit on the
+ * input bus and a fake machine takes stop/cont/reset/quit. The sanitizers catch memory
+ * errors; the asserts check that every text gets exactly one reply and that every reply
+ * is a JSON object with "return" or "error".
  */
 #include <assert.h>
 #include <jansson.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "control/qmp.h"
+#include "control/qmp_frame.h"
 #include "core/input.h"
 #include "core/log.h"
 
@@ -60,19 +62,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     replies = 0;
     struct qmp_session *s = qmp_session_new(&env, on_send, NULL);
     assert(s && greeted);
-    size_t start = 0;
-    for (size_t i = 0; i <= size; i++) {
-        if (i < size && data[i] != '\n')
-            continue;
-        const char *line = (const char *)data + start;
-        size_t len = i - start;
-        bool blank = true;
-        for (size_t k = 0; k < len; k++)
-            blank &= line[k] == ' ' || line[k] == '\t' || line[k] == '\r';
+    /* The stream is cut as the server cuts it; every text gets exactly one reply. */
+    struct qmp_framer fr = {0};
+    size_t start, end;
+    while (qmp_frame_next(&fr, (const char *)data, size, &start, &end)) {
+        assert(start < end && end <= size);
         unsigned before = replies;
-        qmp_session_line(s, line, len);
-        assert(replies == before + (blank ? 0 : 1));
-        start = i + 1;
+        qmp_session_text(s, (const char *)data + start, end - start);
+        assert(replies == before + 1);
     }
     qmp_session_free(s);
     return 0;

@@ -14,7 +14,7 @@
 # fuzz_virtio_pci.c (the virtio-pci transport in front of virtio-rng) and fuzz_virtio_9p.c
 # (the 9P decoder and server on a temporary share); all but the first get half the time
 # each; fuzz_virtio_input.c (keyboard, mouse or tablet while the host floods events) and
-# fuzz_qmp.c (a hostile QMP client against the session parser) a quarter each; some are
+# fuzz_qmp.c (a hostile QMP client against the framer and session parser) a quarter each; some are
 # seeded from tests/fuzz/seeds/mk_NAME.py.
 # FUZZ_JOBS targets (default: one per CPU) are built and run at once, each fuzzer on a CPU
 # of its own for its time; the lines below still come in the order of the list.
@@ -60,7 +60,7 @@ console_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/
 
 input_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
       src/virtio/mmio.c src/virtio/input.c src/core/input.c src/core/device_registry.c"
-qmp_srcs="src/control/qmp.c src/control/qcode.c src/core/input.c src/core/log.c
+qmp_srcs="src/control/qmp.c src/control/qmp_frame.c src/control/qcode.c src/core/input.c src/core/log.c
       src/core/device_registry.c src/core/link_control.c"
 net_srcs="src/core/guest_mem.c src/core/log.c src/virtio/queue.c src/virtio/device.c
       src/virtio/mmio.c src/virtio/net.c src/core/device_registry.c src/core/clock.c

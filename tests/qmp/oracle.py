@@ -21,7 +21,8 @@ def KEY(qcode, down):
 
 ABS = {"type": "abs", "data": {"axis": "x", "value": 1000}}
 
-# (step, what to send, the event it must bring, if any). Raw strings are sent as they are.
+# (step, what to send, the event it must bring, if any). Strings are sent as they are, with
+# a newline; bytes are sent exactly as they are.
 # Both machines have a keyboard and a tablet, and no mouse.
 CONVERSATION = [
     ("before-negotiation", {"execute": "query-status"}, None),
@@ -47,6 +48,10 @@ CONVERSATION = [
     ("unexpected-argument", {"execute": "stop", "arguments": {"now": True}}, None),
     ("arguments-not-object", {"execute": "stop", "arguments": [1]}, None),
     ("not-an-object", "[1, 2]", None),
+    # QMP is a stream of JSON texts: no newline after one, or one over several lines.
+    ("no-newline", b'{"execute": "query-status", "id": 7}', None),
+    ("across-lines", b'{"execute":\r\n "query-status",\n "id": 8}\n', None),
+    ("balanced-but-invalid", "{\"execute\": }", None),
     ("no-execute", {"id": 5}, None),
     ("unexpected-member", {"execute": "cont", "bogus": 1}, None),
     ("input-missing-events", {"execute": "input-send-event", "arguments": {}}, None),
@@ -97,8 +102,11 @@ class Conn:
         return json.loads(line)
 
     def exchange(self, msg, event):
-        text = msg if isinstance(msg, str) else json.dumps(msg)
-        self.s.sendall(text.encode() + b"\n")
+        if isinstance(msg, bytes):
+            self.s.sendall(msg)
+        else:
+            text = msg if isinstance(msg, str) else json.dumps(msg)
+            self.s.sendall(text.encode() + b"\n")
         reply = None
         while reply is None:
             m = self.read()

@@ -130,7 +130,7 @@ def run(sock, first):
 
     # Malformed JSON: an error, and the same client goes on.
     c = Client(sock)
-    c.send(b'{"execute": "query-status"\n')
+    c.send(b'{"execute": }\n')
     r = c.read()
     result("malformed-json-error",
            r is not None and r.get("error", {}).get("class") == "GenericError", repr(r))
@@ -139,6 +139,28 @@ def run(sock, first):
     result("binary-garbage-error", r is not None and "error" in r, repr(r))
     r = c.cmd({"execute": "query-status"})
     result("client-goes-on-after-errors", r is not None and "return" in r, repr(r))
+
+    # QMP is a stream of JSON texts, not of lines (QEMU's Python client sends no newline):
+    # a request with no newline, two in one send, one over several lines and sends, and
+    # stray bytes before one each get their answer.
+    c.send(b'{"execute": "query-status", "id": 1}')
+    r = c.read()
+    result("request-without-newline", r is not None and r.get("id") == 1, repr(r))
+    c.send(b'{"execute": "query-status", "id": 2}{"execute": "query-status", "id": 3}')
+    r2, r3 = c.read(), c.read()
+    result("two-requests-in-one-send",
+           r2 is not None and r3 is not None and (r2.get("id"), r3.get("id")) == (2, 3),
+           repr((r2, r3)))
+    c.send(b'{"execute":\r\n')
+    time.sleep(0.2)
+    c.send(b' "query-status",\n "id": "}{"\n}')
+    r = c.read()
+    result("request-across-lines-and-sends", r is not None and r.get("id") == "}{", repr(r))
+    c.send(b'xx{"execute": "query-status", "id": 5}\n')
+    r, r5 = c.read(), c.read()
+    result("stray-bytes-then-request",
+           r is not None and "error" in r and r5 is not None and r5.get("id") == 5,
+           repr((r, r5)))
 
     # Half a command, then gone.
     h = Client(sock)

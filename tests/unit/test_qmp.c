@@ -2,7 +2,7 @@
  * QMP sessions without a socket: the greeting, negotiation, QEMU's reply and error shapes
  * and classes, id echoed, commands reaching the machine-control interface, and
  * input-send-event reaching the input bus as whole groups (or nothing, when one event of
- * the list is bad).
+ * the list is bad); and the framer that cuts a client's byte stream into requests.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 
 #include "control/qcode.h"
 #include "control/qmp.h"
+#include "control/qmp_frame.h"
 #include "core/input.h"
 #include "core/link_control.h"
 
@@ -110,7 +111,7 @@ static int teardown(void **state)
 
 static void line(struct fix *f, const char *text)
 {
-    qmp_session_line(f->s, text, strlen(text));
+    qmp_session_text(f->s, text, strlen(text));
 }
 
 static void expect_error(struct fix *f, const char *text, const char *cls, const char *desc)
@@ -407,6 +408,89 @@ static void test_qcodes(void **state)
     assert_int_equal(qnum_to_evdev(0x7f), -1);
 }
 
+/*
+ * Feeds `stream` to a framer `chunk` bytes at a time, as the server does (append, take every
+ * text, drop what is consumed), and returns the texts it cut, each followed by '|'.
+ */
+static const char *frame_all(const char *stream, size_t len, size_t chunk)
+{
+    static char out[1024];
+    char buf[256];
+    size_t have = 0, fed = 0;
+    struct qmp_framer fr = {0};
+    out[0] = 0;
+    while (fed < len) {
+        size_t n = len - fed < chunk ? len - fed : chunk;
+        assert_true(have + n <= sizeof(buf));
+        memcpy(buf + have, stream + fed, n);
+        have += n;
+        fed += n;
+        size_t start, end;
+        while (qmp_frame_next(&fr, buf, have, &start, &end)) {
+            assert_true(start < end && end <= have);
+            strncat(out, buf + start, end - start);
+            strcat(out, "|");
+        }
+        size_t done = qmp_frame_consumed(&fr);
+        assert_true(done <= have);
+        memmove(buf, buf + done, have - done);
+        have -= done;
+        qmp_frame_drop(&fr, done);
+    }
+    return out;
+}
+
+static void expect_frames(const char *stream, size_t len, const char *want)
+{
+    static const size_t chunks[] = {1, 2, 3, 7, 1000};
+    for (unsigned i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++)
+        assert_string_equal(frame_all(stream, len, chunks[i]), want);
+}
+
+#define FRAMES(stream, want) expect_frames(stream, sizeof(stream) - 1, want)
+
+/* QMP is a stream of JSON texts, whatever the lines: the framer finds where each ends. */
+static void test_framer(void **state)
+{
+    (void)state;
+    /* No newline after it (QEMU's Python client), or CRLF after it. */
+    FRAMES("{\"execute\": \"stop\"}", "{\"execute\": \"stop\"}|");
+    FRAMES("{\"a\": 1}\r\n", "{\"a\": 1}|");
+    /* Two on one line, nested brackets. */
+    FRAMES("{\"a\":1}{\"b\":[2,{}]}\n  [3]", "{\"a\":1}|{\"b\":[2,{}]}|[3]|");
+    /* Across lines, with brackets and an escaped quote inside strings. */
+    FRAMES("{\"x\": \"}\\\"{[\",\n \"y\": [1,\n 2]}\n",
+           "{\"x\": \"}\\\"{[\",\n \"y\": [1,\n 2]}|");
+    /* A backslash escaping a backslash does not escape the quote after it. */
+    FRAMES("{\"x\": \"\\\\\"}{}", "{\"x\": \"\\\\\"}|{}|");
+    /* Stray bytes: one text up to a newline or the next bracket, each answered. */
+    FRAMES("garbage\n{\"a\":1}", "garbage|{\"a\":1}|");
+    FRAMES("xx{\"a\":1}\x01\xff\n", "xx|{\"a\":1}|\x01\xff|");
+    FRAMES("} \"stop\"\n", "} \"stop\"|");
+    /* Not complete yet: nothing, and none of it is dropped. */
+    FRAMES("{\"a\": \"}", "");
+    FRAMES(" \r\n\t ", "");
+    struct qmp_framer fr = {0};
+    size_t start, end;
+    const char half[] = "  {\"execute\": [";
+    assert_false(qmp_frame_next(&fr, half, sizeof(half) - 1, &start, &end));
+    assert_int_equal(qmp_frame_consumed(&fr), 2);
+}
+
+/* A request spread over lines reaches the session whole and is answered once. */
+static void test_text_across_lines(void **state)
+{
+    struct fix *f = *state;
+    negotiate(f);
+    unsigned before = f->sent;
+    line(f, "{\"execute\":\r\n \"stop\",\n \"id\": 4}");
+    assert_int_equal(f->sent, before + 1);
+    assert_non_null(json_object_get(f->last, "return"));
+    assert_int_equal(f->vm.stops, 1);
+    line(f, "\r\n\n");
+    assert_int_equal(f->sent, before + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +502,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_input_errors_send_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_link, setup, teardown),
         cmocka_unit_test(test_event_text),
+        cmocka_unit_test(test_framer),
+        cmocka_unit_test_setup_teardown(test_text_across_lines, setup, teardown),
         cmocka_unit_test(test_qcodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,3 +26,7 @@ seeds = {
 for name, lines in seeds.items():
     with open(os.path.join(out, "seed-" + name), "w") as f:
         f.write("\n".join(lines) + "\n")
+# QMP is a stream, not lines: requests back to back, one over several lines, stray bytes.
+with open(os.path.join(out, "seed-stream"), "w") as f:
+    f.write('{"execute":"qmp_capabilities"}{"execute":"stop"}xx{"execute":\r\n "cont",\n'
+            ' "id": "}{\\"["}\x01\n{"execute":"query-status"}')
