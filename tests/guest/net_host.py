@@ -4,8 +4,9 @@
 usage: net_host.py DIR DEADLINE_SECONDS [ADDR HTTP_PORT UPLOAD_PORT]
 
 Serves the files in DIR over HTTP, takes an upload (answering with its md5 and keeping it
-in DIR/upload.md5), and, if DIR/fwd.port exists, keeps trying that hostfwd port until the
-guest's server answers (result in DIR/fwd.result). Binds 127.0.0.1 on free ports unless
+in DIR/upload.md5), and, if DIR/fwd.port exists, keeps trying each hostfwd port it lists,
+one after the other, until the guest's server behind it answers (result in
+DIR/fwd.result). Binds 127.0.0.1 on free ports unless
 told otherwise (the tap test binds an address in its own network namespace). Writes the
 ports it bound to DIR/ports before anything else, then runs until everything is done or
 the deadline passes.
@@ -76,8 +77,8 @@ def upload():
         return
 
 
-def hostfwd():
-    port = int(open(os.path.join(d, "fwd.port")).read())
+def hostfwd_one(port):
+    """"ok", or what went wrong last, once the guest answered at port or time ran out."""
     last = "never connected"
     while time.monotonic() < deadline:
         try:
@@ -93,12 +94,19 @@ def hostfwd():
             s.close()
             last = "got %r" % got[:80]
             if got.decode(errors="replace").strip() == guest_payload:
-                write("fwd.result", "ok")
-                return
+                return "ok"
         except OSError as e:
             last = str(e)
         time.sleep(0.3)
-    write("fwd.result", "failed: " + last)
+    return "port %d failed: %s" % (port, last)
+
+
+def hostfwd():
+    for port in open(os.path.join(d, "fwd.port")).read().split():
+        result = hostfwd_one(int(port))
+        if result != "ok":
+            break
+    write("fwd.result", result)
 
 
 threads = [threading.Thread(target=upload)]
