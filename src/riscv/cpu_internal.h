@@ -434,6 +434,18 @@ static inline void rv_cpu_kick(struct rv_cpu *cpu)
     cpu->irq_check = true;
     cpu->limit = 0;
 }
+/*
+ * After a change that can only make an interrupt that is already pending deliverable (an
+ * xRET, enabling MIE/SIE, writing mie, mideleg or a pending bit): kicks if one is pending
+ * and enabled in mie. With none, nothing could be taken now, and whatever raises one later
+ * kicks then (rv_cpu_set_mip, rv_csr_update_stip). Each kick costs a return from
+ * translated code, and xRETs come with every trap.
+ */
+static inline void rv_cpu_kick_if_pending(struct rv_cpu *cpu)
+{
+    if ((cpu->mip | (cpu->seip_sw ? MIP_SEIP : 0)) & cpu->mie)
+        rv_cpu_kick(cpu);
+}
 
 /* --- cpu.c --- */
 /* The interpreter: runs until instret reaches limit or something zeroes limit. */

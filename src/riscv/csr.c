@@ -142,7 +142,7 @@ static int aia_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
             m |= MIP_STIP;
         cpu->mip = (cpu->mip & ~m) | (val & m);
         cpu->seip_sw = val & MIP_SEIP;
-        rv_cpu_kick(cpu);
+        rv_cpu_kick_if_pending(cpu);
         return 0;
     }
     case CSR_MISELECT: cpu->miselect = val & ISELECT_MASK; return 0;
@@ -207,7 +207,7 @@ static void write_mstatus(struct rv_cpu *cpu, uint64_t val, uint64_t writable)
         rv_csr_mode_changed(cpu);
     /* Only enabling can make an interrupt deliverable (and local_irq_save() is frequent). */
     if (~old & s & (MSTATUS_MIE | MSTATUS_SIE))
-        rv_cpu_kick(cpu);
+        rv_cpu_kick_if_pending(cpu);
 }
 
 /* Zicntr/Zihpm visibility in S and U. */
@@ -413,7 +413,7 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
     case CSR_SIE: {
         uint64_t m = cpu->mideleg & MIP_S_BITS;
         cpu->mie = (cpu->mie & ~m) | (val & m);
-        rv_cpu_kick(cpu);
+        rv_cpu_kick_if_pending(cpu);
         break;
     }
     case CSR_STVEC: cpu->stvec = val & ~2ULL; break;
@@ -426,7 +426,7 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
     case CSR_SIP: {
         uint64_t m = cpu->mideleg & MIP_SSIP;
         cpu->mip = (cpu->mip & ~m) | (val & m);
-        rv_cpu_kick(cpu);
+        rv_cpu_kick_if_pending(cpu);
         break;
     }
     case CSR_STIMECMP:
@@ -454,11 +454,11 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
     case CSR_MEDELEG: cpu->medeleg = val & MEDELEG_WRITABLE; break;
     case CSR_MIDELEG:
         cpu->mideleg = val & MIP_S_BITS;
-        rv_cpu_kick(cpu);
+        rv_cpu_kick_if_pending(cpu);
         break;
     case CSR_MIE:
         cpu->mie = val & MIE_WRITABLE;
-        rv_cpu_kick(cpu);
+        rv_cpu_kick_if_pending(cpu);
         break;
     case CSR_MTVEC: cpu->mtvec = val & ~2ULL; break;
     case CSR_MCOUNTEREN: cpu->mcounteren = val & 0xffffffffULL; break;
@@ -480,7 +480,7 @@ int rv_csr_write(struct rv_cpu *cpu, unsigned csr, uint64_t val)
             m |= MIP_STIP;
         cpu->mip = (cpu->mip & ~m) | (val & m);
         cpu->seip_sw = val & MIP_SEIP;
-        rv_cpu_kick(cpu);
+        rv_cpu_kick_if_pending(cpu);
         break;
     }
     /*

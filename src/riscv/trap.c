@@ -103,7 +103,7 @@ void rv_cpu_mret(struct rv_cpu *cpu)
     cpu->pc = cpu->mepc;
     cpu->resv_valid = false;    /* xRET ends any reservation (one hart's context switch) */
     rv_csr_mode_changed(cpu);
-    rv_cpu_kick(cpu);
+    rv_cpu_kick_if_pending(cpu);
 }
 
 void rv_cpu_sret(struct rv_cpu *cpu)
@@ -121,5 +121,5 @@ void rv_cpu_sret(struct rv_cpu *cpu)
     cpu->pc = cpu->sepc;
     cpu->resv_valid = false;
     rv_csr_mode_changed(cpu);
-    rv_cpu_kick(cpu);
+    rv_cpu_kick_if_pending(cpu);
 }

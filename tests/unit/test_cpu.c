@@ -672,6 +672,37 @@ static void test_interrupt_delegated(void **state)
     assert_int_equal(X(h, 29), after);
 }
 
+/*
+ * An interrupt pending while it could not be taken, made deliverable by an xRET alone:
+ * S-mode with SIE clear sends itself an IPI, then srets to U, where S interrupts are always
+ * on. It must be taken at the sret's target, before the instruction there runs.
+ */
+static void test_interrupt_taken_at_sret(void **state)
+{
+    struct harness *h = *state;
+    struct prog p = prog_begin(h);
+    li(&p, 1, MIP_SSIP);
+    op(&p, CSRW(C_MIDELEG, 1));
+    op(&p, CSRW(C_MIE, 1));
+    enter_mode(&p, RV_PRIV_S);
+    op(&p, CSRRS(0, C_SIP, 1)); /* pending; SIE is 0 in S: not taken */
+    op(&p, LI(3, 5));
+    op(&p, AUIPC(2, 0));
+    op(&p, ADDI(2, 2, 24));     /* the instruction after the sret */
+    op(&p, CSRW(C_SEPC, 2));
+    op(&p, LI(4, 0x100));
+    op(&p, CSRRC(0, C_SSTATUS, 4)); /* SPP = U */
+    op(&p, SRET);
+    uint64_t target = p.pc;
+    op(&p, LI(3, 7));
+    spin(&p);
+    assert_int_equal(run(h), RV_RUN_WFI);
+    assert_int_equal(X(h, 27), 1);
+    assert_int_equal(X(h, 28), RV_CAUSE_IRQ | 1);
+    assert_int_equal(X(h, 29), target);
+    assert_int_equal(X(h, 3), 5);
+}
+
 static void test_interrupt_from_mmio(void **state)
 {
     struct harness *h = *state;
@@ -1235,6 +1266,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_interrupt_priority_and_vectored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt_m_taken_in_s, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt_delegated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupt_taken_at_sret, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupt_from_mmio, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sstc, setup, teardown),
