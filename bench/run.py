@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """kite vs QEMU, side by side: the same kernel, initramfs and memory, runs alternated.
 
-usage: bench/run.py [--runs N] [--suites boot,cpu,fp,mem,idle,blk,blk-pci,9p,virtqueue]
+usage: bench/run.py [--runs N] [--suites boot,cpu,fp,spawn,mem,idle,blk,blk-pci,9p,virtqueue]
                     [--kite build/kite] [--engine jit|interp]
 Prints a table of medians and ratios (kite / QEMU: below 1 means kite is faster or
 smaller), then the in-process suites (virtqueue), which have no QEMU peer and print their
@@ -130,8 +130,8 @@ def timeline(cmd, markers, timeout, extra=()):
 def run_suite(name, paths, initrd, kite, runs, tmp, engine=None):
     """Returns {metric: {"kite": [..], "qemu": [..]}} for one suite; a suite in
     BOTH_ENGINES has "kite jit" and "kite interp" instead of "kite" (unless `engine`)."""
-    test = {"boot": "noop", "mem": "noop", "cpu": "cpu", "fp": "fp", "idle": "idle",
-            "blk": "blk", "blk-pci": "blk", "9p": "9p"}[name]
+    test = {"boot": "noop", "mem": "noop", "cpu": "cpu", "fp": "fp", "spawn": "spawn",
+            "idle": "idle", "blk": "blk", "blk-pci": "blk", "9p": "9p"}[name]
     disk = os.path.join(tmp, "bench disk.img") if test == "blk" else None
     share = os.path.join(tmp, "bench share") if name == "9p" else None
     engines = [engine] if engine or name not in BOTH_ENGINES else ["jit", "interp"]
@@ -206,7 +206,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--suites",
-                    default="boot,cpu,fp,mem,idle,blk,blk-pci,9p,virtqueue,netpath")
+                    default="boot,cpu,fp,spawn,mem,idle,blk,blk-pci,9p,virtqueue,netpath")
     ap.add_argument("--kite", default=os.path.join(ROOT, "build/kite"))
     ap.add_argument("--engine", choices=("jit", "interp"),
                     help="kite's CPU engine (default: kite's own default)")
