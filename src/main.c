@@ -89,6 +89,7 @@ static void usage_run(FILE *out)
             "                  default on x86-64 hosts) or by the interpreter (interp, the\n"
             "                  default elsewhere). With -v the JIT reports its translation\n"
             "                  counts at exit; KITE_JIT_DUMP=1 prints every block it makes\n"
+            "                  (KITE_JIT_DUMP=PATH: into that file)\n"
             "  --icount[=SHIFT]\n"
             "                  deterministic mode: guest time follows retired instructions\n"
             "                  (2^SHIFT ns each, SHIFT 0.." STR(CLOCK_ICOUNT_MAX_SHIFT) ", default "

@@ -436,6 +436,15 @@ if [ "$(uname -m)" = x86_64 ]; then
     else
         echo "FAIL cli.jit-dump (no block, guest or host lines with KITE_JIT_DUMP=1)"
     fi
+    # KITE_JIT_DUMP=PATH: the same into a file, and nothing of it on stderr.
+    err=$(KITE_JIT_DUMP="$tmp/dump.txt" timeout 20 "$KITE" run --bios "$tmp/loop-poweroff.bin" \
+        < /dev/null 2>&1)
+    if grep -q "^jit: block at " "$tmp/dump.txt" 2>/dev/null &&
+            grep -q "^  host +0000: 53" "$tmp/dump.txt" && ! grep -q "^jit: block" <<< "$err"; then
+        echo "PASS cli.jit-dump-file"
+    else
+        echo "FAIL cli.jit-dump-file (no block lines in the file, or some on stderr)"
+    fi
 fi
 if timeout 20 "$KITE" run -v --engine interp --bios "$tmp/loop-poweroff.bin" < /dev/null 2>&1 |
         grep -q "blocks translated"; then

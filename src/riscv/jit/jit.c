@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
 #include "riscv/jit/codebuf.h"
@@ -81,7 +82,7 @@ struct rv_jit {
     } heat[JIT_HEAT_SIZE];
     uint8_t hot_runs;              /* JIT_HOT_RUNS unless a test asks otherwise */
     struct jit_block cold;         /* what find_block returns for code still running cold */
-    bool dump;
+    FILE *dump;                    /* KITE_JIT_DUMP: where every block is described */
 };
 
 bool rv_jit_available(void)
@@ -122,8 +123,18 @@ struct rv_jit *rv_jit_new(int *err)
     jit->src.jump_cache = (uintptr_t)jit->jc;
     jit->hot_runs = JIT_HOT_RUNS;
     jit->region_end = JIT_REGION_START(1);
+    /*
+     * KITE_JIT_DUMP=1: to stderr, a line at a time; =PATH: to that file through a large
+     * buffer, so a run that translates much is not slowed down by its own dump.
+     */
     const char *d = getenv("KITE_JIT_DUMP");
-    jit->dump = d && *d && *d != '0';
+    if (d && *d && strcmp(d, "0") != 0) {
+        jit->dump = strcmp(d, "1") == 0 ? stderr : fopen(d, "w");
+        if (!jit->dump)
+            log_warn("jit", "KITE_JIT_DUMP: cannot write %s: %s", d, strerror(errno));
+        else if (jit->dump != stderr)
+            setvbuf(jit->dump, NULL, _IOFBF, 1u << 20);
+    }
     return jit;
 }
 
@@ -131,6 +142,8 @@ void rv_jit_free(struct rv_jit *jit)
 {
     if (!jit)
         return;
+    if (jit->dump && jit->dump != stderr)
+        fclose(jit->dump);
     jit_codebuf_destroy(&jit->cb);
     free(jit->pool);
     free(jit);
@@ -466,22 +479,30 @@ static void next_region(struct rv_cpu *cpu, struct rv_jit *jit)
     cpu->jit_block = 0;
 }
 
-static void dump_block(const struct jit_block_src *src, const uint8_t *code, long size,
-                       size_t offset)
+static void dump_block(FILE *out, const struct jit_block_src *src, const uint8_t *code,
+                       long size, size_t offset)
 {
-    fprintf(stderr, "jit: block at %016llx, %u guest instructions, %ld bytes of host code at "
+    fprintf(out, "jit: block at %016llx, %u guest instructions, %ld bytes of host code at "
             "buffer offset 0x%zx\n", (unsigned long long)src->in[0].pc, src->n, size, offset);
     for (unsigned k = 0; k < src->n; k++) {
         const struct jit_insn *i = &src->in[k];
-        fprintf(stderr, "  guest %016llx: %0*x  (op %u rd %u rs1 %u rs2 %u imm %d)\n",
+        fprintf(out, "  guest %016llx: %0*x  (op %u rd %u rs1 %u rs2 %u imm %d)\n",
                 (unsigned long long)i->pc, i->len * 2, i->raw, i->op, i->rd, i->rs1, i->rs2,
                 i->imm);
     }
+    /* The hex by hand: a boot dumps tens of megabytes of it, printf per byte is slow. */
+    static const char hex[] = "0123456789abcdef";
     for (long o = 0; o < size; o += 16) {
-        fprintf(stderr, "  host +%04lx:", o);
-        for (long j = o; j < size && j < o + 16; j++)
-            fprintf(stderr, " %02x", code[j]);
-        fprintf(stderr, "\n");
+        char line[16 * 3 + 2], *p = line;
+        for (long j = o; j < size && j < o + 16; j++) {
+            *p++ = ' ';
+            *p++ = hex[code[j] >> 4];
+            *p++ = hex[code[j] & 15];
+        }
+        *p++ = '\n';
+        *p = 0;
+        fprintf(out, "  host +%04lx:", o);
+        fputs(line, out);
     }
 }
 
@@ -504,7 +525,7 @@ static bool emit(struct rv_jit *jit, struct jit_block *b)
     jit->st.code_bytes += (uint64_t)size;
     jit->st.loops += out.loop;
     if (jit->dump)
-        dump_block(&jit->src, rw, size, start);
+        dump_block(jit->dump, &jit->src, rw, size, start);
     return true;
 }
 
