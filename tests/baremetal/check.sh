@@ -97,6 +97,40 @@ if [ -x "$KITE" ]; then
         fi
     done
 fi
+# The official riscv-tests (rv64 ui/um/ua/uf/ud/uc/si/mi, "p" environment) report through
+# the same HTIF tohost convention, so run.sh runs them as they are. They are not packaged in
+# Debian 12 and nothing else may be downloaded, so they run only where someone put them:
+# RISCV_TESTS_DIR names a directory holding the rv64*-p-* ELFs (the .dump files may sit
+# beside them). Both engines: PASS riscv-tests.NAME / PASS riscv-tests.interp.NAME.
+if [ -n "${RISCV_TESTS_DIR:-}" ] && [ -x "$KITE" ]; then
+    official=()
+    for f in "$RISCV_TESTS_DIR"/rv64*-p-*; do
+        case $f in *.dump|*.log) continue ;; esac
+        [ -f "$f" ] && official+=("$f")
+    done
+    if [ ${#official[@]} -eq 0 ]; then
+        echo "FAIL riscv-tests (RISCV_TESTS_DIR=$RISCV_TESTS_DIR holds no rv64*-p-* programs)"
+        status=1
+    else
+        for engine in "$jit_engine" "--engine interp"; do
+            label=riscv-tests
+            [ "$engine" = "--engine interp" ] && label=riscv-tests.interp
+            # Copies in a directory of our own: run.sh writes NAME.log beside each program.
+            copy=$out/$label
+            rm -rf "$copy" && mkdir -p "$copy"
+            copies=()
+            for f in "${official[@]}"; do
+                cp "$f" "$copy/" && copies+=("$copy/$(basename "$f")")
+            done
+            tests/baremetal/run.sh "$KITE run $engine --bios" "${copies[@]}" |
+                sed -E "s/^(PASS|FAIL) /\1 $label./"
+            [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+        done
+        echo "note: riscv-tests: ${#official[@]} programs from $RISCV_TESTS_DIR (issue 12 names 134)"
+    fi
+else
+    echo "SKIP riscv-tests: RISCV_TESTS_DIR is not set (the official riscv-tests are not packaged in Debian 12; point it at their rv64*-p-* ELFs to run them on both engines)"
+fi
 if command -v qemu-system-riscv64 > /dev/null 2>&1; then
     # Separate logs, so the kite logs next to the ELFs are not overwritten.
     mkdir -p "$out/qemu"
