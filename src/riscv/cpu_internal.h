@@ -195,6 +195,7 @@ struct rv_dcache {
     uint32_t slot_cap;      /* <= RV_DCACHE_SLOTS (tests lower it) */
     struct rv_drec **recs;  /* RV_DCACHE_REC_PAGES record pages, allocated on demand */
     uint32_t *rec_owner;    /* per record page: its slot, UINT32_MAX when unused */
+    uint8_t *rec_used;      /* per record page: entered since the hand last passed it */
     uint32_t *free_recs;    /* stack of allocated, unused record pages */
     uint32_t rec_allocated, rec_hand, rec_free_top;
     uint32_t rec_cap;       /* 0: RV_DCACHE_REC_PAGES or _JIT by engine (tests set it) */

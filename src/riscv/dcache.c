@@ -11,9 +11,12 @@
  * The JIT's blocks hang off the code pages: forgetting a page (which bumps its `gen`)
  * retires every block translated from it.
  * Memory is bounded twice: at most slot_cap code pages are tracked, and at most rec_cap of
- * them have records (32 KiB each). Beyond either, the oldest in round-robin order is
- * reused, whatever the guest does. Losing records only costs decoding them again; losing a
- * slot forgets the page (its JIT blocks too).
+ * them have records (32 KiB each). Beyond either, something is reused, whatever the guest
+ * does: slots in round-robin order, record pages in round-robin order with a second chance
+ * (a page the hart entered since the hand last passed it is skipped once, so the kernel's
+ * hot paths keep their records while cold code streams through: half the re-decoding of a
+ * boot at the same cap). Losing records only costs decoding them again; losing a slot
+ * forgets the page (its JIT blocks too).
  */
 #include "riscv/cpu_internal.h"
 
@@ -31,10 +34,11 @@ int rv_dcache_init(struct rv_cpu *cpu)
     dc->free_slots = calloc(RV_DCACHE_SLOTS, sizeof(*dc->free_slots));
     dc->recs = calloc(RV_DCACHE_REC_PAGES, sizeof(*dc->recs));
     dc->rec_owner = calloc(RV_DCACHE_REC_PAGES, sizeof(*dc->rec_owner));
+    dc->rec_used = calloc(RV_DCACHE_REC_PAGES, sizeof(*dc->rec_used));
     dc->free_recs = calloc(RV_DCACHE_REC_PAGES, sizeof(*dc->free_recs));
     dc->slot_cap = RV_DCACHE_SLOTS;
     if (!dc->map || !dc->pages || !dc->free_slots || !dc->recs || !dc->rec_owner ||
-        !dc->free_recs) {
+        !dc->rec_used || !dc->free_recs) {
         rv_dcache_destroy(cpu);
         return -1;
     }
@@ -51,10 +55,12 @@ void rv_dcache_destroy(struct rv_cpu *cpu)
     free(dc->free_slots);
     free(dc->recs);
     free(dc->rec_owner);
+    free(dc->rec_used);
     free(dc->free_recs);
     dc->map = NULL;
     dc->pages = NULL;
     dc->free_slots = dc->rec_owner = dc->free_recs = NULL;
+    dc->rec_used = NULL;
     dc->recs = NULL;
     dc->allocated = dc->rec_allocated = 0;
 }
@@ -154,7 +160,13 @@ static uint32_t take_recs(struct rv_cpu *cpu, uint32_t idx)
         /* Full (or out of host memory): the page keeps being code, without records. */
         if (!dc->rec_allocated)
             abort(); /* cannot happen: malloc of the first page failed and nothing to reuse */
-        r = dc->rec_hand++ % dc->rec_allocated;
+        /* Second chance: a page the hart came back to since the hand last passed stays. */
+        for (;;) {
+            r = dc->rec_hand++ % dc->rec_allocated;
+            if (!dc->rec_used[r])
+                break;
+            dc->rec_used[r] = 0;
+        }
         if (dc->rec_owner[r] != DPAGE_FREE)
             dc->pages[dc->rec_owner[r]].rec = 0;
         dc->stat_rec_evictions++;
@@ -162,6 +174,7 @@ static uint32_t take_recs(struct rv_cpu *cpu, uint32_t idx)
         cpu->fetch_vpage = RV_TLB_NONE;
     }
     dc->rec_owner[r] = idx;
+    dc->rec_used[r] = 1;
     dc->pages[idx].rec = r + 1;
     return r;
 }
@@ -170,8 +183,11 @@ struct rv_drec *rv_dcache_page(struct rv_cpu *cpu, uint64_t ram_page)
 {
     struct rv_dcache *dc = &cpu->dc;
     uint32_t m = dc->map[ram_page];
-    if (rv_likely(m && dc->pages[m - 1].rec))
-        return dc->recs[dc->pages[m - 1].rec - 1];
+    if (rv_likely(m && dc->pages[m - 1].rec)) {
+        uint32_t r = dc->pages[m - 1].rec - 1;
+        dc->rec_used[r] = 1;
+        return dc->recs[r];
+    }
 
     uint32_t idx = rv_dcache_track(cpu, ram_page);
     struct rv_drec *rec = dc->recs[take_recs(cpu, idx)];

@@ -289,6 +289,41 @@ static void test_store_after_records_taken(void **state)
     assert_true(h->cpu->dc.stat_invalidations >= 1);
 }
 
+/*
+ * Record pages are taken away with a second chance: pages the hart keeps coming back to
+ * (the caller and a helper it calls every time) keep their records while a stream of
+ * pages each called once passes through. Four record pages for two hot pages and 30 cold
+ * ones: each cold page costs one eviction (30 here); plain round robin costs 47, because
+ * it takes the hot pages' records away too.
+ */
+static void test_hot_pages_keep_records(void **state)
+{
+    struct harness *h = *state;
+    if (h->cpu->jit)
+        rv_jit_set_hot_runs(h->cpu->jit, 255); /* interpreted throughout, with records */
+    h->cpu->dc.rec_cap = 4;
+    const unsigned cold = 30;
+    struct prog p = prog_begin(h);
+    put_func(h, FUNC, 1); /* the hot helper */
+    for (unsigned i = 0; i < cold; i++)
+        put_func(h, FUNC + 0x1000 * (i + 1), (int32_t)i + 100);
+    op(&p, LI(20, 0));
+    for (unsigned i = 0; i < cold; i++) {
+        op(&p, JAL(1, (int32_t)(FUNC - p.pc)));
+        op(&p, ADD(20, 20, 5));
+        op(&p, JAL(1, (int32_t)(FUNC + 0x1000 * (i + 1) - p.pc)));
+        op(&p, ADD(20, 20, 5));
+    }
+    op(&p, WFI);
+    assert_true(p.pc < RAM_BASE + 0x1000); /* the caller is one page */
+    assert_int_equal(run(h), RV_RUN_WFI);
+    /* Every call ran its own code: 30 x 1 + (100 + ... + 129). */
+    assert_int_equal(X(h, 20), cold + cold * 100 + cold * (cold - 1) / 2);
+    assert_true(h->cpu->dc.rec_allocated <= 4);
+    assert_true(h->cpu->dc.stat_rec_evictions >= cold - 2);
+    assert_true(h->cpu->dc.stat_rec_evictions <= cold + 2);
+}
+
 /* Code pages lose their write tags; data pages next to them keep the fast path. */
 static void test_write_tag_revoked(void **state)
 {
@@ -320,6 +355,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_jump_into_instruction, setup, teardown),
         cmocka_unit_test(test_bounded_memory),
         cmocka_unit_test_setup_teardown(test_store_after_records_taken, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hot_pages_keep_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_tag_revoked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
