@@ -470,6 +470,31 @@ for engine in interp jit; do
     fi
 done
 
+# Guest RAM is one mapping on a 2 MiB boundary advised for transparent huge pages (smaps
+# VmFlags "hg"), so a boot's first touches fault 2 MiB at a time.
+if [ ! -d /sys/kernel/mm/transparent_hugepage ]; then
+    echo "SKIP cli.ram-huge-page-advice: this host kernel has no transparent huge pages"
+else
+    "$KITE" run --mem 64M --bios "$tmp/fw.bin" --qmp "$tmp/ram.sock" > /dev/null 2>&1 < /dev/null &
+    ram_pid=$!
+    for _ in $(seq 600); do
+        [ -S "$tmp/ram.sock" ] && break
+        kill -0 "$ram_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    ram=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { start = $1; sub(/-.*/, "", start) }
+               /^Size: +65536 kB/ { cand = start }
+               /^VmFlags:/ { if (cand == start) print start, $0; cand = "" }' \
+          "/proc/$ram_pid/smaps" 2>/dev/null)
+    "$KITE" qmp "$tmp/ram.sock" quit > /dev/null 2>&1 || kill "$ram_pid" 2>/dev/null
+    wait "$ram_pid" 2>/dev/null
+    start=${ram%% *}
+    if [ -n "$ram" ] && [ $(( 0x$start % 0x200000 )) -eq 0 ] && grep -qw hg <<< "$ram"; then
+        echo "PASS cli.ram-huge-page-advice"
+    else
+        echo "FAIL cli.ram-huge-page-advice (guest RAM mapping: ${ram:-not found})"
+    fi
+fi
 # --icount: a shift beyond 10 or not a number is refused; with -v the run says how many
 # instructions it executed, and its disks run synchronously.
 expect_usage_msg icount-big-shift "bad --icount value '11': a shift from 0 to 10" run --bios "$tmp/poweroff.bin" --icount=11
