@@ -296,13 +296,18 @@ if [ ! -e "$tmp/stale.sock" ]; then
 else
     echo "FAIL cli.qmp-socket-removed-at-exit"
 fi
+# wait_for_socket PATH PID: until PATH is a socket, PID has exited, or a minute has passed.
+wait_for_socket() {
+    for _ in $(seq 600); do
+        [ -S "$1" ] && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
 "$KITE" run --bios "$tmp/fw.bin" --qmp "$tmp/live.sock" > /dev/null 2>&1 < /dev/null &
 holder=$!
-for _ in $(seq 600); do
-    [ -S "$tmp/live.sock" ] && break
-    kill -0 "$holder" 2>/dev/null || break
-    sleep 0.1
-done
+wait_for_socket "$tmp/live.sock" "$holder"
 expect_usage_msg qmp-socket-in-use "is in use" run --bios "$tmp/poweroff.bin" --qmp "$tmp/live.sock"
 if out=$("$KITE" qmp "$tmp/live.sock" query-status) && [ "$out" = '{"status":"running","singlestep":false,"running":true}' ] &&
         "$KITE" qmp "$tmp/live.sock" quit > /dev/null; then
@@ -477,11 +482,7 @@ if [ ! -d /sys/kernel/mm/transparent_hugepage ]; then
 else
     "$KITE" run --mem 64M --bios "$tmp/fw.bin" --qmp "$tmp/ram.sock" > /dev/null 2>&1 < /dev/null &
     ram_pid=$!
-    for _ in $(seq 600); do
-        [ -S "$tmp/ram.sock" ] && break
-        kill -0 "$ram_pid" 2>/dev/null || break
-        sleep 0.1
-    done
+    wait_for_socket "$tmp/ram.sock" "$ram_pid"
     ram=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { start = $1; sub(/-.*/, "", start) }
                /^Size: +65536 kB/ { cand = start }
                /^VmFlags:/ { if (cand == start) print start, $0; cand = "" }' \
