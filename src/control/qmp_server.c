@@ -126,8 +126,10 @@ static void client_texts(struct qmp_client *c)
     c->in_len -= done;
     qmp_frame_drop(&c->framer, done);
     if (c->in_len == sizeof(c->in) && !c->closing) {
-        char *e = qmp_error_text("GenericError",
-                                 "request longer than 65536 bytes: disconnected");
+        char desc[64];
+        snprintf(desc, sizeof(desc), "request longer than %d bytes: disconnected",
+                 QMP_TEXT_MAX);
+        char *e = qmp_error_text("GenericError", desc);
         if (e) {
             client_send(c, e, strlen(e));
             free(e);
